@@ -1,0 +1,6 @@
+"""Retrieval over Markdown study notes: per-bullet chunks, FAISS + French BM25, verbatim hits."""
+from .models import Answer, Chunk, Hit
+from .retriever import Retriever
+from .store import IndexCorrupt, IndexMissing
+
+__all__ = ["Retriever", "Hit", "Chunk", "Answer", "IndexMissing", "IndexCorrupt"]

@@ -1,0 +1,123 @@
+"""Notes folder → index generation, fully or incrementally.
+
+Incremental means: files whose hash did not change keep their chunks without being
+re-parsed, and only chunks whose indexed text is new are embedded (vectors are reused by
+text hash). Lexical and FAISS structures are rebuilt from those parts: cheap next to embedding.
+"""
+from __future__ import annotations
+
+import hashlib
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from . import store
+from .corpus import CorpusReport, discover, fingerprint, read_note
+from .dense import DenseIndex, index_type_for
+from .embedding import Embedder
+from .lexical import LexicalIndex
+from .models import Chunk
+from .parsing import index_text, parse_markdown
+
+# (stage, done, total): stages are "lecture", "embeddings", "index"
+BuildProgress = Callable[[str, int, int], None]
+
+
+@dataclass
+class BuildStats:
+    files: int = 0
+    files_parsed: int = 0
+    chunks: int = 0
+    embedded: int = 0
+    reused: int = 0
+    seconds: float = 0.0
+    report: CorpusReport = field(default_factory=CorpusReport)
+
+
+def text_hash(s: str) -> str:
+    return hashlib.sha1(s.encode("utf-8")).hexdigest()[:20]
+
+
+def build(corpus_dir: Path, index_dir: Path, embedder: Embedder, previous: store.StoredIndex | None = None,
+          progress: BuildProgress | None = None) -> tuple[Path, BuildStats]:
+    t0 = time.perf_counter()
+    corpus_dir, index_dir = Path(corpus_dir), Path(index_dir)
+    stats = BuildStats()
+    report = stats.report
+    if not corpus_dir.is_dir():
+        raise FileNotFoundError(f"Le dossier de notes « {corpus_dir} » est introuvable.")
+    files = discover(corpus_dir, report)
+    stats.files = len(files)
+
+    prev_files: dict[str, str] = {}
+    prev_by_source: dict[str, list[int]] = {}
+    if previous is not None and previous.manifest.get("model") == embedder.name:
+        prev_files = previous.manifest.get("files", {})
+        for i, c in enumerate(previous.chunks):
+            prev_by_source.setdefault(c.source, []).append(i)
+
+    chunks: list[Chunk] = []
+    file_hashes: dict[str, str] = {}
+    for n, (rel, path) in enumerate(files, 1):
+        note = read_note(rel, path, report)
+        if progress:
+            progress("lecture", n, len(files))
+        if note is None:
+            continue
+        file_hashes[rel] = note.sha256
+        if prev_files.get(rel) == note.sha256 and rel in prev_by_source:
+            chunks.extend(previous.chunks[i] for i in prev_by_source[rel])
+            continue
+        try:
+            chunks.extend(parse_markdown(note.text, rel))
+            stats.files_parsed += 1
+        except Exception as e:  # the parser is total by design; this is a last guard for one file
+            report.skipped.append(f"{rel} (erreur de lecture : {e.__class__.__name__})")
+            file_hashes.pop(rel, None)
+
+    texts = [index_text(c) for c in chunks]
+    hashes = [text_hash(t) for t in texts]
+    vectors = np.zeros((len(chunks), embedder.dim), dtype=np.float32)
+    cache: dict[str, int] = {}
+    prev_vecs = None
+    if prev_files:
+        prev_vecs = previous.vectors()
+        if prev_vecs.shape[1:] == (embedder.dim,):
+            cache = {h: i for i, h in enumerate(previous.hashes)}
+    todo = [i for i, h in enumerate(hashes) if h not in cache]
+    for i, h in enumerate(hashes):
+        if h in cache:
+            vectors[i] = prev_vecs[cache[h]]
+    stats.reused = len(chunks) - len(todo)
+    if todo:
+        emb_progress = (lambda d, t: progress("embeddings", d, t)) if progress else None
+        vectors[todo] = embedder.encode([texts[i] for i in todo], progress=emb_progress)
+    stats.embedded = len(todo)
+
+    if progress:
+        progress("index", 0, 1)
+    kind = index_type_for(len(chunks))
+    dense = DenseIndex.build(vectors, kind)
+    lexical = LexicalIndex.build(texts)
+    manifest = {
+        "format_version": store.FORMAT_VERSION,
+        "model": embedder.name,
+        "dim": embedder.dim,
+        "index_type": kind,
+        "n_chunks": len(chunks),
+        "corpus_dir": str(corpus_dir.resolve()),
+        "files": file_hashes,
+        "fingerprint": fingerprint(files),
+        "built_at": time.strftime("%Y-%m-%d %H:%M:%S"),
+        "report": report.lines(),
+    }
+    with store.lock(index_dir):
+        gen = store.write(index_dir, manifest, chunks, hashes, vectors, dense, lexical)
+    if progress:
+        progress("index", 1, 1)
+    stats.chunks = len(chunks)
+    stats.seconds = time.perf_counter() - t0
+    return gen, stats

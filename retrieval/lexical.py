@@ -1,0 +1,102 @@
+"""French lexical search: accent folding, Snowball French stemming, stop words, BM25 (bm25s).
+
+Acronyms and numbers are kept whole: "SES" is not the stop word "ses", "SMS" is not
+stemmed to "sm", "22" and "70" stay tokens.
+"""
+from __future__ import annotations
+
+import json
+import re
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+from .text import fold
+
+_TOKEN = re.compile(r"[0-9A-Za-zÀ-ÖØ-öø-ÿŒœ]+(?:[-'’][0-9A-Za-zÀ-ÖØ-öø-ÿŒœ]+)*")
+
+# French (and a few English) function words, accent-folded; "ses" is only dropped when typed in lower case.
+STOP_WORDS = frozenset(fold(w) for w in """
+a à au aux avec ce ces c cet cette d dans de des du elle elles en et eux il ils je j l la le les leur leurs lui
+ma mais me même mes moi mon ne n nos notre nous on ou où par pas pour qu que qui s sa se ses son sur ta te tes
+toi ton tu un une vos votre vous y été être est sont ont avoir fait faire peut peuvent plus moins très tout tous
+toute toutes quel quelle quels quelles quoi comment pourquoi quand combien est-ce qu'est-ce c'est cest
+the of and or to in on for with is are a an what how why which does do can it its be by as at from this that
+""".split())
+
+
+@lru_cache(maxsize=1)
+def _stemmer():
+    import Stemmer
+
+    return Stemmer.Stemmer("french")
+
+
+@lru_cache(maxsize=200_000)
+def _stem(word: str) -> str:
+    return _stemmer().stemWord(word)
+
+
+def tokenize(text: str) -> list[str]:
+    """Index/query tokens: folded, stemmed, stop words out; acronyms and numbers whole."""
+    out: list[str] = []
+    for m in _TOKEN.finditer(text.replace("\u2019", "'")):
+        for part in re.split(r"['-]", m.group(0)):
+            if not part:
+                continue
+            is_acronym = len(part) >= 2 and (part.isupper() or (part[0].isupper() and any(c.isupper() for c in part[1:])))
+            f = fold(part)
+            if f.isdigit() or is_acronym:
+                out.append(f)
+            elif len(f) > 1 and f not in STOP_WORDS:
+                out.append(_stem(f))
+    return out
+
+
+class LexicalIndex:
+    """BM25 over the chunks' index texts; `scores` gives one score per chunk."""
+
+    def __init__(self, bm25, n_docs: int):
+        self._bm25 = bm25
+        self.n_docs = n_docs
+        self._vocab = bm25.vocab_dict
+
+    @classmethod
+    def build(cls, texts: list[str]) -> "LexicalIndex":
+        import bm25s
+
+        bm25 = bm25s.BM25(k1=1.2, b=0.75)
+        # An empty document still needs a token for bm25s; "" is its reserved empty token.
+        bm25.index([tokenize(t) or [""] for t in texts], show_progress=False)
+        return cls(bm25, len(texts))
+
+    def save(self, folder: Path) -> None:
+        self._bm25.save(str(folder), show_progress=False)
+        (folder / "n_docs.json").write_text(json.dumps({"n_docs": self.n_docs}))
+
+    @classmethod
+    def load(cls, folder: Path) -> "LexicalIndex":
+        import bm25s
+
+        bm25 = bm25s.BM25.load(str(folder), show_progress=False, verbosity=0)
+        n = json.loads((folder / "n_docs.json").read_text())["n_docs"]
+        return cls(bm25, n)
+
+    def known(self, tokens: list[str]) -> list[str]:
+        return [t for t in tokens if t in self._vocab]
+
+    def scores(self, tokens: list[str]) -> np.ndarray:
+        toks = self.known(tokens)
+        if not toks:
+            return np.zeros(self.n_docs, dtype=np.float32)
+        return np.asarray(self._bm25.get_scores(toks), dtype=np.float32)
+
+    def idf(self, token: str) -> float:
+        """Inverse document frequency of a token (0 when unknown), for query-term weighting."""
+        tid = self._vocab.get(token)
+        if tid is None:
+            return 0.0
+        indptr = self._bm25.scores["indptr"]
+        df = int(indptr[tid + 1] - indptr[tid])
+        return float(np.log(1 + (self.n_docs - df + 0.5) / (df + 0.5)))

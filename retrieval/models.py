@@ -1,0 +1,65 @@
+"""Plain data shared by every part of the package: what a chunk, a hit and an answer are."""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+
+@dataclass
+class Chunk:
+    """One bullet, table row or paragraph line of a note, with where it comes from."""
+
+    source: str  # path relative to the corpus folder, with "/" separators
+    line: int  # 1-based line in `source`
+    heading: str  # nearest "##"-level heading above (the service)
+    breadcrumb: list[str]  # parent bullets (and table header), emphasis removed
+    text: str  # the exact source text, marker and indentation removed
+    kind: str = "bullet"  # "bullet" | "row" | "paragraph"
+    title: str = ""  # the document's "#" title
+    block_start: int = 0  # first line of the top-level block holding this chunk
+    block_end: int = 0  # last non-blank line of that block
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "Chunk":
+        known = {f for f in cls.__dataclass_fields__}
+        return cls(**{k: v for k, v in d.items() if k in known})
+
+
+@dataclass
+class Hit:
+    """A search result: a chunk quoted verbatim, with its fused score."""
+
+    source: str
+    line: int
+    heading: str
+    breadcrumb: list[str]
+    text: str
+    score: float
+    kind: str = "bullet"
+    block_start: int = 0
+    block_end: int = 0
+    exam: bool = False  # sits under an exam-tips parent ("Pour l'examen ...")
+
+    def to_dict(self) -> dict:
+        return {
+            "source": self.source,
+            "line": self.line,
+            "heading": self.heading,
+            "breadcrumb": list(self.breadcrumb),
+            "text": self.text,
+            "score": round(float(self.score), 6),
+        }
+
+
+@dataclass
+class Answer:
+    """What `Retriever.ask` returns: the question's reading and the quotes in display order."""
+
+    query: str
+    intent: str  # "lookup" | "compare" | "tips" | "none"
+    services: list[str] = field(default_factory=list)
+    groups: list[tuple[str, list[Hit]]] = field(default_factory=list)
+    hits: list[Hit] = field(default_factory=list)
+    notice: str = ""  # one French sentence for the user (query cut, nothing found...)

@@ -1,0 +1,29 @@
+"""Shared fixtures: the real notes, the real model, one index built per test session."""
+import os
+from pathlib import Path
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+import pytest  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+CORPUS = ROOT / "corpus"
+NOTES = CORPUS / "other-services.md"
+
+
+@pytest.fixture(scope="session")
+def built_index(tmp_path_factory):
+    """Index of the shipped notes, built once with the default model."""
+    from retrieval import Retriever
+
+    index_dir = tmp_path_factory.mktemp("index")
+    Retriever.build(CORPUS, index_dir)
+    return index_dir
+
+
+@pytest.fixture(scope="session")
+def retriever(built_index):
+    from retrieval import Retriever
+
+    return Retriever.load(built_index)
