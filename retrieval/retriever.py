@@ -12,7 +12,7 @@ from .corpus import discover, file_hash, fingerprint
 from .embedding import Embedder, load_embedder, resolve_model_name
 from . import fusion
 from .lexical import tokenize
-from .models import Chunk, Hit
+from .models import Answer, Chunk, Hit
 
 
 class Retriever:
@@ -135,6 +135,23 @@ class Retriever:
         order = np.argsort(-scored.fused, kind="stable")[:k]
         return [self._hit(stored.chunks[int(scored.ids[j])], float(scored.fused[j])) for j in order]
 
+    def ask(self, query: str, k: int = 5, *, services: list[str] | None = None,
+            exam_only: bool = False) -> Answer:
+        """Search, read as a question: intent, services named, hits grouped by service heading.
+
+        `services` restricts the passages to those headings; `exam_only` to exam-tip bullets.
+        """
+        pool = self.search(query, k=max(k, 50) if (services or exam_only) else k)
+        if services:
+            pool = [h for h in pool if h.heading in services]
+        if exam_only:
+            pool = [h for h in pool if h.exam]
+        hits = pool[:k]
+        groups: dict[str, list[Hit]] = {}
+        for h in hits:
+            groups.setdefault(h.heading, []).append(h)
+        return Answer(query=query, intent="lookup" if hits else "none", services=[], groups=list(groups.items()), hits=hits)
+
     def _score(self, stored: store.StoredIndex, query: str, mode: str):
         tokens = tokenize(query)
         lex = stored.lexical.scores(tokens) if mode != "dense" else np.zeros(len(stored.chunks), np.float32)
@@ -152,5 +169,6 @@ class Retriever:
     @staticmethod
     def _hit(c: Chunk, score: float) -> Hit:
         return Hit(source=c.source, line=c.line, heading=c.heading, breadcrumb=list(c.breadcrumb), text=c.text,
-                   score=score, kind=c.kind, block_start=c.block_start, block_end=c.block_end)
+                   score=score, kind=c.kind, block_start=c.block_start, block_end=c.block_end,
+                   exam=any("examen" in b.lower() or "exam" in b.lower() for b in c.breadcrumb))
 
