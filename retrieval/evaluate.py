@@ -41,18 +41,14 @@ def _rank(hits, item) -> int | None:
     return None
 
 
-def evaluate(retriever, items: list[dict], mode: str = "hybrid", use_ask: bool = True) -> dict:
-    """Per-kind figures and the misses. `use_ask` ranks with `ask` (intents) where it exists."""
+def evaluate(retriever, items: list[dict], mode: str = "full") -> dict:
+    """Per-kind figures and the misses for one ranking mode (see Retriever.search)."""
     by_kind: dict[str, list[dict]] = defaultdict(list)
     misses: list[str] = []
     latencies: list[float] = []
     for it in items:
         t0 = time.perf_counter()
-        if use_ask and mode == "hybrid" and hasattr(retriever, "ask"):
-            ans = retriever.ask(it["q"], k=10)
-            hits = ans.hits
-        else:
-            hits = retriever.search(it["q"], k=10, mode=mode)
+        hits = retriever.search(it["q"], k=10, mode=mode)
         latencies.append(time.perf_counter() - t0)
         kind = it["kind"] + ("/" + it["variant"] if it.get("variant") else "")
         row: dict = {"refused": not hits}
@@ -74,8 +70,6 @@ def evaluate(retriever, items: list[dict], mode: str = "hybrid", use_ask: bool =
                        any(m in " ".join(h.breadcrumb).lower() for m in EXAM_MARKERS))
             row["tips_ok"] = good >= 3
         by_kind[kind].append(row)
-        if it["kind"] != "out_of_scope" and it["kind"] not in by_kind.setdefault("_in_scope", []):
-            pass
     table = {}
     for kind, rows in sorted(by_kind.items()):
         if not rows:
@@ -121,8 +115,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--corpus", default="corpus")
     ap.add_argument("--index", default="index")
     ap.add_argument("--model", default=None)
-    ap.add_argument("--mode", default="hybrid", choices=["hybrid", "lexical", "dense", "all"])
-    ap.add_argument("--no-ask", action="store_true", help="rank with search() only, without question understanding")
+    ap.add_argument("--mode", default="full", choices=["full", "fusion", "lexical", "dense", "all"],
+                    help="full: the default search; fusion: hybrid without question understanding; all: the four")
+    ap.add_argument("--lexical-weight", type=float, default=None, help="override the fusion weight (tuning)")
     ap.add_argument("--json", action="store_true", help="print the figures as JSON")
     ap.add_argument("--misses", type=int, default=30, help="how many misses to list")
     args = ap.parse_args(argv)
@@ -134,11 +129,15 @@ def main(argv: list[str] | None = None) -> int:
     except (OSError, ValueError) as e:
         print(f"Jeu de questions illisible : {e}", file=sys.stderr)
         return 2
+    if args.lexical_weight is not None:
+        from . import fusion
+
+        fusion.LEXICAL_WEIGHT = args.lexical_weight
     retriever, notice = Retriever.open(args.corpus, args.index, args.model)
     if notice:
         print(notice, file=sys.stderr)
-    modes = ["lexical", "dense", "hybrid"] if args.mode == "all" else [args.mode]
-    results = [evaluate(retriever, items, m, use_ask=not args.no_ask) for m in modes]
+    modes = ["lexical", "dense", "fusion", "full"] if args.mode == "all" else [args.mode]
+    results = [evaluate(retriever, items, m) for m in modes]
     if args.json:
         print(json.dumps({"model": retriever.manifest.get("model"), "results": results}, ensure_ascii=False, indent=1))
         return 0

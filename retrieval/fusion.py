@@ -13,7 +13,7 @@ import numpy as np
 
 # Tuned on eval/dev.jsonl + eval/extra.jsonl (see README "Évaluation"); the ranking is
 # flat around these values (±0.1 changes hit@1 by at most one question).
-LEXICAL_WEIGHT = 0.5
+LEXICAL_WEIGHT = 0.3
 CANDIDATES = 100
 
 
@@ -28,11 +28,13 @@ class Scored:
 
 
 def fuse(lex_scores: np.ndarray, dense_ids: np.ndarray, dense_scores: np.ndarray,
-         dense_lookup, weight: float = LEXICAL_WEIGHT, candidates: int = CANDIDATES) -> Scored:
+         dense_lookup, weight: float = LEXICAL_WEIGHT, candidates: int = CANDIDATES,
+         extra_ids: np.ndarray | None = None) -> Scored:
     """Combine a full BM25 score array with the dense top-k.
 
     `dense_lookup(ids) -> cosines` gives the exact cosine of lexical candidates the dense
-    search did not return, so that every candidate is scored on both signals.
+    search did not return, so that every candidate is scored on both signals. `extra_ids`
+    are scored too whatever their rank (e.g. every chunk of a service the question names).
     """
     n = len(lex_scores)
     lex_top = np.zeros(0, dtype=np.int64)
@@ -41,7 +43,10 @@ def fuse(lex_scores: np.ndarray, dense_ids: np.ndarray, dense_scores: np.ndarray
         k = min(candidates, n)
         lex_top = np.argpartition(-lex_scores, k - 1)[:k]
         lex_top = lex_top[lex_scores[lex_top] > 0]
-    ids = np.unique(np.concatenate([dense_ids.astype(np.int64), lex_top.astype(np.int64)]))
+    parts = [dense_ids.astype(np.int64), lex_top.astype(np.int64)]
+    if extra_ids is not None and len(extra_ids):
+        parts.append(np.asarray(extra_ids, dtype=np.int64))
+    ids = np.unique(np.concatenate(parts))
     if ids.size == 0:
         return Scored(ids, np.zeros(0), np.zeros(0), np.zeros(0))
     cos = dict(zip(dense_ids.tolist(), dense_scores.tolist()))

@@ -13,6 +13,9 @@ from .embedding import Embedder, load_embedder, resolve_model_name
 from . import fusion
 from .lexical import tokenize
 from .models import Answer, Chunk, Hit
+from .query import QueryReading
+from .ranking import CorpusView, arrange
+from .abstain import should_abstain
 
 
 class Retriever:
@@ -24,6 +27,7 @@ class Retriever:
         self.last_build: BuildStats | None = None
         self.auto_refresh = True
         self._refresh_lock = threading.Lock()
+        self._views: dict[int, CorpusView] = {}
 
     # ----- construction -------------------------------------------------------------------
     @classmethod
@@ -123,36 +127,63 @@ class Retriever:
         return list(seen)
 
     # ----- search -------------------------------------------------------------------------
-    def search(self, query: str, k: int = 5, *, mode: str = "hybrid") -> list[Hit]:
-        """The k most relevant chunks, best first. mode: "hybrid" (default), "lexical" or "dense"."""
-        if self.auto_refresh:
-            self.refresh()
-        stored = self._stored  # one consistent snapshot even if a refresh swaps it meanwhile
-        query = (query or "").strip()
-        if not query or not stored.chunks or k <= 0:
-            return []
-        scored = self._score(stored, query, mode)
-        order = np.argsort(-scored.fused, kind="stable")[:k]
-        return [self._hit(stored.chunks[int(scored.ids[j])], float(scored.fused[j])) for j in order]
+    def search(self, query: str, k: int = 5, *, mode: str = "full") -> list[Hit]:
+        """The k most relevant chunks, best first ([] when the notes hold nothing relevant).
+
+        mode: "full" (question understanding + abstention, the default), "fusion" (plain
+        hybrid ranking), "lexical" or "dense" (one signal alone, for evaluation).
+        """
+        return self.ask(query, k, mode=mode).hits
 
     def ask(self, query: str, k: int = 5, *, services: list[str] | None = None,
-            exam_only: bool = False) -> Answer:
-        """Search, read as a question: intent, services named, hits grouped by service heading.
+            exam_only: bool = False, mode: str = "full") -> Answer:
+        """Search, read as a question: intent, services named, hits grouped for display.
 
         `services` restricts the passages to those headings; `exam_only` to exam-tip bullets.
         """
-        pool = self.search(query, k=max(k, 50) if (services or exam_only) else k)
+        if self.auto_refresh:
+            self.refresh()
+        stored = self._stored  # one consistent snapshot even if a refresh swaps it meanwhile
+        view = self._view(stored)
+        query = (query or "").strip()
+        if not query or not stored.chunks or k <= 0:
+            return Answer(query=query, intent="none")
+        reading = view.catalog.read(query) if mode == "full" else QueryReading(query, "lookup")
+        extra = view.extra_ids(reading)
         if services:
-            pool = [h for h in pool if h.heading in services]
+            extra = np.concatenate([view.sections[s] for s in services if s in view.sections] + ([extra] if extra is not None else []) or [np.zeros(0, np.int64)])
+        scored = self._score(stored, (query + " " + reading.expansion).strip(), mode, extra)
+        if mode == "full" and should_abstain(reading, stored.lexical, float(scored.dense.max(initial=0.0))):
+            return Answer(query=query, intent="none", services=reading.services)
+        ranked = arrange(reading, scored, view, len(scored.ids))
+        if services:
+            ranked = [(i, s) for i, s in ranked if stored.chunks[i].heading in services]
         if exam_only:
-            pool = [h for h in pool if h.exam]
-        hits = pool[:k]
+            ranked = [(i, s) for i, s in ranked if view.exam[i]]
+        hits = [self._hit(stored.chunks[i], s, bool(view.exam[i])) for i, s in ranked[:k]]
+        return self._answer(reading, hits)
+
+    @staticmethod
+    def _answer(reading: QueryReading, hits: list[Hit]) -> Answer:
+        if not hits:
+            return Answer(query=reading.query, intent="none", services=reading.services)
         groups: dict[str, list[Hit]] = {}
+        if reading.intent == "compare":
+            for s in reading.services:  # one column per named service, in the question's order
+                groups[s] = []
         for h in hits:
             groups.setdefault(h.heading, []).append(h)
-        return Answer(query=query, intent="lookup" if hits else "none", services=[], groups=list(groups.items()), hits=hits)
+        return Answer(query=reading.query, intent=reading.intent, services=reading.services,
+                      groups=[(h, g) for h, g in groups.items() if g], hits=hits)
 
-    def _score(self, stored: store.StoredIndex, query: str, mode: str):
+    def _view(self, stored: store.StoredIndex) -> CorpusView:
+        view = self._views.get(id(stored))
+        if view is None or view.chunks is not stored.chunks:
+            view = CorpusView.of(stored.chunks)
+            self._views = {id(stored): view}
+        return view
+
+    def _score(self, stored: store.StoredIndex, query: str, mode: str, extra: np.ndarray | None = None):
         tokens = tokenize(query)
         lex = stored.lexical.scores(tokens) if mode != "dense" else np.zeros(len(stored.chunks), np.float32)
         if mode == "lexical":
@@ -164,11 +195,11 @@ class Retriever:
         def lookup(missing: np.ndarray) -> np.ndarray:
             return stored.dense.index.reconstruct_batch(missing) @ qvec
 
-        return fusion.fuse(lex, ids, cos, lookup, weight=0.0 if mode == "dense" else fusion.LEXICAL_WEIGHT)
+        weight = 0.0 if mode == "dense" else fusion.LEXICAL_WEIGHT
+        return fusion.fuse(lex, ids, cos, lookup, weight=weight, extra_ids=extra)
 
     @staticmethod
-    def _hit(c: Chunk, score: float) -> Hit:
+    def _hit(c: Chunk, score: float, exam: bool) -> Hit:
         return Hit(source=c.source, line=c.line, heading=c.heading, breadcrumb=list(c.breadcrumb), text=c.text,
-                   score=score, kind=c.kind, block_start=c.block_start, block_end=c.block_end,
-                   exam=any("examen" in b.lower() or "exam" in b.lower() for b in c.breadcrumb))
+                   score=score, kind=c.kind, block_start=c.block_start, block_end=c.block_end, exam=exam)
 

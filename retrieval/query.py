@@ -1,0 +1,206 @@
+"""Question understanding: which services a question names, what it asks (lookup, compare, tips).
+
+Nothing here is written for one set of notes: services are the notes' "##" headings, their
+short names come from the headings' own words, and acronyms come from definitions found in
+the notes ("DKIM (DomainKeys Identified Mail)", "infrastructure as code (IaC)").
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from .lexical import STOP_WORDS
+from .models import Chunk
+from .text import fold, strip_emphasis
+
+VENDOR_WORDS = {"amazon", "aws", "on", "sur", "de"}
+EXAM_PARENT = re.compile(r"\b(examen|exam|certif\w*|a retenir)\b")
+
+_COMPARE = [
+    r"\bdiff[eé]rences?\b", r"\bdiff[eé]rencier\b", r"\bdistingu\w*", r"\bdistinction\b", r"\bcompar\w*",
+    r"\bvs\.?(?=\s|$)", r"\bversus\b", r"\bdifference between\b", r"\bconfondre\b",
+]
+_TIPS = [
+    r"\bconseils?\b", r"\bastuces?\b", r"\ba retenir\b", r"\bretenir\b", r"\bpour l'?\s?examen\b", r"\bexamen\b",
+    r"\bexam\b", r"\bcertif\w*", r"\btips?\b", r"\bpieges?\b", r"\bquoi reviser\b", r"\bsaa\b",
+]
+_DEFINITION = [
+    r"\bc'?est quoi\b", r"\bqu'?est[- ]ce qu", r"\ba quoi sert\b", r"\bca sert a quoi\b", r"\bdefini\w*",
+    r"\bwhat is\b", r"\bwhat's\b", r"\bpresente\w*", r"\bexplique\w*", r"\bdecri[rs]\w*",
+]
+
+
+def _camel_initials(words: list[str]) -> str:
+    out = ""
+    for w in words:
+        parts = re.findall(r"[A-Z][a-z]*|[a-z]+|[0-9]+", w)
+        out += "".join(p[0] for p in parts)
+    return out.lower()
+
+
+def _acronym_matches(acr: str, expansion: str) -> bool:
+    """True when the acronym's letters are the initials of the expansion (small words may be skipped)."""
+    words = [w for w in re.findall(r"[A-Za-z]+", expansion)]
+    if not 2 <= len(acr) <= 8 or not words:
+        return False
+    a = acr.lower()
+    full = _camel_initials(words)
+    content = _camel_initials([w for w in words if fold(w) not in STOP_WORDS and len(w) > 2])
+    return a in (full, content)
+
+
+def defined_acronyms(chunks: list[Chunk]) -> dict[str, str]:
+    """{acronym (folded): expansion} for "ACR (Expansion)" and "Expansion (ACR)" written in the notes."""
+    found: dict[str, str] = {}
+    pat_after = re.compile(r"\b([A-Z][A-Za-z]{1,7})\s*\(([^()]{3,60})\)")
+    pat_before = re.compile(r"((?:[A-Za-zÀ-ÿ'-]+\s+){1,5})\(([A-Z][A-Za-z]{1,7})\)")
+    for c in chunks:
+        t = strip_emphasis(c.text)
+        for acr, exp in pat_after.findall(t):
+            if sum(ch.isupper() for ch in acr) >= 2 and _acronym_matches(acr, exp):
+                found.setdefault(fold(acr), exp.strip())
+        for exp, acr in pat_before.findall(t):
+            words = exp.split()
+            for start in range(len(words)):  # the shortest tail of words that spells the acronym
+                tail = " ".join(words[start:])
+                if _acronym_matches(acr, tail):
+                    found.setdefault(fold(acr), tail.strip())
+                    break
+    return found
+
+
+def _levenshtein(a: str, b: str, limit: int) -> int:
+    if abs(len(a) - len(b)) > limit:
+        return limit + 1
+    prev = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        cur = [i]
+        for j, cb in enumerate(b, 1):
+            cur.append(min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb)))
+        if min(cur) > limit:
+            return limit + 1
+        prev = cur
+    return prev[-1]
+
+
+def _words(s: str) -> list[str]:
+    return re.findall(r"[a-z0-9]+", fold(s))
+
+
+@dataclass
+class Service:
+    heading: str
+    aliases: list[list[str]]  # each alias as folded words
+
+
+@dataclass
+class QueryReading:
+    query: str
+    intent: str  # "lookup" | "compare" | "tips"
+    services: list[str] = field(default_factory=list)  # headings named, in order of mention
+    terms: list[str] = field(default_factory=list)  # compared things that are not headings (e.g. "SNS")
+    definition: bool = False  # "c'est quoi X" / "what is X"
+    expansion: str = ""  # acronym expansions to add to the search text
+
+
+class ServiceCatalog:
+    """Services (headings) and acronyms of a set of notes, and the reading of a question against them."""
+
+    def __init__(self, chunks: list[Chunk]):
+        headings: dict[str, None] = {}
+        for c in chunks:
+            headings.setdefault(c.heading, None)
+        self.services = [Service(h, self._aliases(h)) for h in headings]
+        self.acronyms = defined_acronyms(chunks)
+        # Words written in upper case somewhere in the notes: "SES" in a question is the service.
+        self.upper_words = {fold(w) for c in chunks for w in re.findall(r"\b[A-Z][A-Z0-9]{1,7}\b", c.text + " " + c.heading)}
+
+    @staticmethod
+    def _aliases(heading: str) -> list[list[str]]:
+        words = _words(heading)
+        core = [w for w in words if w not in VENDOR_WORDS] or words
+        aliases = [words, core]
+        original = re.findall(r"[A-Za-z0-9]+", heading)
+        acr = [fold(w) for w in original if len(w) >= 2 and w.isupper() and fold(w) not in VENDOR_WORDS]
+        if len(core) >= 2 and acr and core[0] == acr[0]:
+            aliases += [[acr[0]], core[1:]]  # "SSM Session Manager" → "SSM", "Session Manager"
+        seen, out = set(), []
+        for a in aliases:
+            if a and tuple(a) not in seen:
+                seen.add(tuple(a))
+                out.append(a)
+        return out
+
+    def find_services(self, query: str, compare: bool = False) -> list[str]:
+        """Headings named in the query, exactly or with a small typo, in order of mention."""
+        qwords = _words(query)
+        raw_upper = {fold(w) for w in re.findall(r"\b[A-Z][A-Z0-9]{1,7}\b", query)}
+        found: list[tuple[int, str]] = []
+        for svc in self.services:
+            best = None
+            for alias in svc.aliases:
+                n = len(alias)
+                joined = "".join(alias)
+                for i in range(len(qwords) - n + 1):
+                    window = qwords[i:i + n]
+                    if window == alias:
+                        ok = True
+                        if n == 1 and alias[0] in STOP_WORDS and alias[0] not in raw_upper:
+                            ok = compare  # lower-case "ses" is the French possessive unless comparing
+                    else:
+                        cand = "".join(window)
+                        limit = 0 if len(joined) < 6 else (1 if len(joined) < 9 else 2)  # "match" is not "batch"
+                        ok = limit > 0 and _levenshtein(cand, joined, limit) <= limit
+                    if ok and (best is None or i < best):
+                        best = i
+                # "cost explorer" written as one word, "cloudformation" as two: compare without spaces
+                if best is None and n >= 1 and len(joined) >= 6:
+                    for m in range(1, 4):
+                        for i in range(len(qwords) - m + 1):
+                            cand = "".join(qwords[i:i + m])
+                            lim = 1 if len(joined) < 9 else 2
+                            if abs(len(cand) - len(joined)) <= lim and _levenshtein(cand, joined, lim) <= lim:
+                                best = i if best is None else min(best, i)
+            if best is not None:
+                found.append((best, svc.heading))
+        return [h for _, h in sorted(found)]
+
+    def read(self, query: str) -> QueryReading:
+        f = fold(query)
+        compare = any(re.search(p, f) for p in _COMPARE)
+        tips = any(re.search(p, f) for p in _TIPS)
+        services = self.find_services(query, compare=compare)
+        terms: list[str] = []
+        if not compare and len(services) >= 2 and re.search(r"\b(ou|or|et|and)\b", f) and "?" in query:
+            compare = True  # "SES ou Pinpoint ?"
+        if compare:
+            terms = self._compared_terms(query, services)
+            if len(services) + len(terms) < 2 and not services:
+                compare = False
+        intent = "compare" if compare else ("tips" if tips else "lookup")
+        expansion = " ".join(self.acronyms[w] for w in dict.fromkeys(_words(query)) if w in self.acronyms)
+        definition = intent == "lookup" and any(re.search(p, f) for p in _DEFINITION)
+        return QueryReading(query, intent, services, terms, definition, expansion)
+
+    def _compared_terms(self, query: str, services: list[str]) -> list[str]:
+        """Things compared that are not headings: acronyms or names the notes mention ("SNS", "Lambda")."""
+        named = {w for s in services for a in next(x for x in self.services if x.heading == s).aliases for w in a}
+        out = []
+        for w in re.findall(r"\b[A-Za-z][A-Za-z0-9]+\b", query):
+            fw = fold(w)
+            if fw in named or fw in STOP_WORDS or fw in VENDOR_WORDS:
+                continue
+            if (w[0].isupper() and fw in self.upper_words) or (w.isupper() and len(w) >= 2):
+                out.append(w)
+        return list(dict.fromkeys(out))
+
+
+def is_exam_chunk(c) -> bool:
+    """A bullet under an exam-tips parent ("Pour l'examen AWS SAA", "À retenir")."""
+    return any(EXAM_PARENT.search(fold(b)) for b in c.breadcrumb)
+
+
+def mentions(c: Chunk, words: list[str]) -> bool:
+    """The chunk (text, breadcrumb or heading) contains these folded words in a row."""
+    hay = " " + " ".join(_words(" ".join([c.heading, *c.breadcrumb, c.text]))) + " "
+    return (" " + " ".join(words) + " ") in hay

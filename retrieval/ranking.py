@@ -1,0 +1,134 @@
+"""From fused scores and a question's reading to the passages shown, in order.
+
+- lookup: a service named in the question lifts its section; "c'est quoi X" lifts the
+  section's opening block (where a note defines the service).
+- compare: passages that mention every compared thing first ("Comparaison avec ...",
+  "Bien différencier"), then each side's best passages in turn, so no side is crowded out.
+- tips: the exam bullets ("Pour l'examen ...") of the named service, best first.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import numpy as np
+
+from .fusion import Scored
+from .models import Chunk
+from .lexical import tokenize
+from .query import QueryReading, ServiceCatalog, _words, is_exam_chunk, mentions
+
+SERVICE_BOOST = 0.3
+DEFINITION_BOOST = 0.3
+# A short bullet that only names its children ("Cas d'usage", "Fonctionnalités clés") says little
+# by itself; its children carry the content and should come before it.
+LABEL_PENALTY = 0.15
+# "c'est quoi une stack": a bullet that defines the asked term ("**Stack** = ...") answers it.
+DEFINES_BOOST = 0.2
+_DEFINES = re.compile(r"^\*\*([^*]{1,40})\*\*\s*[=:(]")
+LABEL_MAX_WORDS = 5
+MAX_BOTH_FIRST = 3
+
+
+@dataclass
+class CorpusView:
+    """What ranking needs to know about the chunks, computed once per index generation."""
+
+    chunks: list[Chunk]
+    catalog: ServiceCatalog
+    sections: dict[str, np.ndarray]  # heading → chunk ids
+    opening: dict[str, set[int]]  # heading → ids of the section's first block
+    exam: np.ndarray  # bool per chunk
+    label: np.ndarray  # bool per chunk: a short parent bullet that only names its children
+    children: dict[int, list[int]]  # label id → ids of its direct children
+
+    @classmethod
+    def of(cls, chunks: list[Chunk]) -> "CorpusView":
+        sections: dict[str, list[int]] = {}
+        for i, c in enumerate(chunks):
+            sections.setdefault(c.heading, []).append(i)
+        opening = {}
+        for h, ids in sections.items():
+            first = chunks[ids[0]]
+            opening[h] = {i for i in ids if chunks[i].source == first.source and chunks[i].block_start == first.block_start}
+        exam = np.array([is_exam_chunk(c) for c in chunks], dtype=bool)
+        label = np.zeros(len(chunks), dtype=bool)
+        for i in range(len(chunks) - 1):
+            c, nxt = chunks[i], chunks[i + 1]
+            is_parent = c.source == nxt.source and len(nxt.breadcrumb) == len(c.breadcrumb) + 1 and nxt.breadcrumb[:-1] == c.breadcrumb
+            label[i] = is_parent and len(_words(c.text)) <= LABEL_MAX_WORDS
+        children: dict[int, list[int]] = {}
+        for i in np.flatnonzero(label):
+            i = int(i)
+            depth, j = len(chunks[i].breadcrumb), i + 1
+            while j < len(chunks) and chunks[j].source == chunks[i].source and len(chunks[j].breadcrumb) > depth \
+                    and chunks[j].block_start == chunks[i].block_start:
+                if len(chunks[j].breadcrumb) == depth + 1:
+                    children.setdefault(i, []).append(j)
+                j += 1
+        return cls(chunks, ServiceCatalog(chunks), {h: np.array(v) for h, v in sections.items()}, opening, exam,
+                   label, children)
+
+    def extra_ids(self, reading: QueryReading) -> np.ndarray | None:
+        ids = [self.sections[s] for s in reading.services if s in self.sections]
+        return np.concatenate(ids) if ids else None
+
+
+def arrange(reading: QueryReading, scored: Scored, view: CorpusView, k: int) -> list[tuple[int, float]]:
+    """(chunk id, score) best first, at most k."""
+    if scored.ids.size == 0:
+        return []
+    score = {int(i): float(s) for i, s in zip(scored.ids, scored.fused)}
+    chunks = view.chunks
+    named = set(reading.services)
+    qtokens = set(tokenize(reading.query)) if reading.definition else set()
+    for i in score:
+        if qtokens:
+            m = _DEFINES.match(chunks[i].text)
+            if m and set(tokenize(m.group(1))) <= qtokens:
+                score[i] += DEFINES_BOOST
+        if view.label[i]:
+            score[i] -= LABEL_PENALTY
+        if chunks[i].heading in named:
+            score[i] += SERVICE_BOOST
+            if reading.definition and i in view.opening.get(chunks[i].heading, ()):
+                # the opening block defines the service; its first line most of all
+                score[i] += DEFINITION_BOOST + (0.1 if chunks[i].line == chunks[i].block_start else 0.0)
+    ranked = sorted(score, key=lambda i: -score[i])
+
+    if reading.intent == "tips":
+        exam = [i for i in ranked if view.exam[i] and (not named or chunks[i].heading in named)]
+        if exam:
+            rest = [i for i in ranked if i not in set(exam) and (not named or chunks[i].heading in named)]
+            ranked = exam + rest
+    elif reading.intent == "compare":
+        ranked = _balance(reading, ranked, chunks, view)
+    return [(i, score[i]) for i in ranked[:k]]
+
+
+def _balance(reading: QueryReading, ranked: list[int], chunks: list[Chunk], view: CorpusView) -> list[int]:
+    sides: list[tuple[str | None, list[list[str]]]] = []
+    for s in reading.services:
+        svc = next(x for x in view.catalog.services if x.heading == s)
+        sides.append((s, [a for a in svc.aliases if len(a) < len(svc.aliases[0]) or len(svc.aliases) == 1]))
+    for t in reading.terms:
+        sides.append((None, [_words(t)]))
+    if len(sides) < 2:
+        return ranked
+
+    def on_side(i: int, side) -> bool:
+        heading, aliases = side
+        return chunks[i].heading == heading or any(mentions(chunks[i], a) for a in aliases)
+
+    both = [i for i in ranked if all(on_side(i, s) for s in sides)][:MAX_BOTH_FIRST]
+    out, taken = list(both), set(both)
+    queues = [[i for i in ranked if i not in taken and on_side(i, s)] for s in sides]
+    while any(queues):
+        for q in queues:
+            while q and q[0] in taken:
+                q.pop(0)
+            if q:
+                taken.add(q[0])
+                out.append(q.pop(0))
+    out += [i for i in ranked if i not in taken]
+    return out
