@@ -105,7 +105,8 @@ def _load_sentence_transformer(name: str) -> Embedder:
     from sentence_transformers import SentenceTransformer
 
     model = SentenceTransformer(path, device="cpu")
-    dim = int(model.get_sentence_embedding_dimension() or len(model.encode(["x"])[0]))
+    get_dim = getattr(model, "get_embedding_dimension", None) or model.get_sentence_embedding_dimension
+    dim = int(get_dim() or len(model.encode(["x"])[0]))
 
     def encode_batch(batch: list[str]) -> np.ndarray:
         return model.encode(batch, batch_size=len(batch), show_progress_bar=False, convert_to_numpy=True)

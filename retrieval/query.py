@@ -61,7 +61,7 @@ def defined_acronyms(chunks: list[Chunk]) -> dict[str, str]:
                 found.setdefault(fold(acr), exp.strip())
         for exp, acr in pat_before.findall(t):
             words = exp.split()
-            for start in range(len(words)):  # the shortest tail of words that spells the acronym
+            for start in range(len(words) - 1, -1, -1):  # the shortest tail of words that spells the acronym
                 tail = " ".join(words[start:])
                 if _acronym_matches(acr, tail):
                     found.setdefault(fold(acr), tail.strip())

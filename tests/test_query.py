@@ -1,0 +1,134 @@
+"""Question understanding: services, acronyms, typos, intents, comparisons, tips, abstention."""
+import pytest
+
+from conftest import NOTES
+from retrieval import Retriever
+from retrieval.parsing import parse_markdown
+from retrieval.query import ServiceCatalog, defined_acronyms
+
+CHUNKS = parse_markdown(NOTES.read_text(encoding="utf-8"), "other-services.md")
+CAT = ServiceCatalog(CHUNKS)
+
+
+def test_acronyms_defined_in_the_notes():
+    acr = defined_acronyms(CHUNKS)
+    assert acr["dkim"] == "DomainKeys Identified Mail"
+    assert acr["spf"] == "Sender Policy Framework"
+    assert acr["iac"] == "infrastructure as code"
+    assert acr["cdk"] == "Cloud Development Kit"
+    assert "sns" not in acr  # "SNS (notifications)" is not an expansion
+
+
+def test_acronyms_from_new_notes_both_directions():
+    chunks = parse_markdown("## Réseau\n- Le Border Gateway Protocol (BGP) route\n- MTU (Maximum Transmission Unit)\n", "n.md")
+    assert defined_acronyms(chunks) == {"bgp": "Border Gateway Protocol", "mtu": "Maximum Transmission Unit"}
+
+
+@pytest.mark.parametrize("q, services", [
+    ("quelle différence entre SES et Pinpoint ?", ["Amazon SES", "Amazon Pinpoint"]),
+    ("conseils pour l'examen sur SSM", ["SSM Session Manager"]),
+    ("c'est quoi Cost Explorer", ["AWS Cost Explorer"]),
+    ("instance scheduler et RDS", ["Instance Scheduler on AWS"]),
+    ("pinpont c'est quoi", ["Amazon Pinpoint"]),
+    ("cloudformaton rollback", ["CloudFormation"]),
+    ("sesion manager sans port 22", ["SSM Session Manager"]),
+    ("costexplorer prévisions", ["AWS Cost Explorer"]),
+    ("ÀMPLIFY graphql", ["AWS Amplify"]),
+    ("résultat du match hier soir", []),  # "match" is not a typo of "Batch"
+    ("c'est quoi ses avantages", []),  # lower-case "ses" is the French possessive
+])
+def test_services_named_in_questions(q, services):
+    assert CAT.read(q).services == services
+
+
+@pytest.mark.parametrize("q, intent", [
+    ("quelle différence entre SES et Pinpoint ?", "compare"),
+    ("SES vs Pinpoint", "compare"),
+    ("SES ou Pinpoint ?", "compare"),
+    ("comparer Batch et Lambda", "compare"),
+    ("difference between Outposts and Direct Connect", "compare"),
+    ("conseils pour l'examen sur SSM", "tips"),
+    ("à retenir pour la certif : SES", "tips"),
+    ("astuces Cost Explorer", "tips"),
+    ("exam tips for Pinpoint", "tips"),
+    ("SES peut-il recevoir des emails ?", "lookup"),
+    ("what is AWS Batch", "lookup"),
+])
+def test_intents_french_and_english(q, intent):
+    assert CAT.read(q).intent == intent
+
+
+def test_definition_and_expansion():
+    r = CAT.read("c'est quoi DKIM ?")
+    assert r.definition and r.expansion == "DomainKeys Identified Mail"
+    assert not CAT.read("DKIM et SPF").definition
+
+
+def test_compare_balances_both_services(retriever):
+    a = retriever.ask("quelle différence entre SES et Pinpoint ?", k=8)
+    assert a.intent == "compare" and a.services == ["Amazon SES", "Amazon Pinpoint"]
+    assert [g for g, _ in a.groups][:2] == ["Amazon SES", "Amazon Pinpoint"] or {g for g, _ in a.groups} >= {"Amazon SES", "Amazon Pinpoint"}
+    headings = [h.heading for h in a.hits]
+    assert "Amazon SES" in headings and "Amazon Pinpoint" in headings
+    # a passage that mentions both comes first
+    assert a.hits[0].line in (92, 93, 101, 104, 105)
+
+
+def test_compare_with_a_service_the_notes_only_mention(retriever):
+    hits = retriever.search("quelle différence entre SES et SNS ?", k=8)
+    assert {72, 93} & {h.line for h in hits[:4]}
+
+
+def test_tips_are_exam_bullets_of_the_named_service(retriever):
+    a = retriever.ask("conseils pour l'examen sur SSM", k=4)
+    assert a.intent == "tips"
+    assert [h.line for h in a.hits[:3]] and all(h.exam and h.heading == "SSM Session Manager" for h in a.hits[:3])
+    assert {137, 138, 139} == {h.line for h in a.hits[:3]}
+
+
+def test_named_service_lifts_its_section(retriever):
+    hits = retriever.search("c'est quoi CloudFormation ?", k=3)
+    assert hits[0].heading == "CloudFormation" and hits[0].line in (4, 5, 6, 7)
+    assert retriever.search("cest quoi appflow", k=1)[0].line == 234
+
+
+@pytest.mark.parametrize("q", [
+    "meilleure recette de crêpes",
+    "tarifs de CloudFront pour la vidéo à la demande",
+    "how to configure an SQS dead-letter queue",
+    "quels sont les tiers de récupération de S3 Glacier ?",
+])
+def test_abstains_when_the_notes_do_not_cover_it(retriever, q):
+    a = retriever.ask(q)
+    assert a.hits == [] and a.intent == "none"
+
+
+@pytest.mark.parametrize("q", [
+    "ne plus gérer de clés SSH",
+    "éteindre automatiquement les bases de données hors des horaires de travail",
+    "Snow Family",
+    "Drift Detection",
+    "pinpont c'est quoi",
+])
+def test_does_not_refuse_covered_questions(retriever, q):
+    assert retriever.search(q)
+
+
+def test_filters_for_the_chat(retriever):
+    a = retriever.ask("envoi de messages", k=5, services=["Amazon Pinpoint"])
+    assert a.hits and all(h.heading == "Amazon Pinpoint" for h in a.hits)
+    b = retriever.ask("SES", k=5, exam_only=True)
+    assert b.hits and all(h.exam for h in b.hits)
+
+
+def test_services_come_from_any_notes(tmp_path):
+    notes = tmp_path / "notes"
+    notes.mkdir()
+    (notes / "reseau.md").write_text(
+        "## Amazon Route 53\n- Service DNS managé\n- **Pour l'examen**\n  - Routage par latence\n"
+        "## Elastic Load Balancing\n- Répartit le trafic\n", encoding="utf-8")
+    r = Retriever.build(notes, tmp_path / "idx")
+    cat = r._view(r._stored).catalog
+    assert cat.read("conseils examen route 53").services == ["Amazon Route 53"]
+    a = r.ask("conseils examen route 53", k=2)
+    assert a.intent == "tips" and a.hits[0].line == 4 and a.hits[0].exam
