@@ -15,7 +15,7 @@ from typing import Callable
 import numpy as np
 
 from . import store
-from .corpus import CorpusReport, discover, fingerprint, read_note
+from .corpus import CorpusReport, discover, fingerprint, is_stale, read_note
 from .dense import DenseIndex, index_type_for
 from .embedding import Embedder
 from .lexical import LexicalIndex
@@ -42,15 +42,61 @@ def text_hash(s: str) -> str:
 
 
 def build(corpus_dir: Path, index_dir: Path, embedder: Embedder, previous: store.StoredIndex | None = None,
-          progress: BuildProgress | None = None) -> tuple[Path, BuildStats]:
-    t0 = time.perf_counter()
+          progress: BuildProgress | None = None, *, timeout: float = store.LOCK_TIMEOUT) -> tuple[Path, BuildStats]:
+    """Build a new generation (reusing `previous` where files are unchanged) and make it live.
+
+    The whole build holds the index lock, so that two processes never both embed, and a
+    wait beyond `timeout` raises store.IndexBusy.
+    """
     corpus_dir, index_dir = Path(corpus_dir), Path(index_dir)
-    stats = BuildStats()
-    report = stats.report
+    _check_corpus(corpus_dir)
+    with store.locked(index_dir, timeout):
+        return _build_locked(corpus_dir, index_dir, embedder, previous, progress)
+
+
+def refresh(corpus_dir: Path, index_dir: Path, embedder: Embedder, current: store.StoredIndex | None,
+            progress: BuildProgress | None = None, *, timeout: float = store.LOCK_TIMEOUT,
+            ) -> tuple[store.StoredIndex, BuildStats | None]:
+    """The index brought up to date with the notes: (live index, stats or None when nothing was built).
+
+    Under the lock, the live generation is re-read (another process may have refreshed it
+    while we waited) and staleness is checked again, so that a change is embedded once.
+    An unreadable live index, or one made with another model, is rebuilt in full.
+    """
+    corpus_dir, index_dir = Path(corpus_dir), Path(index_dir)
+    _check_corpus(corpus_dir)
+    with store.locked(index_dir, timeout):
+        latest = current
+        if current is None or store.current_generation(index_dir) != current.folder:
+            try:
+                latest = store.read(index_dir)
+            except store.IndexError_:
+                latest = None
+        if latest is not None and latest.manifest.get("model") != embedder.name:
+            latest = None
+        if latest is not None and not is_stale(corpus_dir, latest.manifest, latest.verified):
+            return latest, None
+        _, stats = _build_locked(corpus_dir, index_dir, embedder, latest, progress)
+        return store.read(index_dir), stats
+
+
+def _check_corpus(corpus_dir: Path) -> None:
     if not corpus_dir.is_dir():
         raise FileNotFoundError(f"Le dossier de notes « {corpus_dir} » est introuvable.")
+
+
+def _build_locked(corpus_dir: Path, index_dir: Path, embedder: Embedder, previous: store.StoredIndex | None,
+                  progress: BuildProgress | None) -> tuple[Path, BuildStats]:
+    t0 = time.perf_counter()
+    stats = BuildStats()
+    report = stats.report
+    _check_corpus(corpus_dir)
     files = discover(corpus_dir, report)
     stats.files = len(files)
+    # Stat before reading: an edit made while we read then shows as a changed stat later,
+    # never as an unchanged stat over content we did not index.
+    fingerprint_ns = time.time_ns()
+    fp = fingerprint(files)
 
     prev_files: dict[str, str] = {}
     prev_by_source: dict[str, list[int]] = {}
@@ -84,17 +130,26 @@ def build(corpus_dir: Path, index_dir: Path, embedder: Embedder, previous: store
     cache: dict[str, int] = {}
     prev_vecs = None
     if prev_files:
-        prev_vecs = previous.vectors()
-        if prev_vecs.shape[1:] == (embedder.dim,):
-            cache = {h: i for i, h in enumerate(previous.hashes)}
-    todo = [i for i, h in enumerate(hashes) if h not in cache]
+        try:
+            prev_vecs = previous.vectors()
+            if prev_vecs.shape == (len(previous.hashes), embedder.dim):
+                cache = {h: i for i, h in enumerate(previous.hashes)}
+        except (OSError, ValueError):  # cache unreadable: embed everything, still correct
+            cache = {}
+    # Each distinct new text is embedded once, however many chunks share it.
+    todo: dict[str, list[int]] = {}
     for i, h in enumerate(hashes):
         if h in cache:
             vectors[i] = prev_vecs[cache[h]]
-    stats.reused = len(chunks) - len(todo)
+        else:
+            todo.setdefault(h, []).append(i)
+    stats.reused = len(chunks) - sum(len(v) for v in todo.values())
     if todo:
         emb_progress = (lambda d, t: progress("embeddings", d, t)) if progress else None
-        vectors[todo] = embedder.encode([texts[i] for i in todo], progress=emb_progress)
+        groups = list(todo.values())
+        new = embedder.encode([texts[g[0]] for g in groups], progress=emb_progress)
+        for g, v in zip(groups, new):
+            vectors[g] = v
     stats.embedded = len(todo)
 
     if progress:
@@ -110,12 +165,12 @@ def build(corpus_dir: Path, index_dir: Path, embedder: Embedder, previous: store
         "n_chunks": len(chunks),
         "corpus_dir": str(corpus_dir.resolve()),
         "files": file_hashes,
-        "fingerprint": fingerprint(files),
+        "fingerprint": fp,
+        "fingerprint_ns": fingerprint_ns,
         "built_at": time.strftime("%Y-%m-%d %H:%M:%S"),
         "report": report.lines(),
     }
-    with store.lock(index_dir):
-        gen = store.write(index_dir, manifest, chunks, hashes, vectors, dense, lexical)
+    gen = store.write(index_dir, manifest, chunks, hashes, vectors, dense, lexical)
     if progress:
         progress("index", 1, 1)
     stats.chunks = len(chunks)

@@ -1,11 +1,31 @@
-"""Command line: `python -m retrieval build|search`. Errors are one line on stderr, exit code 2."""
+"""Command line: `python -m retrieval build|search`. Errors are one line on stderr, exit code 2.
+
+No traceback reaches the user: expected failures (missing folder, busy or broken index,
+model) are one French sentence; anything else is one line too, "Erreur inattendue", with
+the traceback only when RETRIEVAL_DEBUG is set.
+"""
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 
 from .embedding import ModelLoadError
+
+MAX_K = 100
+
+
+def _one_line(msg: object) -> str:
+    return " ".join(str(msg).split())
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line (no usage block) and exit code 2."""
+
+    def error(self, message: str):
+        print(f"Erreur : {_one_line(message)} (voir --help)", file=sys.stderr)
+        raise SystemExit(2)
 
 
 def _progress_bar():
@@ -28,6 +48,16 @@ def _progress_bar():
     return progress
 
 
+def _k(value: str) -> int:
+    try:
+        k = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"-k attend un nombre entier, pas « {value} »") from None
+    if not 1 <= k <= MAX_K:
+        raise argparse.ArgumentTypeError(f"-k doit être entre 1 et {MAX_K} (reçu {k})")
+    return k
+
+
 def _cmd_build(args) -> int:
     from .retriever import Retriever
 
@@ -42,13 +72,22 @@ def _cmd_build(args) -> int:
 
 def _cmd_search(args) -> int:
     from .formatting import format_hits, hits_to_json
+    from .querytext import clean_query
     from .retriever import Retriever
 
+    query, qnotice = clean_query(" ".join(args.query))
+    if not query:
+        print(f"Erreur : {qnotice}", file=sys.stderr)
+        return 2
     r, notice = Retriever.open(args.corpus, args.index, args.model, progress=_progress_bar())
     if notice:
         print(notice, file=sys.stderr)
-    query = " ".join(args.query)
     hits = r.search(query, k=args.k)
+    # search() refreshes the index first when notes changed: say so, with what was skipped.
+    for line in _build_report(r, notice):
+        print(line, file=sys.stderr)
+    if qnotice:
+        print(qnotice, file=sys.stderr)
     if args.json:
         print(json.dumps(hits_to_json(query, hits), ensure_ascii=False, indent=1))
     else:
@@ -56,24 +95,51 @@ def _cmd_search(args) -> int:
     return 0
 
 
+def _build_report(r, notice: str) -> list[str]:
+    out = []
+    if getattr(r, "refresh_notice", ""):
+        out.append(r.refresh_notice)
+    s = r.last_build
+    if s is not None:
+        if not notice:
+            out.append(f"Index mis à jour : {s.files_parsed} fichier(s) relu(s), {s.embedded} passage(s) encodé(s).")
+        out += ["  " + line for line in s.report.lines()]
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m retrieval", description="Recherche dans tes notes (citations exactes).")
-    sub = ap.add_subparsers(dest="cmd", required=True)
+    ap = _Parser(prog="python -m retrieval", description="Recherche dans tes notes (citations exactes).")
+    sub = ap.add_subparsers(dest="cmd", required=True, parser_class=_Parser)
     b = sub.add_parser("build", help="construire l'index des notes")
     s = sub.add_parser("search", help="chercher dans les notes")
     for p in (b, s):
         p.add_argument("--corpus", default="corpus", help="dossier des notes (défaut : corpus)")
         p.add_argument("--index", default="index", help="dossier de l'index (défaut : index)")
         p.add_argument("--model", default=None, help="modèle d'embeddings (défaut : $RETRIEVAL_MODEL ou use-multilingual-v3)")
-    s.add_argument("-k", type=int, default=5, help="nombre de passages (défaut : 5)")
+    s.add_argument("-k", type=_k, default=5, help=f"nombre de passages, 1 à {MAX_K} (défaut : 5)")
     s.add_argument("--json", action="store_true", help="sortie JSON")
     s.add_argument("query", nargs="+", help="la question")
     args = ap.parse_args(argv)
+
+    from .store import IndexError_
+
     try:
         return _cmd_build(args) if args.cmd == "build" else _cmd_search(args)
-    except (ModelLoadError, FileNotFoundError, PermissionError, NotADirectoryError) as e:
-        print(f"Erreur : {e}", file=sys.stderr)
+    except (ModelLoadError, IndexError_) as e:
+        print(f"Erreur : {_one_line(e)}", file=sys.stderr)
+        return 2
+    except OSError as e:  # our own messages are French sentences; the system's carry a path
+        if isinstance(e, BrokenPipeError):  # `... | head`: the reader left, nothing to say
+            return 0
+        msg = e.args[0] if len(e.args) == 1 and isinstance(e.args[0], str) else f"{e.strerror or e} ({e.filename or ''})"
+        print(f"Erreur : {_one_line(msg)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("Interrompu.", file=sys.stderr)
         return 130
+    except Exception as e:
+        if os.environ.get("RETRIEVAL_DEBUG"):
+            raise
+        print(f"Erreur inattendue : {e.__class__.__name__}: {_one_line(e)} (RETRIEVAL_DEBUG=1 pour le détail)",
+              file=sys.stderr)
+        return 1

@@ -3,11 +3,19 @@ from __future__ import annotations
 
 import hashlib
 import os
+import stat
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 NOTE_SUFFIXES = (".md", ".markdown")
-MAX_FILE_BYTES = 5 * 1024 * 1024  # notes are text: beyond 5 MiB only the start is read
+# Hand-written notes are a few dozen KiB; beyond 2 MiB it is a dump (log, export), and
+# embedding it whole would stall the build for minutes: only the start is read.
+MAX_FILE_BYTES = 2 * 1024 * 1024
+# A file written this close to the fingerprint could be edited again within the same
+# file-system timestamp tick without its (size, mtime) changing ("racy" files, as in git):
+# its content hash is checked until it is older than that.
+RACY_NS = 2_000_000_000
 
 
 @dataclass
@@ -31,28 +39,68 @@ class CorpusReport:
 
 def _inside(path: Path, root: Path) -> bool:
     try:
-        path.resolve().relative_to(root)
+        path.resolve(strict=True).relative_to(root)
         return True
-    except (ValueError, OSError, RuntimeError):
+    except (ValueError, OSError, RuntimeError):  # outside, broken, or a loop
         return False
 
 
 def discover(corpus_dir: Path, report: CorpusReport | None = None) -> list[tuple[str, Path]]:
-    """Note files under corpus_dir, sorted; links that loop or leave the corpus are not followed."""
+    """Note files under corpus_dir, sorted by path.
+
+    Links to directories are never followed (no loops, nothing outside the corpus); a link
+    to a file is followed only when it resolves inside the corpus. Anything that is not a
+    regular file (FIFO, socket, device) is skipped: opening a FIFO would block the build.
+    Uses os.scandir so that the staleness check, run before every search, stays cheap.
+    """
     root = Path(corpus_dir).resolve()
     found: list[tuple[str, Path]] = []
-    for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
-        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
-        for name in sorted(filenames):
-            if name.startswith(".") or not name.lower().endswith(NOTE_SUFFIXES):
+
+    def skip(rel: str, why: str) -> None:
+        if report is not None:
+            report.skipped.append(f"{rel} ({why})")
+
+    def walk(folder: str, prefix: str) -> None:
+        try:
+            with os.scandir(folder) as it:
+                entries = sorted(it, key=lambda e: e.name)
+        except OSError as e:
+            if prefix:
+                skip(prefix.rstrip("/"), f"dossier illisible : {e.strerror or e.__class__.__name__}")
+            return
+        for e in entries:
+            name = e.name
+            if name.startswith("."):
                 continue
-            p = Path(dirpath) / name
-            rel = p.relative_to(root).as_posix()
-            if p.is_symlink() and not (_inside(p, root) and p.exists()):
-                if report is not None:
-                    report.skipped.append(f"{rel} (lien symbolique hors du dossier de notes ou cassé)")
+            rel = prefix + name
+            try:
+                is_link = e.is_symlink()
+                if e.is_dir(follow_symlinks=False):
+                    walk(e.path, rel + "/")
+                    continue
+            except OSError:
+                continue
+            if not name.lower().endswith(NOTE_SUFFIXES):
+                continue
+            p = Path(e.path)
+            if is_link:
+                if not _inside(p, root):
+                    skip(rel, "lien symbolique hors du dossier de notes, cassé ou en boucle : non suivi")
+                    continue
+                if p.is_dir():
+                    skip(rel, "lien symbolique vers un dossier : non suivi")
+                    continue
+            try:
+                st = p.stat() if is_link else e.stat(follow_symlinks=False)
+            except OSError as err:
+                skip(rel, f"illisible : {err.strerror or err.__class__.__name__}")
+                continue
+            if not stat.S_ISREG(st.st_mode):
+                skip(rel, "pas un fichier ordinaire")
                 continue
             found.append((rel, p))
+
+    walk(str(root), "")
     return found
 
 
@@ -68,40 +116,112 @@ def fingerprint(files: list[tuple[str, Path]]) -> dict[str, list[int]]:
     return out
 
 
+def _looks_binary(data: bytes) -> bool:
+    head = data[:8192]
+    if b"\x00" in head:
+        return True
+    # Control bytes other than tab, newlines, form feed and escape are rare in text files.
+    ctrl = sum(1 for b in head if b < 32 and b not in (9, 10, 12, 13, 27))
+    return ctrl > max(8, len(head) // 20)
+
+
 def read_note(rel: str, path: Path, report: CorpusReport) -> NoteFile | None:
     try:
+        st = os.stat(path)
+        if not stat.S_ISREG(st.st_mode):  # replaced by a FIFO or folder since discovery
+            report.skipped.append(f"{rel} (pas un fichier ordinaire)")
+            return None
         with open(path, "rb") as f:
             data = f.read(MAX_FILE_BYTES + 1)
     except OSError as e:
         report.skipped.append(f"{rel} (illisible : {e.strerror or e.__class__.__name__})")
         return None
     digest = hashlib.sha256(data).hexdigest()
-    if len(data) > MAX_FILE_BYTES:
-        data = data[:MAX_FILE_BYTES]
-        data = data[: data.rfind(b"\n") + 1] or data
-        report.warnings.append(f"{rel} dépasse {MAX_FILE_BYTES // (1024 * 1024)} Mo : seul le début est indexé")
     if not data.strip():
         report.skipped.append(f"{rel} (fichier vide)")
         return None
-    if b"\x00" in data[:8192]:
+    if data[:2] in (b"\xff\xfe", b"\xfe\xff"):  # UTF-16 with its BOM (Windows Notepad "Unicode")
+        try:
+            text = data.decode("utf-16")
+            report.warnings.append(f"{rel} est en UTF-16 : converti")
+            return NoteFile(rel, Path(path), digest, _cap(text, rel, report, len(data)))
+        except UnicodeDecodeError:
+            pass
+    if _looks_binary(data):
         report.skipped.append(f"{rel} (fichier binaire, pas du texte)")
         return None
+    if len(data) > MAX_FILE_BYTES:
+        cut = data[:MAX_FILE_BYTES]
+        data = cut[: cut.rfind(b"\n") + 1] or cut
+        report.warnings.append(f"{rel} dépasse {_size(MAX_FILE_BYTES)} : seul le début est indexé")
     try:
         text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        try:
-            text = data.decode("cp1252")
-            enc = "Windows-1252"
-        except UnicodeDecodeError:
-            text = data.decode("latin-1")
-            enc = "Latin-1"
-        report.warnings.append(f"{rel} n'est pas en UTF-8 : lu comme {enc}")
-    return NoteFile(rel, path, digest, text)
+    except UnicodeDecodeError as e:
+        if len(data) >= MAX_FILE_BYTES and e.start >= len(data) - 4:
+            text = data[: e.start].decode("utf-8-sig")  # the cut fell inside a character
+        else:
+            try:
+                text = data.decode("cp1252")
+                enc = "Windows-1252"
+            except UnicodeDecodeError:
+                text = data.decode("latin-1")
+                enc = "Latin-1"
+            line = data[: e.start].count(b"\n") + 1
+            report.warnings.append(f"{rel} n'est pas en UTF-8 : lu comme {enc} (premier octet invalide ligne {line})")
+    return NoteFile(rel, Path(path), digest, text)
+
+
+def _cap(text: str, rel: str, report: CorpusReport, nbytes: int) -> str:
+    if nbytes <= MAX_FILE_BYTES:
+        return text
+    report.warnings.append(f"{rel} dépasse {_size(MAX_FILE_BYTES)} : seul le début est indexé")
+    cut = text[: MAX_FILE_BYTES // 2]
+    return cut[: cut.rfind("\n") + 1] or cut
+
+
+def _size(n: int) -> str:
+    return f"{n // (1024 * 1024)} Mo" if n >= 1024 * 1024 else f"{n // 1024} Ko"
 
 
 def file_hash(path: Path) -> str | None:
+    """Same digest as read_note's (first MAX_FILE_BYTES + 1 bytes); None when unreadable."""
     try:
+        if not stat.S_ISREG(os.stat(path).st_mode):
+            return None
         with open(path, "rb") as f:
             return hashlib.sha256(f.read(MAX_FILE_BYTES + 1)).hexdigest()
     except OSError:
         return None
+
+
+def is_stale(corpus_dir: Path, manifest: dict, verified: dict | None = None) -> bool:
+    """True when a note was added, removed or edited since the index described by `manifest`.
+
+    Cost: one directory scan and one stat per file. A file is hashed only when its
+    (size, mtime) differs from the build's, or when it is "racy" (written within RACY_NS
+    of the fingerprint). `verified` (kept by the caller across calls) remembers stats
+    whose content was checked unchanged, so a touched file is hashed once, not per search.
+    """
+    files = discover(corpus_dir)
+    fp = fingerprint(files)
+    old_fp = manifest.get("fingerprint") or {}
+    if fp.keys() != old_fp.keys():
+        return True
+    known = manifest.get("files") or {}
+    taken = manifest.get("fingerprint_ns", 0)
+    now = time.time_ns()
+    for rel, p in files:
+        cur = fp[rel]
+        if verified is not None and verified.get(rel) == cur:
+            continue
+        old = old_fp.get(rel)
+        if cur == old and cur[1] < taken - RACY_NS:
+            continue
+        if rel not in known:  # skipped at build (empty, binary...): its stat alone tells
+            if cur != old:
+                return True
+        elif file_hash(p) != known[rel]:
+            return True
+        if verified is not None and cur[1] < now - RACY_NS:
+            verified[rel] = cur
+    return False

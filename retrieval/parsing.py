@@ -11,13 +11,47 @@ from pathlib import PurePosixPath
 from .models import Chunk
 from .text import strip_emphasis
 
-_HEADING = re.compile(r"^ {0,3}(#{1,6})(?:[ \t]+(.*?))?[ \t]*#*[ \t]*$")
 _BULLET = re.compile(r"^([ \t]*)([-*+]|\d{1,9}[.)])(?:[ \t]+(.*))?$")
-_FENCE = re.compile(r"^[ \t]*(```+|~~~+)")
+_FENCE = re.compile(r"^[ \t]*(`{3,}|~{3,})(.*)$")
 _TABLE_SEP = re.compile(r"^\|?[ \t]*:?-+:?[ \t]*(\|[ \t]*:?-+:?[ \t]*)*\|?$")
 _RULE = re.compile(r"^[ \t]*([-*_])([ \t]*\1){2,}[ \t]*$")
 
 TAB_WIDTH = 4
+# Guards against pathological input (a dumped file of one huge line, thousands of nesting
+# levels): emphasis removal is quadratic on some inputs ("[[[[..."), breadcrumbs grow with depth.
+MAX_MARKUP_CHARS = 1000  # longer strings only get their white space collapsed
+MAX_CRUMBS = 64  # deeper breadcrumbs keep their first entry and the nearest parents
+MAX_INDEX_CHARS = 4000  # indexed text of one chunk (the quote itself is never cut)
+
+
+def _plain(s: str) -> str:
+    return strip_emphasis(s) if len(s) <= MAX_MARKUP_CHARS else " ".join(s.split())
+
+
+def _heading(raw: str) -> tuple[int, str] | None:
+    """(level, text) of an ATX heading ("## x ##"), else None. Hand-written: the regex it
+    replaces backtracked quadratically on lines such as "# ####...#x"."""
+    lead = len(raw) - len(raw.lstrip(" "))
+    if lead > 3:
+        return None
+    s = raw[lead:]
+    level = len(s) - len(s.lstrip("#"))
+    if not 1 <= level <= 6:
+        return None
+    rest = s[level:]
+    if rest and rest[0] not in " \t":
+        return None  # "#hashtag", "####### x"
+    rest = rest.strip(" \t")
+    closed = rest.rstrip("#")
+    if not closed:
+        rest = ""
+    elif closed != rest and closed[-1] in " \t":  # optional closing sequence "## x ##"
+        rest = closed.rstrip(" \t")
+    return level, rest
+
+
+def _crumbs(items: list[str]) -> list[str]:
+    return items if len(items) <= MAX_CRUMBS else items[:1] + items[-(MAX_CRUMBS - 1):]
 
 
 def indent_width(prefix: str) -> int:
@@ -42,7 +76,7 @@ def _cells(row: str) -> list[str]:
         s = s[1:]
     if s.endswith("|"):
         s = s[:-1]
-    return [strip_emphasis(c) for c in s.split("|")]
+    return [_plain(c) for c in s.split("|")]
 
 
 def parse_markdown(text: str, source: str = "notes.md") -> list[Chunk]:
@@ -70,7 +104,7 @@ def parse_markdown(text: str, source: str = "notes.md") -> list[Chunk]:
     def emit(line_no: int, body: str, kind: str, crumbs: list[str], root: int) -> None:
         chunks.append(Chunk(
             source=source, line=line_no, heading=heading or title or default_heading,
-            breadcrumb=[t for _, t in subheadings] + crumbs, text=body, kind=kind, title=title,
+            breadcrumb=_crumbs([t for _, t in subheadings] + crumbs), text=body, kind=kind, title=title,
         ))
         roots.append(root)
 
@@ -80,23 +114,24 @@ def parse_markdown(text: str, source: str = "notes.md") -> list[Chunk]:
         stripped = raw.strip()
 
         if fence is not None:  # inside a code block nothing is a bullet or a heading
-            if stripped.startswith(fence):
+            k = len(stripped) - len(stripped.lstrip(fence[0]))
+            if k >= len(fence) and not stripped[k:].strip():  # closing fence: same char, at least as long
                 fence = None
             elif stripped:
                 emit(n, stripped, "paragraph", [t for _, t, _ in stack], stack[0][2] if stack else n)
             continue
         m = _FENCE.match(raw)
-        if m:
-            fence = m.group(1)[:3]
+        if m and not (m.group(1)[0] == "`" and "`" in m.group(2)):  # "```x``` y" is inline code, not a fence
+            fence = m.group(1)
             continue
 
         if not stripped:
             table_header = None
             continue
 
-        m = _HEADING.match(raw)
-        if m:
-            level, htext = len(m.group(1)), strip_emphasis(m.group(2) or "")
+        h = _heading(raw) if stripped.startswith("#") else None
+        if h:
+            level, htext = h[0], _plain(h[1])
             stack.clear()
             table_header = None
             if level == 1:
@@ -131,7 +166,7 @@ def parse_markdown(text: str, source: str = "notes.md") -> list[Chunk]:
                 stack.pop()
             body = m.group(3).rstrip()
             emit(n, body, "bullet", [t for _, t, _ in stack], stack[0][2] if stack else n)
-            stack.append((ind, strip_emphasis(body), n))
+            stack.append((ind, _plain(body), n))
             continue
         if m:  # a bare marker carries no words
             continue
@@ -158,11 +193,15 @@ def index_text(c: Chunk) -> str:
     so that each cell keeps its meaning.
     """
     crumbs = list(c.breadcrumb)
-    body = strip_emphasis(c.text)
+    body = _plain(c.text)
     if c.kind == "row" and crumbs:
         header = [h.strip() for h in crumbs[-1].split("|")]
         cells = _cells(c.text)
         if len(cells) == len(header) and len(cells) > 1:
             body = cells[0] + " : " + " ; ".join(f"{h} : {v}" for h, v in zip(header[1:], cells[1:]))
             crumbs = crumbs[:-1]
-    return " > ".join([p for p in [c.heading, *crumbs, body] if p])
+    parts = [p for p in [c.heading, *crumbs] if p]
+    # Over-long context gives way to the chunk's own words: far ancestors go first.
+    while len(parts) > 1 and sum(len(p) + 3 for p in parts) + len(body) > MAX_INDEX_CHARS:
+        del parts[1]
+    return " > ".join(parts + [body] if body else parts)[:MAX_INDEX_CHARS]

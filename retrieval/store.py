@@ -2,24 +2,28 @@
 
     index/
       CURRENT            name of the live generation (replaced atomically)
-      .lock              held while a build writes
+      .lock              held for a whole build or refresh (filelock: released if the process dies)
       g-<time>-<pid>/
-        manifest.json    format version, model, corpus file hashes, index type, build report
+        manifest.json    format version, model, corpus file hashes, index type, build report,
+                         size + sha256 of every other file of the generation (truncation/tampering)
         chunks.jsonl     one chunk per line (+ the hash of its indexed text, key of the embedding cache)
         vectors.npy      float32 embeddings, row i = chunk i (the embedding cache for refreshes)
         dense.faiss      FAISS index over those vectors
         lexical/         bm25s files (JSON + .npy, no pickle)
 
 A build writes a new generation then swaps CURRENT: a build killed midway leaves the
-previous generation live, and readers never see a half-written folder.
+previous generation live, and readers never see a half-written folder. Nothing is
+pickled: a tampered index can be wrong, never run code; a wrong one raises IndexCorrupt.
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
 import time
-from dataclasses import dataclass
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -28,8 +32,9 @@ from .dense import DenseIndex
 from .lexical import LexicalIndex
 from .models import Chunk
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: manifest lists the checksums of the generation's files
 POINTER = "CURRENT"
+LOCK_TIMEOUT = 120.0  # an explicit build waits this long for another build, then says so
 
 
 class IndexError_(Exception):
@@ -44,6 +49,10 @@ class IndexCorrupt(IndexError_):
     pass
 
 
+class IndexBusy(IndexError_):
+    """Another build (other terminal, the app) holds the lock for longer than we may wait."""
+
+
 @dataclass
 class StoredIndex:
     folder: Path  # the generation folder
@@ -52,12 +61,16 @@ class StoredIndex:
     hashes: list[str]
     dense: DenseIndex
     lexical: LexicalIndex
+    vecs: np.ndarray | None = None  # memory-mapped at load: stays valid if the folder is collected later
+    verified: dict = field(default_factory=dict)  # staleness cache, see corpus.is_stale
 
     def vectors(self) -> np.ndarray:
-        return np.load(self.folder / "vectors.npy", mmap_mode="r", allow_pickle=False)
+        if self.vecs is None:
+            self.vecs = np.load(self.folder / "vectors.npy", mmap_mode="r", allow_pickle=False)
+        return self.vecs
 
 
-def lock(index_dir: Path, timeout: float = 600):
+def lock(index_dir: Path, timeout: float = LOCK_TIMEOUT):
     """An inter-process lock so that two builds (app and CLI) never write at once."""
     from filelock import FileLock
 
@@ -65,12 +78,30 @@ def lock(index_dir: Path, timeout: float = 600):
     return FileLock(str(index_dir / ".lock"), timeout=timeout)
 
 
+@contextmanager
+def locked(index_dir: Path, timeout: float = LOCK_TIMEOUT):
+    """`lock` held for the block; a wait beyond `timeout` raises IndexBusy (French), not filelock.Timeout."""
+    from filelock import Timeout
+
+    lk = lock(Path(index_dir), timeout)
+    try:
+        lk.acquire()
+    except Timeout:
+        raise IndexBusy(f"Une autre construction de l'index est en cours depuis plus de {timeout:.0f} s : "
+                        "réessaie dans un moment.") from None
+    try:
+        yield
+    finally:
+        lk.release()
+
+
 def current_generation(index_dir: Path) -> Path | None:
     try:
         name = (index_dir / POINTER).read_text(encoding="utf-8").strip()
     except (OSError, UnicodeDecodeError):
         return None
-    if not name or "/" in name or "\\" in name or name.startswith("."):
+    # Only a plain "g-..." name: a tampered pointer ("../x", "/etc", ".tmp-...") is never followed.
+    if not name.startswith("g-") or "/" in name or "\\" in name or "\x00" in name or name in (".", ".."):
         return None
     return index_dir / name
 
@@ -91,17 +122,49 @@ def write(index_dir: Path, manifest: dict, chunks: list[Chunk], hashes: list[str
         (tmp / "lexical").mkdir()
         lexical.save(tmp / "lexical")
         # The manifest goes last: a generation without one is incomplete by definition.
+        manifest = {**manifest, "index_files": _checksums(tmp)}
         (tmp / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=1), encoding="utf-8")
         _fsync_tree(tmp)
         os.replace(tmp, gen)
         ptr_tmp = index_dir / f".{POINTER}.{os.getpid()}"
-        ptr_tmp.write_text(gen.name, encoding="utf-8")
+        with open(ptr_tmp, "w", encoding="utf-8") as f:
+            f.write(gen.name)
+            f.flush()
+            os.fsync(f.fileno())
         os.replace(ptr_tmp, index_dir / POINTER)
+        _fsync_dir(index_dir)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     _collect_garbage(index_dir, keep={gen.name})
     return gen
+
+
+def _checksums(folder: Path) -> dict[str, list]:
+    out = {}
+    for p in sorted(folder.rglob("*")):
+        if p.is_file() and p.name != "manifest.json":
+            out[p.relative_to(folder).as_posix()] = [p.stat().st_size, _sha256(p)]
+    return out
+
+
+def _sha256(p: Path) -> str:
+    h = hashlib.sha256()
+    with open(p, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def _fsync_dir(folder: Path) -> None:
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+    except OSError:
+        pass
 
 
 def _fsync_tree(folder: Path) -> None:
@@ -119,44 +182,88 @@ def _collect_garbage(index_dir: Path, keep: set[str]) -> None:
     gens = sorted((p for p in index_dir.glob("g-*") if p.is_dir() and p.name not in keep), key=lambda p: p.name)
     for p in gens[:-1]:
         shutil.rmtree(p, ignore_errors=True)
+    # Left by a killed build: the caller holds the lock, so no build is writing them now.
     for p in index_dir.glob(".tmp-g-*"):
-        # Left by a killed build; only remove when old enough not to be a build in progress.
+        shutil.rmtree(p, ignore_errors=True)
+    for p in index_dir.glob(f".{POINTER}.*"):
         try:
-            if time.time() - p.stat().st_mtime > 3600:
-                shutil.rmtree(p, ignore_errors=True)
+            p.unlink()
         except OSError:
             pass
 
 
 def read_manifest(index_dir: Path) -> dict:
-    gen = current_generation(index_dir)
+    return _read_manifest(Path(index_dir), current_generation(Path(index_dir)))
+
+
+def _read_manifest(index_dir: Path, gen: Path | None) -> dict:
     if gen is None:
         if index_dir.exists() and any(index_dir.glob("g-*")):
-            raise IndexCorrupt("L'index est incomplet (pointeur CURRENT absent ou illisible).")
+            raise IndexCorrupt("L'index est incomplet (pointeur CURRENT absent ou invalide).")
         raise IndexMissing("Aucun index n'a encore été construit.")
     try:
         manifest = json.loads((gen / "manifest.json").read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise IndexCorrupt("L'index est incomplet (manifeste absent).") from None
+        raise IndexCorrupt("L'index est incomplet (génération ou manifeste absent).") from None
     except (OSError, ValueError, UnicodeDecodeError):
         raise IndexCorrupt("Le manifeste de l'index est illisible.") from None
     if not isinstance(manifest, dict) or manifest.get("format_version") != FORMAT_VERSION:
         raise IndexCorrupt("L'index a été construit dans un autre format.")
+    ok = (isinstance(manifest.get("model"), str) and isinstance(manifest.get("n_chunks"), int)
+          and isinstance(manifest.get("dim"), int) and isinstance(manifest.get("files"), dict)
+          and isinstance(manifest.get("fingerprint"), dict) and isinstance(manifest.get("index_files"), dict))
+    if not ok:
+        raise IndexCorrupt("Le manifeste de l'index est incomplet.")
     return manifest
 
 
 def read(index_dir: Path) -> StoredIndex:
+    """The live generation, checked; raises IndexMissing / IndexCorrupt with one French sentence.
+
+    A reader racing a build of another process can find its generation collected under
+    its feet: when CURRENT moved meanwhile, it simply reads the new one.
+    """
     index_dir = Path(index_dir)
-    manifest = read_manifest(index_dir)
-    gen = current_generation(index_dir)
+    for _ in range(3):
+        gen = current_generation(index_dir)
+        try:
+            return _read_generation(index_dir, gen)
+        except IndexCorrupt:
+            if current_generation(index_dir) == gen:
+                raise
+    return _read_generation(index_dir, current_generation(index_dir))
+
+
+def _read_generation(index_dir: Path, gen: Path | None) -> StoredIndex:
+    manifest = _read_manifest(index_dir, gen)
     assert gen is not None
+    # Sizes and checksums first: a truncated or edited file is named before any parser sees it.
+    for name, expected in manifest["index_files"].items():
+        p = gen / name
+        if not (isinstance(expected, list) and len(expected) == 2) or ".." in Path(name).parts:
+            raise IndexCorrupt("Le manifeste de l'index est incomplet.")
+        try:
+            if p.stat().st_size != expected[0]:
+                raise IndexCorrupt(f"L'index est endommagé (fichier {name} tronqué ou modifié).")
+            if _sha256(p) != expected[1]:
+                raise IndexCorrupt(f"L'index est endommagé (fichier {name} modifié).")
+        except OSError:
+            raise IndexCorrupt(f"L'index est incomplet (fichier {name} absent).") from None
     try:
         chunks, hashes = [], []
         with open(gen / "chunks.jsonl", encoding="utf-8") as f:
             for line in f:
                 d = json.loads(line)
                 hashes.append(str(d.pop("hash")))
-                chunks.append(Chunk.from_dict(d))
+                c = Chunk.from_dict(d)
+                if not (isinstance(c.source, str) and isinstance(c.line, int) and isinstance(c.text, str)
+                        and isinstance(c.heading, str) and isinstance(c.breadcrumb, list)
+                        and all(isinstance(b, str) for b in c.breadcrumb)):
+                    raise ValueError("bad chunk")
+                chunks.append(c)
+        vecs = np.load(gen / "vectors.npy", mmap_mode="r", allow_pickle=False)
+        if vecs.dtype != np.float32 or vecs.shape != (len(chunks), manifest["dim"]):
+            raise ValueError("bad vectors")
         dense = DenseIndex.load(gen / "dense.faiss", manifest.get("index_type", "flat"))
         lexical = LexicalIndex.load(gen / "lexical")
     except Exception as e:  # truncated/tampered files of any kind: one sentence, then a rebuild
@@ -166,4 +273,4 @@ def read(index_dir: Path) -> StoredIndex:
         raise IndexCorrupt("L'index est incohérent (nombre de passages différent selon les fichiers).")
     if dense.size and dense.index.d != manifest.get("dim"):
         raise IndexCorrupt("L'index est incohérent (dimension des vecteurs).")
-    return StoredIndex(gen, manifest, chunks, hashes, dense, lexical)
+    return StoredIndex(gen, manifest, chunks, hashes, dense, lexical, vecs)
