@@ -1,4 +1,156 @@
-"""Placeholder: the Streamlit chat arrives with its own issue."""
+"""Streamlit chat over the notes: widgets and layout only (logic lives in retrieval/app_support.py).
+
+Every passage shown is a verbatim quote of the notes; nothing is generated.
+"""
+from pathlib import Path
+
 import streamlit as st
 
-st.title("Assistant de révision")
+from retrieval import app_support as sup
+from retrieval.formatting import context_block, context_markdown, escape_markdown, quote_markdown
+
+st.set_page_config(page_title="Révision AWS : mes notes", page_icon=":material/menu_book:", layout="centered")
+
+APP_DIR = Path(__file__).resolve().parent
+
+
+def progress_ui(bar):
+    def cb(stage, done, total):
+        frac, text = sup.progress_text(stage, done, total)
+        bar.progress(frac, text=text)
+    return cb
+
+
+st.title(":material/menu_book: Révision AWS", anchor=False)
+
+# ----- loading (once per process: st.cache_resource inside sup.shared_for) --------------------
+try:
+    shared = sup.shared_for(APP_DIR)
+    if shared.retriever is None:
+        with st.status(sup.loading_label(shared.index_dir), expanded=True) as status:
+            bar = st.progress(0.0, text="Chargement du modèle…")
+            r = shared.ensure(progress_ui(bar))
+            info = r.info()
+            status.update(label=f"Index prêt : {info['chunks']} passages, {info['files']} fichier(s).",
+                          state="complete", expanded=False)
+    r = shared.ensure()
+    info = r.info()
+except Exception as e:  # one French sentence, never a traceback
+    st.error(sup.friendly_error(e))
+    st.stop()
+
+headings = info["headings"]
+
+# ----- sidebar -------------------------------------------------------------------------------
+with st.sidebar:
+    st.header("Réglages", anchor=False)
+    services = st.multiselect("Filtrer par service", headings, placeholder="Tous les services")
+    k = st.slider("Nombre de passages", min_value=1, max_value=15, value=5)
+    exam_only = st.toggle("Conseils d'examen uniquement")
+    st.divider()
+    st.subheader("État de l'index", anchor=False)
+    for line in sup.index_summary(info):
+        st.caption(escape_markdown(line))
+    for line in info.get("report", []):
+        st.caption("⚠️ " + escape_markdown(line))
+    if shared.notice:
+        st.caption(escape_markdown(shared.notice))
+    if not r.corpus_dir.is_dir():
+        st.warning("Le dossier de notes est introuvable : l'index existant est utilisé tel quel.")
+    if st.button("Reconstruire l'index", icon=":material/refresh:", width="stretch"):
+        try:
+            with st.status("Reconstruction de l'index…", expanded=True) as status:
+                bar = st.progress(0.0, text="Démarrage…")
+                r = shared.rebuild(progress_ui(bar))
+                info = r.info()
+                status.update(label=f"Index reconstruit : {info['chunks']} passages.", state="complete",
+                              expanded=False)
+        except Exception as e:
+            st.error(sup.friendly_error(e))
+
+
+# ----- rendering of one answer -----------------------------------------------------------------
+def show_hit(hit, query):
+    with st.container(border=True):
+        crumbs = " › ".join(hit.breadcrumb)
+        top = escape_markdown(crumbs) if crumbs else ""
+        if hit.exam:
+            top = ":orange-badge[:material/school: Examen] " + top
+        if top:
+            st.caption(top)
+        st.markdown(quote_markdown(hit.text, query))
+        st.caption(escape_markdown(f"{hit.source}:{hit.line}"))
+        with st.expander("Voir le contexte"):
+            block = context_block(r.corpus_dir, hit)
+            start = hit.block_start or hit.line
+            if block:
+                st.caption(escape_markdown(f"{hit.source}, lignes {start}–{hit.block_end or hit.line}"))
+                as_list = context_markdown(block, start, hit.line)
+                if as_list:
+                    st.markdown(as_list)
+                else:  # a table or paragraph block: the raw lines, inert
+                    st.code(block, language="markdown", wrap_lines=True)
+            else:
+                st.caption("Contexte indisponible : le fichier a changé ou n'existe plus (reconstruis l'index).")
+
+
+def show_group(heading, hits, query):
+    st.subheader(escape_markdown(heading), anchor=False)
+    for hit in hits:
+        show_hit(hit, query)
+
+
+def show_answer(answer, error):
+    if error:
+        st.error(error)
+        return
+    if answer.notice:
+        st.info(escape_markdown(answer.notice))
+    if not answer.hits:
+        st.markdown(sup.NOTHING_FOUND)
+        return
+    if answer.intent == "compare" and len(answer.groups) > 1:
+        # Side by side on a laptop; Streamlit stacks the columns on a phone.
+        for col, (heading, hits) in zip(st.columns(len(answer.groups)), answer.groups):
+            with col:
+                show_group(heading, hits, answer.query)
+    else:
+        for heading, hits in answer.groups:
+            show_group(heading, hits, answer.query)
+
+
+# ----- chat --------------------------------------------------------------------------------------
+history = st.session_state.setdefault("history", [])
+asked = None
+
+with st.chat_message("assistant"):
+    st.markdown("Bonjour ! Pose une question sur tes notes : je te montre **les passages exacts**, "
+                "avec leur service et `fichier:ligne`. Rien n'est inventé.")
+    if headings:
+        st.caption("Services dans tes notes : " + escape_markdown(", ".join(headings)))
+        st.markdown("Par exemple :")
+        examples = sup.examples_for(headings)
+        for row in range(0, len(examples), 2):  # one row per pair: a phone stacks them in order
+            for col, (i, q) in zip(st.columns(2), list(enumerate(examples))[row:row + 2]):
+                if col.button(escape_markdown(q), key=f"example-{i}", width="stretch"):
+                    asked = q
+    else:
+        st.warning("Aucune note trouvée : ajoute des fichiers .md dans le dossier de notes, puis reconstruis l'index.")
+
+for msg in history:
+    with st.chat_message(msg["role"]):
+        if msg["role"] == "user":
+            st.markdown(escape_markdown(msg["text"]))
+        else:
+            show_answer(msg["answer"], msg["error"])
+
+typed = st.chat_input("Ta question sur tes notes…", max_chars=500)
+question = (typed or asked or "").strip()
+if question:
+    answer, error = sup.ask(r, question, k, services, exam_only)
+    history.append({"role": "user", "text": question})
+    history.append({"role": "assistant", "answer": answer, "error": error})
+    with st.chat_message("user"):
+        st.markdown(escape_markdown(question))
+    with st.chat_message("assistant"):
+        show_answer(answer, error)

@@ -1,0 +1,156 @@
+"""Everything the Streamlit chat needs that is not a widget: paths, shared loading, progress
+text, French error sentences, example questions. Kept here so it is testable without a browser.
+"""
+from __future__ import annotations
+
+import os
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+from .embedding import ModelLoadError, resolve_model_name
+from .models import Answer
+from .retriever import Retriever
+from .store import IndexError_
+
+CORPUS_ENV = "RETRIEVAL_CORPUS"
+INDEX_ENV = "RETRIEVAL_INDEX"
+NOTHING_FOUND = "Rien de pertinent dans tes notes pour cette question."
+
+# (question, services it is about): shown only when those services are in the notes.
+EXAMPLES: list[tuple[str, tuple[str, ...]]] = [
+    ("quelle différence entre SES et Pinpoint ?", ("SES", "Pinpoint")),
+    ("conseils pour l'examen sur SSM", ("SSM",)),
+    ("ne plus gérer de clés SSH", ("SSM",)),
+    ("c'est quoi Outposts ?", ("Outposts",)),
+]
+
+STAGES = {  # builder stage → (French label, start and end of its share of the progress bar)
+    "lecture": ("Lecture des notes", 0.0, 0.1),
+    "embeddings": ("Calcul des embeddings", 0.1, 0.9),
+    "index": ("Construction de l'index", 0.9, 1.0),
+}
+
+
+def paths(app_dir: Path) -> tuple[Path, Path]:
+    """(notes folder, index folder): next to app.py unless $RETRIEVAL_CORPUS / $RETRIEVAL_INDEX say otherwise."""
+    corpus = os.environ.get(CORPUS_ENV) or str(app_dir / "corpus")
+    index = os.environ.get(INDEX_ENV) or str(app_dir / "index")
+    return Path(corpus).expanduser().resolve(), Path(index).expanduser().resolve()
+
+
+def progress_text(stage: str, done: int, total: int) -> tuple[float, str]:
+    """Builder progress as (fraction of the whole build, one French line with the counts)."""
+    label, lo, hi = STAGES.get(stage, (stage, 0.0, 1.0))
+    frac = lo + (hi - lo) * (done / total if total else 1.0)
+    if stage == "lecture":
+        text = f"{label} : {done}/{total} fichier{'s' if total > 1 else ''}"
+    elif stage == "embeddings":
+        text = f"{label} : {done}/{total} passages"
+    else:
+        text = f"{label}…" if done < total else "Index prêt."
+    return min(max(frac, 0.0), 1.0), text
+
+
+def friendly_error(e: BaseException) -> str:
+    """One French sentence for the user; never a traceback."""
+    if isinstance(e, IndexError_):
+        return str(e)
+    if isinstance(e, ModelLoadError):
+        return f"Le modèle d'embeddings n'a pas pu être chargé ({e})."
+    if isinstance(e, FileNotFoundError) and str(e).startswith("Le dossier"):
+        return f"{e} Vérifie le chemin (variable {CORPUS_ENV}) ou crée le dossier avec tes notes .md."
+    if isinstance(e, PermissionError):
+        return f"Accès refusé à « {e.filename or 'un fichier'} » : vérifie les droits sur le dossier de l'index ou des notes."
+    if e.__class__.__name__ == "Timeout":  # filelock: another process holds the build lock
+        return "Un autre programme est en train de construire l'index : réessaie dans un instant."
+    if isinstance(e, OSError):
+        return f"Erreur de fichier : {e.strerror or e.__class__.__name__} ({e.filename or 'chemin inconnu'})."
+    return f"Erreur inattendue ({e.__class__.__name__}) : réessaie, ou reconstruis l'index depuis le panneau latéral."
+
+
+def examples_for(headings: list[str]) -> list[str]:
+    """Example questions that make sense for these notes (generic ones when none of ours fit)."""
+    joined = " ".join(headings)
+    picked = [q for q, needs in EXAMPLES if all(n in joined for n in needs)]
+    if not picked:
+        picked = [f"c'est quoi {h} ?" for h in headings[:3]]
+    return picked
+
+
+@dataclass
+class Shared:
+    """One per (notes, index, model): the loaded retriever, shared by every session and rerun."""
+
+    corpus_dir: Path
+    index_dir: Path
+    model: str
+    retriever: Retriever | None = None
+    notice: str = ""
+    loads: int = 0  # how many times a model/index was (re)loaded: a rerun must not add one
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def ensure(self, progress: Callable[[str, int, int], None] | None = None) -> Retriever:
+        """Load the index, or build it when missing; concurrent sessions wait for the first one."""
+        with self._lock:
+            if self.retriever is None:
+                r, self.notice = Retriever.open(self.corpus_dir, self.index_dir, self.model, progress=progress)
+                self.loads += 1
+                self.retriever = r
+            return self.retriever
+
+    def rebuild(self, progress: Callable[[str, int, int], None] | None = None) -> Retriever:
+        with self._lock:
+            r = Retriever.build(self.corpus_dir, self.index_dir, self.model, progress=progress)
+            self.loads += 1
+            self.retriever, self.notice = r, ""
+            return r
+
+
+def loading_label(index_dir: Path) -> str:
+    """What the first load is about to do, said before it starts (a build takes a few seconds)."""
+    from .store import current_generation
+
+    if current_generation(Path(index_dir)) is None:
+        return "Premier démarrage : construction de l'index de tes notes…"
+    return "Chargement de l'index de tes notes…"
+
+
+def _cache_resource(fn):
+    import streamlit as st
+
+    return st.cache_resource(show_spinner=False)(fn)
+
+
+@_cache_resource
+def shared(corpus_dir: str, index_dir: str, model: str) -> Shared:
+    """Keyed on the three paths/names, so tests with other folders never get a wrong retriever."""
+    return Shared(Path(corpus_dir), Path(index_dir), model)
+
+
+def shared_for(app_dir: Path, model: str | None = None) -> Shared:
+    corpus, index = paths(app_dir)
+    return shared(str(corpus), str(index), resolve_model_name(model))
+
+
+def ask(r: Retriever, question: str, k: int, services: list[str] | None, exam_only: bool) -> tuple[Answer | None, str]:
+    """(answer, error sentence): a blank question gives (None, ""), a failure (None, sentence)."""
+    question = (question or "").strip()
+    if not question:
+        return None, ""
+    try:
+        return r.ask(question, k=k, services=services or None, exam_only=exam_only), ""
+    except Exception as e:  # a bad question or a broken index must not show a traceback
+        return None, friendly_error(e)
+
+
+def index_summary(info: dict) -> list[str]:
+    """The index state as short French lines (Markdown-escaped by the caller)."""
+    lines = [
+        f"Fichiers : {info.get('files', 0)}",
+        f"Passages : {info.get('chunks', 0)}",
+        f"Modèle : {info.get('model') or '?'} ({info.get('index_type') or '?'})",
+        f"Construit le : {info.get('built_at') or '?'}",
+    ]
+    return lines
