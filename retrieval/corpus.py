@@ -51,10 +51,15 @@ def discover(corpus_dir: Path, report: CorpusReport | None = None) -> list[tuple
     Links to directories are never followed (no loops, nothing outside the corpus); a link
     to a file is followed only when it resolves inside the corpus. Anything that is not a
     regular file (FIFO, socket, device) is skipped: opening a FIFO would block the build.
-    Uses os.scandir so that the staleness check, run before every search, stays cheap.
     """
+    return [(rel, Path(path)) for rel, path, _ in _scan(corpus_dir, report)]
+
+
+def _scan(corpus_dir: Path, report: CorpusReport | None = None) -> list[tuple[str, str, os.stat_result]]:
+    """(rel, path, stat) of each note file: os.scandir and one stat per file, so that the
+    staleness check run before every search stays cheap."""
     root = Path(corpus_dir).resolve()
-    found: list[tuple[str, Path]] = []
+    found: list[tuple[str, str, os.stat_result]] = []
 
     def skip(rel: str, why: str) -> None:
         if report is not None:
@@ -82,8 +87,8 @@ def discover(corpus_dir: Path, report: CorpusReport | None = None) -> list[tuple
                 continue
             if not name.lower().endswith(NOTE_SUFFIXES):
                 continue
-            p = Path(e.path)
             if is_link:
+                p = Path(e.path)
                 if not _inside(p, root):
                     skip(rel, "lien symbolique hors du dossier de notes, cassé ou en boucle : non suivi")
                     continue
@@ -91,14 +96,14 @@ def discover(corpus_dir: Path, report: CorpusReport | None = None) -> list[tuple
                     skip(rel, "lien symbolique vers un dossier : non suivi")
                     continue
             try:
-                st = p.stat() if is_link else e.stat(follow_symlinks=False)
+                st = os.stat(e.path) if is_link else e.stat(follow_symlinks=False)
             except OSError as err:
                 skip(rel, f"illisible : {err.strerror or err.__class__.__name__}")
                 continue
             if not stat.S_ISREG(st.st_mode):
                 skip(rel, "pas un fichier ordinaire")
                 continue
-            found.append((rel, p))
+            found.append((rel, e.path, st))
 
     walk(str(root), "")
     return found
@@ -202,15 +207,15 @@ def is_stale(corpus_dir: Path, manifest: dict, verified: dict | None = None) -> 
     of the fingerprint). `verified` (kept by the caller across calls) remembers stats
     whose content was checked unchanged, so a touched file is hashed once, not per search.
     """
-    files = discover(corpus_dir)
-    fp = fingerprint(files)
+    files = _scan(corpus_dir)
+    fp = {rel: [st.st_size, st.st_mtime_ns] for rel, _, st in files}
     old_fp = manifest.get("fingerprint") or {}
     if fp.keys() != old_fp.keys():
         return True
     known = manifest.get("files") or {}
     taken = manifest.get("fingerprint_ns", 0)
     now = time.time_ns()
-    for rel, p in files:
+    for rel, p, _ in files:
         cur = fp[rel]
         if verified is not None and verified.get(rel) == cur:
             continue

@@ -63,41 +63,66 @@ class Retriever:
                 notice = f"L'index avait été construit avec un autre modèle ({stored.manifest.get('model')}) : reconstruction."
             else:
                 r = cls(index_dir, stored, load_embedder(wanted), corpus_dir)
-                r.refresh(progress)
-                return r, ""
+                r.refresh(progress, timeout=store.LOCK_TIMEOUT)
+                return r, getattr(r, "refresh_notice", "")
         except store.IndexMissing:
             notice = "Premier démarrage : construction de l'index des notes."
         except store.IndexCorrupt as e:
             notice = f"{e} Reconstruction de l'index."
-        r = cls.build(corpus_dir, index_dir, wanted, progress)
-        return r, notice
+        from . import builder
+
+        # builder.refresh re-reads the index under the build lock: if another process rebuilt
+        # it while we waited, it is loaded instead of being built a second time.
+        embedder = load_embedder(wanted)
+        stored, stats = builder.refresh(corpus_dir, index_dir, embedder, None, progress)
+        r = cls(index_dir, stored, embedder, corpus_dir)
+        r.last_build = stats
+        return r, notice if stats is not None else ""
 
     # ----- freshness ----------------------------------------------------------------------
     def is_stale(self) -> bool:
-        """True when a note was added, removed or edited since the index was built."""
-        m = self._stored.manifest
-        files = discover(self.corpus_dir)
-        fp = fingerprint(files)
-        old_fp = m.get("fingerprint", {})
-        if fp == old_fp:
-            return False
-        if set(fp) != set(old_fp):
-            return True
-        # Same names, some stat changed (touched, copied back): compare content hashes.
-        known = m.get("files", {})
-        return any(file_hash(p) != known.get(rel) for rel, p in files if fp[rel] != old_fp.get(rel))
+        """True when a note was added, removed or edited since the index was built.
 
-    def refresh(self, progress: BuildProgress | None = None) -> bool:
-        """Incremental update when notes changed; returns True when the index was rebuilt."""
-        if not self.corpus_dir.is_dir():
+        Runs before every search: one directory scan + one stat per file; content is hashed
+        only for files whose stat changed (see corpus.is_stale). A missing corpus folder is
+        not "stale": the index keeps answering.
+        """
+        from .corpus import is_stale
+
+        stored = self._stored
+        return self.corpus_dir.is_dir() and is_stale(self.corpus_dir, stored.manifest, stored.verified)
+
+    REFRESH_LOCK_WAIT = 10.0  # seconds a search waits for another process's build before answering from the old index
+
+    def refresh(self, progress: BuildProgress | None = None, *, timeout: float | None = None) -> bool:
+        """Incremental update when notes changed; returns True when the live index changed.
+
+        Never raises for a busy or unwritable index: the current snapshot keeps answering and
+        `refresh_notice` says why (one French sentence, "" when all went well).
+        """
+        from . import builder
+
+        self.refresh_notice = ""
+        if not self.is_stale():
             return False
-        with self._refresh_lock:
-            if not self.is_stale():
+        with self._refresh_lock:  # threads: one refreshes, the others wait for its result
+            if not self.is_stale():  # refreshed by another thread meanwhile
                 return False
-            _, stats = build(self.corpus_dir, self.index_dir, self.embedder, self._stored, progress)
-            self._stored = store.read(self.index_dir)  # swapped in one assignment: readers keep their copy
-            self.last_build = stats
-            return True
+            try:
+                stored, stats = builder.refresh(self.corpus_dir, self.index_dir, self.embedder, self._stored,
+                                                progress, timeout=self.REFRESH_LOCK_WAIT if timeout is None else timeout)
+            except store.IndexBusy as e:
+                self.refresh_notice = f"{e} Réponses tirées de l'index précédent."
+                return False
+            except (OSError, store.IndexError_) as e:
+                self.refresh_notice = (f"Mise à jour de l'index impossible ({e.__class__.__name__}) : "
+                                       "réponses tirées de l'index précédent.")
+                return False
+            changed = stored is not self._stored
+            self._stored = stored  # swapped in one assignment: readers keep their copy
+            if stats is not None:
+                self.last_build = stats
+            return changed
 
     # ----- information --------------------------------------------------------------------
     @property

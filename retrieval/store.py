@@ -74,6 +74,8 @@ def lock(index_dir: Path, timeout: float = LOCK_TIMEOUT):
     """An inter-process lock so that two builds (app and CLI) never write at once."""
     from filelock import FileLock
 
+    if index_dir.exists() and not index_dir.is_dir():
+        raise NotADirectoryError(f"« {index_dir} » est un fichier, pas un dossier : impossible d'y ranger l'index.")
     index_dir.mkdir(parents=True, exist_ok=True)
     return FileLock(str(index_dir / ".lock"), timeout=timeout)
 
