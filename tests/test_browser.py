@@ -47,11 +47,12 @@ def wait_healthy(url: str, proc: subprocess.Popen, timeout: float = 90) -> None:
     raise TimeoutError("streamlit did not answer in time")
 
 
-@pytest.fixture
-def server(tmp_path):
+def start(tmp_path, corpus: Path | None = None):
     port = free_port()
     env = {**os.environ, "RETRIEVAL_INDEX": str(tmp_path / "index"), "HF_HUB_OFFLINE": "1"}
     env.pop("RETRIEVAL_CORPUS", None)
+    if corpus is not None:
+        env["RETRIEVAL_CORPUS"] = str(corpus)
     log = open(tmp_path / "streamlit.log", "wb")
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
@@ -62,7 +63,8 @@ def server(tmp_path):
         url = f"http://127.0.0.1:{port}"
         wait_healthy(url, proc)
         yield url
-    finally:
+    finally:  # never leave a server behind, whatever happened
+
         proc.terminate()
         try:
             proc.wait(timeout=10)
@@ -70,6 +72,28 @@ def server(tmp_path):
             proc.kill()
             proc.wait()
         log.close()
+
+
+@pytest.fixture
+def server(tmp_path):
+    yield from start(tmp_path)
+
+
+HOSTILE = """# Pièges
+
+## Service piégé
+
+- Balise <script>alert(1)</script> et image <img src=x onerror=alert(1)> dans une note
+- Emoji :smile: couleur :red[rouge] math $a^2$ lien [clic](javascript:alert(1))
+"""
+
+
+@pytest.fixture
+def hostile_server(tmp_path):
+    corpus = tmp_path / "notes"
+    corpus.mkdir()
+    (corpus / "pieges.md").write_text(HOSTILE, encoding="utf-8")
+    yield from start(tmp_path, corpus)
 
 
 def ask_and_check(page, name: str) -> None:
@@ -110,5 +134,34 @@ def test_chat_in_chromium(server):
                 page.goto(server, wait_until="domcontentloaded")
                 ask_and_check(page, name)
                 page.close()
+        finally:
+            browser.close()
+
+
+def test_html_in_a_note_stays_text_in_chromium(hostile_server):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 900})
+            dialogs = []
+            page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+            page.goto(hostile_server, wait_until="domcontentloaded")
+            box = page.get_by_test_id("stChatInputTextArea")
+            box.wait_for(timeout=90_000)
+            box.fill("balise image emoji couleur lien")
+            box.press("Enter")
+            answer = page.get_by_test_id("stChatMessage").last
+            answer.get_by_text("Balise <script>alert(1)</script>", exact=False).first.wait_for(timeout=60_000)
+            page.wait_for_timeout(500)
+            text = answer.inner_text()
+            assert "<img src=x onerror=alert(1)>" in text
+            assert ":smile:" in text and ":red[rouge]" in text and "$a^2$" in text
+            assert "[clic](javascript:alert(1))" in text
+            assert answer.locator("script, img[src='x'], a[href^='javascript'], .katex").count() == 0
+            assert not dialogs
+            ARTIFACTS.mkdir(exist_ok=True)
+            page.screenshot(path=str(ARTIFACTS / "chat-hostile-note.png"))
         finally:
             browser.close()
