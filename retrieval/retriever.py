@@ -8,7 +8,6 @@ import numpy as np
 
 from . import store
 from .builder import BuildProgress, BuildStats, build
-from .corpus import discover, file_hash, fingerprint
 from .embedding import Embedder, load_embedder, resolve_model_name
 from . import fusion
 from .lexical import tokenize
@@ -16,6 +15,7 @@ from .models import Answer, Chunk, Hit
 from .query import QueryReading
 from .ranking import CorpusView, arrange
 from .abstain import should_abstain
+from .querytext import clean_query
 
 
 class Retriever:
@@ -28,6 +28,7 @@ class Retriever:
         self.auto_refresh = True
         self._refresh_lock = threading.Lock()
         self._views: dict[int, CorpusView] = {}
+        self.refresh_notice = ""  # why the last refresh could not happen, in French
 
     # ----- construction -------------------------------------------------------------------
     @classmethod
@@ -170,23 +171,26 @@ class Retriever:
             self.refresh()
         stored = self._stored  # one consistent snapshot even if a refresh swaps it meanwhile
         view = self._view(stored)
-        query = (query or "").strip()
+        query, notice = clean_query(query)
+        notice = " ".join(n for n in (notice, self.refresh_notice) if n)
         if not query or not stored.chunks or k <= 0:
-            return Answer(query=query, intent="none")
+            return Answer(query=query, intent="none", notice=notice)
         reading = view.catalog.read(query) if mode == "full" else QueryReading(query, "lookup")
         extra = view.extra_ids(reading)
         if services:
             extra = np.concatenate([view.sections[s] for s in services if s in view.sections] + ([extra] if extra is not None else []) or [np.zeros(0, np.int64)])
         scored = self._score(stored, (query + " " + reading.expansion).strip(), mode, extra)
         if mode == "full" and should_abstain(reading, stored.lexical, float(scored.dense.max(initial=0.0))):
-            return Answer(query=query, intent="none", services=reading.services)
+            return Answer(query=query, intent="none", services=reading.services, notice=notice)
         ranked = arrange(reading, scored, view, len(scored.ids))
         if services:
             ranked = [(i, s) for i, s in ranked if stored.chunks[i].heading in services]
         if exam_only:
             ranked = [(i, s) for i, s in ranked if view.exam[i]]
         hits = [self._hit(stored.chunks[i], s, bool(view.exam[i])) for i, s in ranked[:k]]
-        return self._answer(reading, hits)
+        answer = self._answer(reading, hits)
+        answer.notice = notice
+        return answer
 
     @staticmethod
     def _answer(reading: QueryReading, hits: list[Hit]) -> Answer:
