@@ -27,7 +27,7 @@ LABEL_PENALTY = 0.15
 DEFINES_BOOST = 0.2
 _DEFINES = re.compile(r"^\*\*([^*]{1,40})\*\*\s*[=:(]")
 LABEL_MAX_WORDS = 5
-MAX_BOTH_FIRST = 3
+MAX_BOTH_FIRST = 2
 
 
 @dataclass
@@ -91,7 +91,8 @@ def arrange(reading: QueryReading, scored: Scored, view: CorpusView, k: int) -> 
             score[i] -= LABEL_PENALTY
         if chunks[i].heading in named:
             score[i] += SERVICE_BOOST
-            if reading.definition and i in view.opening.get(chunks[i].heading, ()):
+            # comparing services starts from what each one is: its opening block
+            if (reading.definition or reading.intent == "compare") and i in view.opening.get(chunks[i].heading, ()):
                 # the opening block defines the service; its first line most of all
                 score[i] += DEFINITION_BOOST + (0.1 if chunks[i].line == chunks[i].block_start else 0.0)
     ranked = sorted(score, key=lambda i: -score[i])
