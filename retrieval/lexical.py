@@ -100,3 +100,13 @@ class LexicalIndex:
         indptr = self._bm25.scores["indptr"]
         df = int(indptr[tid + 1] - indptr[tid])
         return float(np.log(1 + (self.n_docs - df + 0.5) / (df + 0.5)))
+
+    def known_fraction(self, tokens: list[str]) -> float:
+        """Share of the question the notes' vocabulary knows, each word weighted by its IDF
+        (an unseen word weighs what the rarest word would): 1.0 when every word occurs in the notes."""
+        if not tokens:
+            return 0.0
+        idf = {t: self.idf(t) for t in set(tokens)}
+        unseen = float(np.log(1 + (self.n_docs + 0.5) / 0.5))
+        total = sum(v if v > 0 else unseen for v in idf.values())
+        return sum(v for v in idf.values() if v > 0) / total if total else 0.0

@@ -101,6 +101,7 @@ class QueryReading:
     terms: list[str] = field(default_factory=list)  # compared things that are not headings (e.g. "SNS")
     definition: bool = False  # "c'est quoi X" / "what is X"
     expansion: str = ""  # acronym expansions to add to the search text
+    search_text: str = ""  # the question as searched: misspelt service names corrected
 
 
 class ServiceCatalog:
@@ -133,43 +134,69 @@ class ServiceCatalog:
 
     def find_services(self, query: str, compare: bool = False) -> list[str]:
         """Headings named in the query, exactly or with a small typo, in order of mention."""
+        return [h for h, _ in self._match_services(query, compare)]
+
+    def _match_services(self, query: str, compare: bool) -> list[tuple[str, tuple[int, int, list[str]] | None]]:
+        """(heading, typo) in order of mention; typo = (first word, word count, alias) when misspelt."""
         qwords = _words(query)
         raw_upper = {fold(w) for w in re.findall(r"\b[A-Z][A-Z0-9]{1,7}\b", query)}
-        found: list[tuple[int, str]] = []
+        found: list[tuple[int, str, tuple[int, int, list[str]] | None]] = []
         for svc in self.services:
-            best = None
+            best: tuple[int, tuple[int, int, list[str]] | None] | None = None
             for alias in svc.aliases:
                 n = len(alias)
                 joined = "".join(alias)
                 for i in range(len(qwords) - n + 1):
                     window = qwords[i:i + n]
                     if window == alias:
-                        ok = True
+                        ok, typo = True, None
                         if n == 1 and alias[0] in STOP_WORDS and alias[0] not in raw_upper:
                             ok = compare  # lower-case "ses" is the French possessive unless comparing
                     else:
                         cand = "".join(window)
                         limit = 0 if len(joined) < 6 else (1 if len(joined) < 9 else 2)  # "match" is not "batch"
                         ok = limit > 0 and _levenshtein(cand, joined, limit) <= limit
-                    if ok and (best is None or i < best):
-                        best = i
+                        typo = (i, n, alias)
+                    if ok and (best is None or i < best[0] or (i == best[0] and typo is None)):
+                        best = (i, typo)
                 # "cost explorer" written as one word, "cloudformation" as two: compare without spaces
-                if best is None and n >= 1 and len(joined) >= 6:
+                if best is None and len(joined) >= 6:
                     for m in range(1, 4):
                         for i in range(len(qwords) - m + 1):
                             cand = "".join(qwords[i:i + m])
                             lim = 1 if len(joined) < 9 else 2
                             if abs(len(cand) - len(joined)) <= lim and _levenshtein(cand, joined, lim) <= lim:
-                                best = i if best is None else min(best, i)
+                                if best is None or i < best[0]:
+                                    best = (i, (i, m, alias))
             if best is not None:
-                found.append((best, svc.heading))
-        return [h for _, h in sorted(found)]
+                found.append((best[0], svc.heading, best[1]))
+        return [(h, typo) for _, h, typo in sorted(found, key=lambda x: x[0])]
+
+    @staticmethod
+    def _corrected(query: str, typos: list[tuple[int, int, list[str]]]) -> str:
+        """The query with misspelt service names written right, every other character kept."""
+        spans = []  # (folded word, start, end) aligned with _words(query)
+        for m in re.finditer(r"[^\W_]+", query):
+            for w in re.findall(r"[a-z0-9]+", fold(m.group(0))):
+                spans.append((w, m.start(), m.end()))
+        if len(spans) != len(_words(query)):
+            return query  # unusual script mix: leave the question as typed
+        out, pos = [], 0
+        for i, n, alias in sorted(typos):
+            a, b = spans[i][1], spans[i + n - 1][2]
+            if a < pos:
+                continue
+            out += [query[pos:a], " ".join(alias)]
+            pos = b
+        return "".join(out) + query[pos:]
 
     def read(self, query: str) -> QueryReading:
         f = fold(query)
         compare = any(re.search(p, f) for p in _COMPARE)
         tips = any(re.search(p, f) for p in _TIPS)
-        services = self.find_services(query, compare=compare)
+        matches = self._match_services(query, compare)
+        services = [h for h, _ in matches]
+        typos = [t for _, t in matches if t is not None]
         terms: list[str] = []
         if not compare and len(services) >= 2 and re.search(r"\b(ou|or|et|and)\b", f) and "?" in query:
             compare = True  # "SES ou Pinpoint ?"
@@ -180,7 +207,9 @@ class ServiceCatalog:
         intent = "compare" if compare else ("tips" if tips else "lookup")
         expansion = " ".join(self.acronyms[w] for w in dict.fromkeys(_words(query)) if w in self.acronyms)
         definition = intent == "lookup" and any(re.search(p, f) for p in _DEFINITION)
-        return QueryReading(query, intent, services, terms, definition, expansion)
+        # A service misspelt ("cloudformaton", "sesion manager") is searched under its real name.
+        search_text = self._corrected(query, typos) if typos else query
+        return QueryReading(query, intent, services, terms, definition, expansion, search_text)
 
     def _compared_terms(self, query: str, services: list[str]) -> list[str]:
         """Things compared that are not headings: acronyms or names the notes mention ("SNS", "Lambda")."""

@@ -179,7 +179,7 @@ class Retriever:
         extra = view.extra_ids(reading)
         if services:
             extra = np.concatenate([view.sections[s] for s in services if s in view.sections] + ([extra] if extra is not None else []) or [np.zeros(0, np.int64)])
-        scored = self._score(stored, (query + " " + reading.expansion).strip(), mode, extra)
+        scored = self._score(stored, f"{reading.search_text or query} {reading.expansion}".strip(), mode, extra)
         if mode == "full" and should_abstain(reading, stored.lexical, float(scored.dense.max(initial=0.0))):
             return Answer(query=query, intent="none", services=reading.services, notice=notice)
         ranked = arrange(reading, scored, view, len(scored.ids))
@@ -224,7 +224,12 @@ class Retriever:
         def lookup(missing: np.ndarray) -> np.ndarray:
             return stored.dense.index.reconstruct_batch(missing) @ qvec
 
-        weight = 0.0 if mode == "dense" else fusion.LEXICAL_WEIGHT
+        if mode == "dense":
+            weight = 0.0
+        elif mode == "full":
+            weight = fusion.adaptive_weight(stored.lexical.known_fraction(tokens))
+        else:
+            weight = fusion.LEXICAL_WEIGHT
         return fusion.fuse(lex, ids, cos, lookup, weight=weight, extra_ids=extra)
 
     @staticmethod
