@@ -19,6 +19,7 @@ import numpy as np
 
 DEFAULT_SOURCE = "other-services.md"
 EXAM_MARKERS = ("examen", "exam")
+EXPECTED_INTENT = {"compare": "compare", "tips": "tips", "out_of_scope": "none"}  # other kinds: "lookup"
 
 
 def load_set(paths: list[str]) -> list[dict]:
@@ -48,10 +49,13 @@ def evaluate(retriever, items: list[dict], mode: str = "full") -> dict:
     latencies: list[float] = []
     for it in items:
         t0 = time.perf_counter()
-        hits = retriever.search(it["q"], k=10, mode=mode)
+        answer = retriever.ask(it["q"], k=10, mode=mode)
+        hits = answer.hits
         latencies.append(time.perf_counter() - t0)
         kind = it["kind"] + ("/" + it["variant"] if it.get("variant") else "")
         row: dict = {"refused": not hits}
+        if mode == "full":  # did the question understanding read the question as its kind says?
+            row["intent_ok"] = answer.intent == EXPECTED_INTENT.get(it["kind"], "lookup")
         if it["gold"]:
             r = _rank(hits, it)
             row.update(hit1=r == 1, hit5=r is not None and r <= 5, rr=1.0 / r if r else 0.0)
@@ -85,6 +89,8 @@ def evaluate(retriever, items: list[dict], mode: str = "full") -> dict:
             t["compare_ok"] = float(np.mean([r["compare_ok"] for r in rows if "compare_ok" in r]))
         if any("tips_ok" in r for r in rows):
             t["tips_ok"] = float(np.mean([r["tips_ok"] for r in rows if "tips_ok" in r]))
+        if any("intent_ok" in r for r in rows):
+            t["intent_ok"] = float(np.mean([r["intent_ok"] for r in rows if "intent_ok" in r]))
         table[kind] = t
     all_rows = [r for rows in by_kind.values() for r in rows]
     table["overall"] = {
@@ -103,7 +109,7 @@ def format_result(res: dict) -> str:
     lines = [f"== {res['mode']} ==",
              f"{'kind':<22}{'n':>4}{'hit@1':>8}{'hit@5':>8}{'MRR@10':>8}{'refusés':>9}  extra"]
     for kind, t in res["table"].items():
-        extra = " ".join(f"{k}={t[k]:.2f}" for k in ("compare_ok", "tips_ok") if k in t)
+        extra = " ".join(f"{k}={t[k]:.2f}" for k in ("intent_ok", "compare_ok", "tips_ok") if k in t)
         lines.append(f"{kind:<22}{t['n']:>4}{t['hit@1']:>8.2f}{t['hit@5']:>8.2f}{t['mrr@10']:>8.2f}{t['refused']:>9}  {extra}")
     lines.append(f"latence p50 {res['latency_ms']['p50']:.1f} ms, p95 {res['latency_ms']['p95']:.1f} ms")
     return "\n".join(lines)

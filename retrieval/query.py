@@ -115,6 +115,10 @@ class ServiceCatalog:
         self.acronyms = defined_acronyms(chunks)
         # Words written in upper case somewhere in the notes: "SES" in a question is the service.
         self.upper_words = {fold(w) for c in chunks for w in re.findall(r"\b[A-Z][A-Z0-9]{1,7}\b", c.text + " " + c.heading)}
+        # Names: words the notes capitalise inside a sentence ("remplace Bastion", "Lambda + API + Glue").
+        self.name_words = {fold(m.group(1)) for c in chunks
+                           for m in re.finditer(r"(?<=[\w,+/(] )([A-Z][a-z]+[A-Za-z]*)", strip_emphasis(c.text))
+                           if fold(m.group(1)) not in STOP_WORDS}
 
     @staticmethod
     def _aliases(heading: str) -> list[list[str]]:
@@ -197,13 +201,15 @@ class ServiceCatalog:
         matches = self._match_services(query, compare)
         services = [h for h, _ in matches]
         typos = [t for _, t in matches if t is not None]
-        terms: list[str] = []
-        if not compare and len(services) >= 2 and re.search(r"\b(ou|or|et|and)\b", f) and "?" in query:
-            compare = True  # "SES ou Pinpoint ?"
-        if compare:
-            terms = self._compared_terms(query, services)
-            if len(services) + len(terms) < 2 and not services:
-                compare = False
+        terms = self._compared_terms(query, services) if services or compare else []
+        if not compare and services and "?" in query and len(services) + len(terms) >= 2:
+            # "SES ou Pinpoint ?", "Session Manager ou bastion ?": a choice between two named things
+            compare = self._choice_next_to_service(query, services) or (
+                len(services) >= 2 and bool(re.search(r"\b(et|and)\b", f)))
+        if compare and not services and len(terms) < 2:
+            compare = False
+        if not compare:
+            terms = []
         intent = "compare" if compare else ("tips" if tips else "lookup")
         expansion = " ".join(self.acronyms[w] for w in dict.fromkeys(_words(query)) if w in self.acronyms)
         definition = intent == "lookup" and any(re.search(p, f) for p in _DEFINITION)
@@ -211,16 +217,33 @@ class ServiceCatalog:
         search_text = self._corrected(query, typos) if typos else query
         return QueryReading(query, intent, services, terms, definition, expansion, search_text)
 
+    def _choice_next_to_service(self, query: str, services: list[str]) -> bool:
+        """ "X ou Y" where X or Y is a named service ("Batch ou Lambda ?"; not "yaml ou json")."""
+        words = _words(query)
+        aliases = [a for s in services for a in next(x for x in self.services if x.heading == s).aliases]
+        for i, w in enumerate(words):
+            if w in ("ou", "or"):
+                if any(words[max(0, i - len(a)):i] == a or words[i + 1:i + 1 + len(a)] == a for a in aliases):
+                    return True
+        return False
+
     def _compared_terms(self, query: str, services: list[str]) -> list[str]:
         """Things compared that are not headings: acronyms or names the notes mention ("SNS", "Lambda")."""
         named = {w for s in services for a in next(x for x in self.services if x.heading == s).aliases for w in a}
         out = []
-        for w in re.findall(r"\b[A-Za-z][A-Za-z0-9]+\b", query):
+        words = re.findall(r"\b[A-Za-z][A-Za-z0-9]+\b", query)
+        for i, w in enumerate(words):
             fw = fold(w)
             if fw in named or fw in STOP_WORDS or fw in VENDOR_WORDS:
                 continue
-            if (w[0].isupper() and fw in self.upper_words) or (w.isupper() and len(w) >= 2):
-                out.append(w)
+            if fw in self.upper_words or fw in self.name_words or (w.isupper() and len(w) >= 2):
+                # a name in several capitalised words stays whole: "Direct Connect", "Snow Family"
+                a, b = i, i + 1
+                while a > 0 and words[a - 1][0].isupper() and fold(words[a - 1]) not in named | VENDOR_WORDS:
+                    a -= 1
+                while b < len(words) and words[b][0].isupper() and fold(words[b]) not in named | VENDOR_WORDS:
+                    b += 1
+                out.append(" ".join(words[a:b]) if w[0].isupper() else w)
         return list(dict.fromkeys(out))
 
 

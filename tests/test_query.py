@@ -53,6 +53,9 @@ def test_services_named_in_questions(q, services):
     ("exam tips for Pinpoint", "tips"),
     ("SES peut-il recevoir des emails ?", "lookup"),
     ("what is AWS Batch", "lookup"),
+    ("Session Manager ou bastion ?", "compare"),  # a service against a name the notes use
+    ("format des templates CloudFormation, yaml ou json ?", "lookup"),  # a choice, but not of services
+    ("SES peut-il envoyer ou recevoir des emails ?", "lookup"),
 ])
 def test_intents_french_and_english(q, intent):
     assert CAT.read(q).intent == intent
@@ -62,6 +65,11 @@ def test_misspelt_service_is_searched_under_its_name():
     assert CAT.read("sesion manager sans port 22").search_text == "session manager sans port 22"
     assert CAT.read("Pinpont, c'est quoi ?").search_text == "pinpoint, c'est quoi ?"
     assert CAT.read("SES et DKIM").search_text == "SES et DKIM"  # nothing to correct
+
+
+def test_compared_names_stay_whole():
+    assert CAT.read("Outposts vs Direct Connect").terms == ["Direct Connect"]
+    assert CAT.read("quelle différence entre SES et SNS ?").terms == ["SNS"]
 
 
 def test_definition_and_expansion():
