@@ -98,6 +98,9 @@ class Shared:
                 r, self.notice = Retriever.open(self.corpus_dir, self.index_dir, self.model, progress=progress)
                 self.loads += 1
                 self.retriever = r
+                # The model's weights load on first use (~0.8 s): do it while the page renders,
+                # not when the student asks the first question.
+                threading.Thread(target=r.embedder.encode_query, args=("préchauffage",), daemon=True).start()
             return self.retriever
 
     def rebuild(self, progress: Callable[[str, int, int], None] | None = None) -> Retriever:

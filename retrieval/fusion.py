@@ -60,11 +60,12 @@ def fuse(lex_scores: np.ndarray, dense_ids: np.ndarray, dense_scores: np.ndarray
     ids = np.unique(np.concatenate(parts))
     if ids.size == 0:
         return Scored(ids, np.zeros(0), np.zeros(0), np.zeros(0))
-    cos = dict(zip(dense_ids.tolist(), dense_scores.tolist()))
-    missing = [i for i in ids.tolist() if i not in cos]
-    if missing:
-        cos.update(zip(missing, dense_lookup(np.asarray(missing, dtype=np.int64)).tolist()))
-    dense = np.array([cos[i] for i in ids.tolist()], dtype=np.float32)
+    # Vectorized: `ids` is sorted (np.unique), so each dense hit's slot is a searchsorted away.
+    dense = np.full(len(ids), np.nan, dtype=np.float32)
+    dense[np.searchsorted(ids, dense_ids.astype(np.int64))] = dense_scores
+    missing = np.isnan(dense)
+    if missing.any():
+        dense[missing] = dense_lookup(ids[missing])
     lex = lex_scores[ids] / lex_max if lex_max > 0 else np.zeros(len(ids), dtype=np.float32)
     hi, lo = float(dense.max()), float(dense.min())
     dense_n = (dense - lo) / (hi - lo) if hi > lo else np.ones_like(dense)

@@ -70,17 +70,24 @@ def defined_acronyms(chunks: list[Chunk]) -> dict[str, str]:
 
 
 def _levenshtein(a: str, b: str, limit: int) -> int:
+    """Edit distance, or limit + 1 when above limit. Only the band |i - j| <= limit is computed
+    (cells outside it exceed the limit anyway): O(len x limit) instead of O(len^2)."""
     if abs(len(a) - len(b)) > limit:
         return limit + 1
-    prev = list(range(len(b) + 1))
+    big = limit + 1
+    prev = {j: j for j in range(0, min(len(b), limit) + 1)}
     for i, ca in enumerate(a, 1):
-        cur = [i]
-        for j, cb in enumerate(b, 1):
-            cur.append(min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb)))
-        if min(cur) > limit:
-            return limit + 1
+        cur: dict[int, int] = {}
+        best = big
+        for j in range(max(0, i - limit), min(len(b), i + limit) + 1):
+            v = i if j == 0 else min(prev.get(j, big) + 1, cur.get(j - 1, big) + 1,
+                                     prev.get(j - 1, big) + (ca != b[j - 1]))
+            cur[j] = v
+            best = min(best, v)
+        if best > limit:
+            return big
         prev = cur
-    return prev[-1]
+    return min(prev.get(len(b), big), big)
 
 
 def _words(s: str) -> list[str]:
@@ -150,6 +157,7 @@ class ServiceCatalog:
             for alias in svc.aliases:
                 n = len(alias)
                 joined = "".join(alias)
+                jset = set(joined)
                 for i in range(len(qwords) - n + 1):
                     window = qwords[i:i + n]
                     if window == alias:
@@ -159,7 +167,10 @@ class ServiceCatalog:
                     else:
                         cand = "".join(window)
                         limit = 0 if len(joined) < 6 else (1 if len(joined) < 9 else 2)  # "match" is not "batch"
-                        ok = limit > 0 and _levenshtein(cand, joined, limit) <= limit
+                        # cheap necessary conditions first (one edit changes the length by <= 1 and the
+                        # set of letters by <= 2): most windows never reach the Levenshtein
+                        ok = (limit > 0 and abs(len(cand) - len(joined)) <= limit and len(set(cand) ^ jset) <= 2 * limit
+                              and _levenshtein(cand, joined, limit) <= limit)
                         typo = (i, n, alias)
                     if ok and (best is None or i < best[0] or (i == best[0] and typo is None)):
                         best = (i, typo)
@@ -169,7 +180,8 @@ class ServiceCatalog:
                         for i in range(len(qwords) - m + 1):
                             cand = "".join(qwords[i:i + m])
                             lim = 1 if len(joined) < 9 else 2
-                            if abs(len(cand) - len(joined)) <= lim and _levenshtein(cand, joined, lim) <= lim:
+                            if abs(len(cand) - len(joined)) <= lim and len(set(cand) ^ jset) <= 2 * lim \
+                                    and _levenshtein(cand, joined, lim) <= lim:
                                 if best is None or i < best[0]:
                                     best = (i, (i, m, alias))
             if best is not None:
