@@ -33,6 +33,8 @@ from pathlib import Path
 
 import numpy as np
 
+from .cli import progress_bar
+
 ROOT = Path(__file__).resolve().parents[1]
 NOTES_DIR = ROOT / "corpus"
 EVAL_FILES = [ROOT / "eval" / "dev.jsonl", ROOT / "eval" / "extra.jsonl"]
@@ -69,24 +71,6 @@ def summary_ms(xs: list[float]) -> dict:
             "mean": round(statistics.fmean(xs) * 1e3, 3) if xs else None, "n": len(xs)}
 
 
-def _bar(desc: str):
-    """tqdm progress callback for Retriever.build (stderr, so stdout stays the table/JSON)."""
-    from tqdm import tqdm
-
-    bars: dict[str, tqdm] = {}
-
-    def progress(stage: str, done: int, total: int) -> None:
-        bar = bars.get(stage)
-        if bar is None:
-            bar = bars[stage] = tqdm(total=total, desc=f"{desc} {stage}", file=sys.stderr, leave=False,
-                                     mininterval=0.5)
-        bar.total = total
-        bar.n = done
-        bar.refresh()
-        if done >= total:
-            bar.close()
-
-    return progress
 
 
 # ----- queries ----------------------------------------------------------------------------
@@ -243,7 +227,7 @@ def build_derived(corpus: Path, index_dir: Path, base_real: int, noise: float) -
     real.encode(["préchauffage du modèle"])
     emb = DerivedEmbedder(real, base_real, noise)
     t0 = time.perf_counter()
-    _, stats = build(corpus, index_dir, emb, None, _bar(corpus.name))
+    _, stats = build(corpus, index_dir, emb, None, progress_bar(corpus.name))
     total = time.perf_counter() - t0
     return {"chunks": stats.chunks, "files": stats.files, "build_s": round(total, 3),
             "vectors_s": round(emb.seconds, 3), "pipeline_s": round(total - emb.seconds, 3),
@@ -261,7 +245,7 @@ def worker_build(corpus: Path, index_dir: Path, do_edit: bool) -> dict:
     emb.encode(["préchauffage du modèle"])  # the model loads lazily: keep that out of the build figure
     model_s = time.perf_counter() - t0
     t0 = time.perf_counter()
-    r = Retriever.build(corpus, index_dir, progress=_bar(corpus.name))
+    r = Retriever.build(corpus, index_dir, progress=progress_bar(corpus.name))
     build_s = time.perf_counter() - t0
     s = r.last_build
     out = {"model_load_s": round(model_s, 3), "build_s": round(build_s, 3), "chunks": s.chunks, "files": s.files,

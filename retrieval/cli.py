@@ -28,8 +28,8 @@ class _Parser(argparse.ArgumentParser):
         raise SystemExit(2)
 
 
-def _progress_bar():
-    """A tqdm bar per build stage, on stderr so that --json output stays clean."""
+def progress_bar(prefix: str = ""):
+    """A tqdm bar per build stage, on stderr so that --json output (and bench tables) stay clean."""
     from tqdm import tqdm
 
     bars: dict[str, tqdm] = {}
@@ -37,8 +37,8 @@ def _progress_bar():
     def progress(stage: str, done: int, total: int) -> None:
         bar = bars.get(stage)
         if bar is None:
-            bar = bars[stage] = tqdm(total=total, desc=stage, unit="passages" if stage == "embeddings" else "fichiers",
-                                     file=sys.stderr, leave=False)
+            bar = bars[stage] = tqdm(total=total, desc=f"{prefix} {stage}".strip(), file=sys.stderr, leave=False,
+                                     unit="passages" if stage == "embeddings" else "fichiers", mininterval=0.5)
         bar.total = total
         bar.n = done
         bar.refresh()
@@ -61,7 +61,7 @@ def _k(value: str) -> int:
 def _cmd_build(args) -> int:
     from .retriever import Retriever
 
-    r = Retriever.build(args.corpus, args.index, args.model, progress=_progress_bar())
+    r = Retriever.build(args.corpus, args.index, args.model, progress=progress_bar())
     s = r.last_build
     print(f"Index construit : {s.files} fichier(s), {s.chunks} passages, modèle {r.manifest['model']}, "
           f"{s.seconds:.1f} s → {args.index}")
@@ -79,7 +79,7 @@ def _cmd_search(args) -> int:
     if not query:
         print(f"Erreur : {qnotice}", file=sys.stderr)
         return 2
-    r, notice = Retriever.open(args.corpus, args.index, args.model, progress=_progress_bar())
+    r, notice = Retriever.open(args.corpus, args.index, args.model, progress=progress_bar())
     if notice:
         print(notice, file=sys.stderr)
     hits = r.search(query, k=args.k)

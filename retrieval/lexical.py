@@ -34,23 +34,29 @@ def _stemmer():
 
 
 @lru_cache(maxsize=200_000)
-def _stem(word: str) -> str:
-    return _stemmer().stemWord(word)
+def _term(part: str) -> str:
+    """One word as an index term ("" when it is a stop word); cached: notes repeat their words."""
+    is_acronym = len(part) >= 2 and (part.isupper() or (part[0].isupper() and any(c.isupper() for c in part[1:])))
+    f = fold(part)
+    if f.isdigit() or is_acronym:
+        return f
+    if len(f) > 1 and f not in STOP_WORDS:
+        return _stemmer().stemWord(f)
+    return ""
+
+
+_PARTS = re.compile(r"['-]")
 
 
 def tokenize(text: str) -> list[str]:
     """Index/query tokens: folded, stemmed, stop words out; acronyms and numbers whole."""
     out: list[str] = []
     for m in _TOKEN.finditer(text.replace("\u2019", "'")):
-        for part in re.split(r"['-]", m.group(0)):
-            if not part:
-                continue
-            is_acronym = len(part) >= 2 and (part.isupper() or (part[0].isupper() and any(c.isupper() for c in part[1:])))
-            f = fold(part)
-            if f.isdigit() or is_acronym:
-                out.append(f)
-            elif len(f) > 1 and f not in STOP_WORDS:
-                out.append(_stem(f))
+        for part in _PARTS.split(m.group(0)):
+            if part:
+                t = _term(part)
+                if t:
+                    out.append(t)
     return out
 
 

@@ -1,7 +1,7 @@
 """Plain data shared by every part of the package: what a chunk, a hit and an answer are."""
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 
 
 @dataclass
@@ -19,7 +19,10 @@ class Chunk:
     block_end: int = 0  # last non-blank line of that block
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        # by hand: dataclasses.asdict deep-copies and was 0.4 s of a 10,000-chunk refresh
+        return {"source": self.source, "line": self.line, "heading": self.heading, "breadcrumb": list(self.breadcrumb),
+                "text": self.text, "kind": self.kind, "title": self.title, "block_start": self.block_start,
+                "block_end": self.block_end}
 
     @classmethod
     def from_dict(cls, d: dict) -> "Chunk":

@@ -108,3 +108,14 @@ def test_markers_paragraphs_subheadings_and_numbered_lists():
 def test_no_heading_uses_file_name():
     chunks = parse_markdown("- seule puce\n", "dossier/mes-notes.md")
     assert chunks[0].heading == "mes-notes"
+
+
+def test_chunk_round_trips_through_its_dict():
+    from dataclasses import fields
+
+    from retrieval.models import Chunk
+
+    c = _chunks()[5]
+    d = c.to_dict()
+    assert set(d) == {f.name for f in fields(Chunk)}
+    assert Chunk.from_dict(d) == c
