@@ -119,6 +119,7 @@ class ServiceCatalog:
         for c in chunks:
             headings.setdefault(c.heading, None)
         self.services = [Service(h, self._aliases(h)) for h in headings]
+        self._max_alias_words = max((len(a) for s in self.services for a in s.aliases), default=1)
         self.acronyms = defined_acronyms(chunks)
         # Words written in upper case somewhere in the notes: "SES" in a question is the service.
         self.upper_words = {fold(w) for c in chunks for w in re.findall(r"\b[A-Z][A-Z0-9]{1,7}\b", c.text + " " + c.heading)}
@@ -148,42 +149,46 @@ class ServiceCatalog:
         return [h for h, _ in self._match_services(query, compare)]
 
     def _match_services(self, query: str, compare: bool) -> list[tuple[str, tuple[int, int, list[str]] | None]]:
-        """(heading, typo) in order of mention; typo = (first word, word count, alias) when misspelt."""
+        """(heading, typo) in order of mention; typo = (first word, word count, alias) when misspelt.
+
+        Runs on every question: word windows are indexed once, so an alias costs a dict lookup and
+        the fuzzy pass only compares candidates of about its length.
+        """
         qwords = _words(query)
         raw_upper = {fold(w) for w in re.findall(r"\b[A-Z][A-Z0-9]{1,7}\b", query)}
+        span = max(self._max_alias_words, 3)
+        first: dict[tuple[str, ...], int] = {}
+        by_len: dict[int, list[tuple[str, int, int]]] = {}
+        for m in range(1, span + 1):
+            for i in range(len(qwords) - m + 1):
+                window = qwords[i:i + m]
+                first.setdefault(tuple(window), i)
+                cand = "".join(window)
+                by_len.setdefault(len(cand), []).append((cand, i, m))
         found: list[tuple[int, str, tuple[int, int, list[str]] | None]] = []
         for svc in self.services:
             best: tuple[int, tuple[int, int, list[str]] | None] | None = None
             for alias in svc.aliases:
-                n = len(alias)
-                joined = "".join(alias)
-                jset = set(joined)
-                for i in range(len(qwords) - n + 1):
-                    window = qwords[i:i + n]
-                    if window == alias:
-                        ok, typo = True, None
-                        if n == 1 and alias[0] in STOP_WORDS and alias[0] not in raw_upper:
-                            ok = compare  # lower-case "ses" is the French possessive unless comparing
-                    else:
-                        cand = "".join(window)
-                        limit = 0 if len(joined) < 6 else (1 if len(joined) < 9 else 2)  # "match" is not "batch"
-                        # cheap necessary conditions first (one edit changes the length by <= 1 and the
-                        # set of letters by <= 2): most windows never reach the Levenshtein
-                        ok = (limit > 0 and abs(len(cand) - len(joined)) <= limit and len(set(cand) ^ jset) <= 2 * limit
-                              and _levenshtein(cand, joined, limit) <= limit)
-                        typo = (i, n, alias)
-                    if ok and (best is None or i < best[0] or (i == best[0] and typo is None)):
-                        best = (i, typo)
-                # "cost explorer" written as one word, "cloudformation" as two: compare without spaces
-                if best is None and len(joined) >= 6:
-                    for m in range(1, 4):
-                        for i in range(len(qwords) - m + 1):
-                            cand = "".join(qwords[i:i + m])
-                            lim = 1 if len(joined) < 9 else 2
-                            if abs(len(cand) - len(joined)) <= lim and len(set(cand) ^ jset) <= 2 * lim \
+                i = first.get(tuple(alias))
+                if i is None:
+                    continue
+                if len(alias) == 1 and alias[0] in STOP_WORDS and alias[0] not in raw_upper and not compare:
+                    continue  # lower-case "ses" is the French possessive unless comparing
+                if best is None or i < best[0]:
+                    best = (i, None)
+            if best is None:  # a typo, or words run together / split ("costexplorer", "cloud formation")
+                for alias in svc.aliases:
+                    joined = "".join(alias)
+                    if len(joined) < 6:  # "match" is not "batch"
+                        continue
+                    lim = 1 if len(joined) < 9 else 2
+                    jset = set(joined)
+                    for length in range(len(joined) - lim, len(joined) + lim + 1):
+                        for cand, i, m in by_len.get(length, ()):
+                            # one edit changes the set of letters by at most 2: most never reach Levenshtein
+                            if (best is None or i < best[0]) and len(set(cand) ^ jset) <= 2 * lim \
                                     and _levenshtein(cand, joined, lim) <= lim:
-                                if best is None or i < best[0]:
-                                    best = (i, (i, m, alias))
+                                best = (i, (i, m, alias))
             if best is not None:
                 found.append((best[0], svc.heading, best[1]))
         return [(h, typo) for _, h, typo in sorted(found, key=lambda x: x[0])]
