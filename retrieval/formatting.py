@@ -59,7 +59,8 @@ _ALWAYS_ESCAPED = frozenset("\\`[]()<>$~|{}!#&:@^=")  # () too: never a link tar
 _EMPHASIS = frozenset("*_")
 _LIST_START = re.compile(r"^(\s*)([-+*]|\d+[.)])(?=\s|$)")
 _THEMATIC_BREAK = re.compile(r"^\s{0,3}([-*_])(?:\s*\1){2,}\s*$")
-HIGHLIGHT = (":orange-background[", "]")
+# Coloured text, not a background: a background pads the word and looks like an added space.
+HIGHLIGHT = (":orange[", "]")
 
 
 def _escape_line(line: str, keep_emphasis: bool, marks: set[int] | None = None) -> str:

@@ -291,7 +291,7 @@ def test_quote_markdown_escapes(text, expected):
 
 def test_quote_markdown_keeps_emphasis_and_highlights():
     md = quote_markdown("Dans **SNS** ou **SES**, tu gères", "SES")
-    assert md == "Dans **SNS** ou **:orange-background[SES]**, tu gères"
+    assert md == "Dans **SNS** ou **:orange[SES]**, tu gères"
     # A highlight glued to a letter would break the bold: that span is left plain.
     assert quote_markdown("x**SES**y", "SES") == "x**SES**y"
 
