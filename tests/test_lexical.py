@@ -1,0 +1,25 @@
+"""French lexical analysis: what becomes an index term."""
+from retrieval.lexical import LexicalIndex, tokenize
+
+
+def test_accents_case_stemming_and_stop_words():
+    assert tokenize("Données chiffrées") == tokenize("donnees chiffrees")
+    assert tokenize("les emails et un email") == ["email", "email"]
+    assert tokenize("l’infrastructure") == tokenize("l'infrastructure") == tokenize("infrastructure")
+
+
+def test_acronyms_and_numbers_stay_whole():
+    # "SES" the service is not the French possessive "ses"; "SMS" is not stemmed to "sm"
+    assert tokenize("SES") == ["ses"] and tokenize("ses") == []
+    assert tokenize("SMS") == ["sms"]
+    assert tokenize("port 22, 15 minutes, 70 %") == ["port", "22", "15", tokenize("minutes")[0], "70"]
+    assert tokenize("IaC et DKIM") == ["iac", "dkim"]
+
+
+def test_bm25_scores_and_known_fraction():
+    idx = LexicalIndex.build(["Amazon SES > envoi d'emails", "SSM > sans SSH ni port 22", ""])
+    s = idx.scores(tokenize("port 22"))
+    assert s.argmax() == 1 and s[0] == 0 and s[2] == 0
+    assert idx.known_fraction(tokenize("port 22")) == 1.0
+    assert idx.known_fraction(tokenize("recette de crêpes")) == 0.0
+    assert 0 < idx.known_fraction(tokenize("port crêpes")) < 1
