@@ -30,7 +30,6 @@ inspector iot kendra kinesis kms lakeformation lambda lex lightsail macie memory
 organizations polly quicksight rds redshift rekognition route53 s3 sagemaker secretsmanager securityhub shield
 firehose sns sqs ssm stepfunctions storagegateway sts textract transcribe translate vpc waf workmail workspaces xray
 """.split()
-_NAME = re.compile(r"\b[A-Za-z][A-Za-z0-9]*(?:\s?[0-9]+)?\b")
 
 
 def unknown_products(query: str, lexical: LexicalIndex) -> list[str]:

@@ -97,7 +97,7 @@ def _cmd_search(args) -> int:
 
 def _build_report(r, notice: str) -> list[str]:
     out = []
-    if getattr(r, "refresh_notice", ""):
+    if r.refresh_notice:
         out.append(r.refresh_notice)
     s = r.last_build
     if s is not None:

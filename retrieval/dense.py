@@ -63,27 +63,11 @@ class DenseIndex:
             index.hnsw.efSearch = HNSW_EF_SEARCH
         return cls(index, kind)
 
-    def search(self, qvec: np.ndarray, k: int, among: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
-        """(ids, cosine scores) of the k nearest chunks, best first; ids of -1 are dropped.
-
-        `among` restricts the search to those chunk ids (e.g. the section of a service the
-        question names): on a large corpus a section holds thousands of chunks, and scoring
-        them all per query would cost more than the embedding.
-        """
+    def search(self, qvec: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """(ids, cosine scores) of the k nearest chunks, best first; ids of -1 are dropped."""
         import faiss
 
         q = np.ascontiguousarray(qvec.reshape(1, -1), dtype=np.float32)
-        params = None
-        if among is not None:
-            among = np.asarray(among, dtype=np.int64)
-            if len(among) <= max(k, 256):  # few ids: exact cosines cost less than a filtered search
-                cos = self.index.reconstruct_batch(among) @ q[0] if len(among) else np.zeros(0, np.float32)
-                order = np.argsort(-cos, kind="stable")[:k]
-                return among[order], cos[order].astype(np.float32)
-            sel = faiss.IDSelectorBatch(among)
-            params = (faiss.SearchParametersHNSW(sel=sel, efSearch=HNSW_EF_SEARCH) if self.kind == "hnsw"
-                      else faiss.SearchParameters(sel=sel))
-            k = min(k, len(among))
         k = min(k, self.size)
         if k <= 0:
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
@@ -93,7 +77,7 @@ class DenseIndex:
         prev = faiss.omp_get_max_threads()
         faiss.omp_set_num_threads(1)
         try:
-            scores, ids = self.index.search(q, k, params=params) if params is not None else self.index.search(q, k)
+            scores, ids = self.index.search(q, k)
         finally:
             faiss.omp_set_num_threads(prev)
         keep = ids[0] >= 0

@@ -10,6 +10,7 @@ Two back-ends behind one small interface (`encode` → float32, L2-normalized ro
 from __future__ import annotations
 
 import os
+import threading
 from collections import OrderedDict
 from typing import Callable, Sequence
 
@@ -27,9 +28,14 @@ class ModelLoadError(RuntimeError):
     """The embedding model could not be loaded (unknown name, no network for a hub model...)."""
 
 
+_ALIASES = {"use": USE_NAME, "usem3": USE_NAME, "sentence-transformers/" + MINILM_NAME: MINILM_NAME}
+
+
 def resolve_model_name(model: str | None) -> str:
-    """The model asked for, else $RETRIEVAL_MODEL, else the offline default."""
-    return (model or os.environ.get(MODEL_ENV) or DEFAULT_MODEL).strip()
+    """The model asked for, else $RETRIEVAL_MODEL, else the offline default; short names made canonical
+    (so that "use" and "use-multilingual-v3" are one model to the index's manifest)."""
+    name = (model or os.environ.get(MODEL_ENV) or DEFAULT_MODEL).strip()
+    return _ALIASES.get(name.lower(), name)
 
 
 class Embedder:
@@ -39,8 +45,17 @@ class Embedder:
         self.batch_size = batch_size
         self._encode_batch = encode_batch
         self._query_cache: OrderedDict[str, np.ndarray] = OrderedDict()
+        # Many chat sessions share one embedder: the cache's reordering is not thread-safe, and a
+        # model's lazy first load must happen once (the app warms it up in a background thread).
+        self._lock = threading.Lock()
+        self._warm = False
 
     def encode(self, texts: Sequence[str], progress: Progress | None = None) -> np.ndarray:
+        if not self._warm:
+            with self._lock:
+                if not self._warm:
+                    self._encode_batch(["préchauffage"])
+                    self._warm = True
         texts = list(texts)
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
         for s in range(0, len(texts), self.batch_size):
@@ -51,14 +66,16 @@ class Embedder:
 
     def encode_query(self, text: str) -> np.ndarray:
         """One query vector; repeated questions are served from a small LRU cache."""
-        v = self._query_cache.get(text)
-        if v is None:
-            v = self.encode([text])[0]
+        with self._lock:
+            v = self._query_cache.get(text)
+            if v is not None:
+                self._query_cache.move_to_end(text)
+                return v
+        v = self.encode([text])[0]  # outside the lock: sessions embed in parallel
+        with self._lock:
             self._query_cache[text] = v
             if len(self._query_cache) > 512:
                 self._query_cache.popitem(last=False)
-        else:
-            self._query_cache.move_to_end(text)
         return v
 
 
@@ -77,7 +94,7 @@ def load_embedder(model: str | None = None) -> Embedder:
     if name in _LOADED:
         return _LOADED[name]
     try:
-        emb = _load_use() if name.lower() in (USE_NAME, "use", "usem3") else _load_sentence_transformer(name)
+        emb = _load_use() if name == USE_NAME else _load_sentence_transformer(name)
     except ModelLoadError:
         raise
     except Exception as e:  # any loader failure becomes one readable sentence

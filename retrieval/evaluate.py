@@ -1,6 +1,6 @@
 """Retrieval quality on a question set: hit@1, hit@5, MRR@10 per kind, the misses, latency.
 
-    python -m retrieval.evaluate --set eval/dev.jsonl [--set eval/extra.jsonl] [--mode hybrid|lexical|dense|all]
+    python -m retrieval.evaluate --set eval/dev.jsonl [--set eval/extra.jsonl] [--mode full|fusion|lexical|dense|all]
 
 A question set is JSONL: {"q", "gold": [lines of other-services.md], "kind", optional "source",
 "services" (compare), "service" (tips), "variant"}. Out-of-scope questions (gold []) count as

@@ -17,7 +17,7 @@ LEXICAL_WEIGHT = 0.3
 CANDIDATES = 100
 
 
-def adaptive_weight(known_fraction: float, base: float | None = None) -> float:
+def adaptive_weight(known_fraction: float) -> float:
     """Lexical weight scaled by how much of the question the notes' vocabulary knows.
 
     A paraphrase ("être prévenu quand la facture explose") shares few words with its bullet:
@@ -25,7 +25,7 @@ def adaptive_weight(known_fraction: float, base: float | None = None) -> float:
     so that a mostly-known question keeps nearly the full weight. Measured: paraphrase hit@5
     0.43 → 0.52 on eval/extra.jsonl, dev lookup+English hit@1 0.90 → 0.93.
     """
-    return (LEXICAL_WEIGHT if base is None else base) * known_fraction ** 2
+    return LEXICAL_WEIGHT * known_fraction ** 2
 
 
 @dataclass
@@ -39,8 +39,7 @@ class Scored:
 
 
 def fuse(lex_scores: np.ndarray, dense_ids: np.ndarray, dense_scores: np.ndarray,
-         dense_lookup, weight: float = LEXICAL_WEIGHT, candidates: int = CANDIDATES,
-         extra_ids: np.ndarray | None = None) -> Scored:
+         dense_lookup, weight: float = LEXICAL_WEIGHT, extra_ids: np.ndarray | None = None) -> Scored:
     """Combine a full BM25 score array with the dense top-k.
 
     `dense_lookup(ids) -> cosines` gives the exact cosine of lexical candidates the dense
@@ -51,7 +50,7 @@ def fuse(lex_scores: np.ndarray, dense_ids: np.ndarray, dense_scores: np.ndarray
     lex_top = np.zeros(0, dtype=np.int64)
     lex_max = float(lex_scores.max()) if n else 0.0
     if lex_max > 0:
-        k = min(candidates, n)
+        k = min(CANDIDATES, n)
         lex_top = np.argpartition(-lex_scores, k - 1)[:k]
         lex_top = lex_top[lex_scores[lex_top] > 0]
     parts = [dense_ids.astype(np.int64), lex_top.astype(np.int64)]

@@ -144,10 +144,6 @@ class ServiceCatalog:
                 out.append(a)
         return out
 
-    def find_services(self, query: str, compare: bool = False) -> list[str]:
-        """Headings named in the query, exactly or with a small typo, in order of mention."""
-        return [h for h, _ in self._match_services(query, compare)]
-
     def _match_services(self, query: str, compare: bool) -> list[tuple[str, tuple[int, int, list[str]] | None]]:
         """(heading, typo) in order of mention; typo = (first word, word count, alias) when misspelt.
 
@@ -269,7 +265,11 @@ def is_exam_chunk(c) -> bool:
     return any(EXAM_PARENT.search(fold(b)) for b in c.breadcrumb)
 
 
-def mentions(c: Chunk, words: list[str]) -> bool:
-    """The chunk (text, breadcrumb or heading) contains these folded words in a row."""
-    hay = " " + " ".join(_words(" ".join([c.heading, *c.breadcrumb, c.text]))) + " "
+def folded_words(c: Chunk) -> str:
+    """The chunk's heading, breadcrumb and text as " word word ... " (folded), for `mentions`."""
+    return " " + " ".join(_words(" ".join([c.heading, *c.breadcrumb, c.text]))) + " "
+
+
+def mentions(hay: str, words: list[str]) -> bool:
+    """`hay` (from folded_words) contains these folded words in a row."""
     return (" " + " ".join(words) + " ") in hay

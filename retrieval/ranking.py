@@ -16,7 +16,7 @@ import numpy as np
 from .fusion import Scored
 from .models import Chunk
 from .lexical import tokenize
-from .query import QueryReading, ServiceCatalog, _words, is_exam_chunk, mentions
+from .query import QueryReading, ServiceCatalog, _words, folded_words, is_exam_chunk, mentions
 
 SERVICE_BOOST = 0.3
 DEFINITION_BOOST = 0.3
@@ -40,7 +40,7 @@ class CorpusView:
     opening: dict[str, set[int]]  # heading → ids of the section's first block
     exam: np.ndarray  # bool per chunk
     label: np.ndarray  # bool per chunk: a short parent bullet that only names its children
-    children: dict[int, list[int]]  # label id → ids of its direct children
+    words: list[str]  # per chunk: folded words of heading, breadcrumb and text (comparisons)
 
     @classmethod
     def of(cls, chunks: list[Chunk]) -> "CorpusView":
@@ -57,25 +57,16 @@ class CorpusView:
             c, nxt = chunks[i], chunks[i + 1]
             is_parent = c.source == nxt.source and len(nxt.breadcrumb) == len(c.breadcrumb) + 1 and nxt.breadcrumb[:-1] == c.breadcrumb
             label[i] = is_parent and len(_words(c.text)) <= LABEL_MAX_WORDS
-        children: dict[int, list[int]] = {}
-        for i in np.flatnonzero(label):
-            i = int(i)
-            depth, j = len(chunks[i].breadcrumb), i + 1
-            while j < len(chunks) and chunks[j].source == chunks[i].source and len(chunks[j].breadcrumb) > depth \
-                    and chunks[j].block_start == chunks[i].block_start:
-                if len(chunks[j].breadcrumb) == depth + 1:
-                    children.setdefault(i, []).append(j)
-                j += 1
-        return cls(chunks, ServiceCatalog(chunks), {h: np.array(v) for h, v in sections.items()}, opening, exam,
-                   label, children)
+        return cls(chunks, ServiceCatalog(chunks), {h: np.array(v) for h, v in sections.items()}, opening, exam, label,
+                   [folded_words(c) for c in chunks])
 
     def extra_ids(self, reading: QueryReading) -> np.ndarray | None:
         ids = [self.sections[s] for s in reading.services if s in self.sections]
         return np.concatenate(ids) if ids else None
 
 
-def arrange(reading: QueryReading, scored: Scored, view: CorpusView, k: int) -> list[tuple[int, float]]:
-    """(chunk id, score) best first, at most k."""
+def arrange(reading: QueryReading, scored: Scored, view: CorpusView) -> list[tuple[int, float]]:
+    """(chunk id, score) of every candidate, best first."""
     if scored.ids.size == 0:
         return []
     score = {int(i): float(s) for i, s in zip(scored.ids, scored.fused)}
@@ -104,7 +95,7 @@ def arrange(reading: QueryReading, scored: Scored, view: CorpusView, k: int) -> 
             ranked = exam + rest
     elif reading.intent == "compare":
         ranked = _balance(reading, ranked, chunks, view)
-    return [(i, score[i]) for i in ranked[:k]]
+    return [(i, score[i]) for i in ranked]
 
 
 def _balance(reading: QueryReading, ranked: list[int], chunks: list[Chunk], view: CorpusView) -> list[int]:
@@ -119,7 +110,7 @@ def _balance(reading: QueryReading, ranked: list[int], chunks: list[Chunk], view
 
     def on_side(i: int, side) -> bool:
         heading, aliases = side
-        return chunks[i].heading == heading or any(mentions(chunks[i], a) for a in aliases)
+        return chunks[i].heading == heading or any(mentions(view.words[i], a) for a in aliases)
 
     both = [i for i in ranked if all(on_side(i, s) for s in sides)][:MAX_BOTH_FIRST]
     out, taken = list(both), set(both)

@@ -29,7 +29,7 @@ class Retriever:
         self.auto_refresh = True
         self._next_stale_check = 0.0  # time.monotonic() of the next automatic freshness check
         self._refresh_lock = threading.Lock()
-        self._views: dict[int, CorpusView] = {}
+        self._view_of: tuple[store.StoredIndex, CorpusView] | None = None
         self.refresh_notice = ""  # why the last refresh could not happen, in French
 
     # ----- construction -------------------------------------------------------------------
@@ -67,7 +67,7 @@ class Retriever:
             else:
                 r = cls(index_dir, stored, load_embedder(wanted), corpus_dir)
                 r.refresh(progress, timeout=store.LOCK_TIMEOUT)
-                return r, getattr(r, "refresh_notice", "")
+                return r, r.refresh_notice
         except store.IndexMissing:
             notice = "Premier démarrage : construction de l'index des notes."
         except store.IndexCorrupt as e:
@@ -86,9 +86,9 @@ class Retriever:
     def is_stale(self) -> bool:
         """True when a note was added, removed or edited since the index was built.
 
-        Runs before every search: one directory scan + one stat per file; content is hashed
-        only for files whose stat changed (see corpus.is_stale). A missing corpus folder is
-        not "stale": the index keeps answering.
+        One directory scan + one stat per file; content is hashed only for files whose stat
+        changed (see corpus.is_stale). A missing corpus folder is not "stale": the index keeps
+        answering. `ask` calls it at most once per STALE_CHECK_INTERVAL.
         """
         from .corpus import is_stale
 
@@ -96,20 +96,26 @@ class Retriever:
         return self.corpus_dir.is_dir() and is_stale(self.corpus_dir, stored.manifest, stored.verified)
 
     STALE_CHECK_INTERVAL = 1.0  # seconds between automatic freshness checks in ask/search (0: every query)
-    REFRESH_LOCK_WAIT = 10.0  # seconds a search waits for another process's build before answering from the old index
+    REFRESH_LOCK_WAIT = 10.0  # seconds an explicit refresh waits for another process's build
+    AUTO_REFRESH_WAIT = 2.0  # ... and a refresh started by a question, which then answers from the current index
 
-    def refresh(self, progress: BuildProgress | None = None, *, timeout: float | None = None) -> bool:
+    def refresh(self, progress: BuildProgress | None = None, *, timeout: float | None = None,
+                wait: bool = True) -> bool:
         """Incremental update when notes changed; returns True when the live index changed.
 
         Never raises for a busy or unwritable index: the current snapshot keeps answering and
-        `refresh_notice` says why (one French sentence, "" when all went well).
+        `refresh_notice` says why (one French sentence, "" when all went well). The notice
+        describes the shared index, so every session may show it. With wait=False, a refresh
+        already running in another thread is not waited for.
         """
         from . import builder
 
-        self.refresh_notice = ""
         if not self.is_stale():
+            self.refresh_notice = ""
             return False
-        with self._refresh_lock:  # threads: one refreshes, the others wait for its result
+        if not self._refresh_lock.acquire(blocking=wait):
+            return False  # another thread is refreshing; the current snapshot answers meanwhile
+        try:
             if not self.is_stale():  # refreshed by another thread meanwhile
                 return False
             try:
@@ -122,11 +128,14 @@ class Retriever:
                 self.refresh_notice = (f"Mise à jour de l'index impossible ({e.__class__.__name__}) : "
                                        "réponses tirées de l'index précédent.")
                 return False
+            self.refresh_notice = ""
             changed = stored is not self._stored
             self._stored = stored  # swapped in one assignment: readers keep their copy
             if stats is not None:
                 self.last_build = stats
             return changed
+        finally:
+            self._refresh_lock.release()
 
     # ----- information --------------------------------------------------------------------
     @property
@@ -150,10 +159,8 @@ class Retriever:
         }
 
     def headings(self) -> list[str]:
-        seen: dict[str, None] = {}
-        for c in self._stored.chunks:
-            seen.setdefault(c.heading, None)
-        return list(seen)
+        """The notes' "##" headings (the services), in reading order."""
+        return list(self._view(self._stored).sections)
 
     # ----- search -------------------------------------------------------------------------
     def search(self, query: str, k: int = 5, *, mode: str = "full") -> list[Hit]:
@@ -172,9 +179,12 @@ class Retriever:
         """
         if self.auto_refresh and time.monotonic() >= self._next_stale_check:
             # The check walks the notes folder and stats every file (0.45 ms at 100 files, 1.3 ms
-            # at 400): once a second is fresh enough for a student who just saved a note.
-            self.refresh()
+            # at 400): once a second is fresh enough for a student who just saved a note. The
+            # next check is scheduled first, so concurrent questions do not all start one.
             self._next_stale_check = time.monotonic() + self.STALE_CHECK_INTERVAL
+            self.refresh(timeout=self.AUTO_REFRESH_WAIT, wait=False)
+            if self.refresh_notice:  # busy or failing: do not retry at every question
+                self._next_stale_check = time.monotonic() + self.REFRESH_LOCK_WAIT
         stored = self._stored  # one consistent snapshot even if a refresh swaps it meanwhile
         view = self._view(stored)
         query, notice = clean_query(query)
@@ -189,7 +199,7 @@ class Retriever:
         scored = self._score(stored, f"{reading.search_text or query} {reading.expansion}".strip(), mode, extra, keep)
         if mode == "full" and should_abstain(reading, stored.lexical, float(scored.dense.max(initial=0.0))):
             return Answer(query=query, intent="none", services=reading.services, notice=notice)
-        ranked = arrange(reading, scored, view, len(scored.ids))
+        ranked = arrange(reading, scored, view)
         if services:
             ranked = [(i, s) for i, s in ranked if stored.chunks[i].heading in services]
         if exam_only:
@@ -213,11 +223,11 @@ class Retriever:
                       groups=[(h, g) for h, g in groups.items() if g], hits=hits)
 
     def _view(self, stored: store.StoredIndex) -> CorpusView:
-        view = self._views.get(id(stored))
-        if view is None or view.chunks is not stored.chunks:
-            view = CorpusView.of(stored.chunks)
-            self._views = {id(stored): view}
-        return view
+        """Per-index facts for ranking (services, sections, exam bullets), computed once per snapshot."""
+        cached = self._view_of
+        if cached is None or cached[0] is not stored:
+            cached = self._view_of = (stored, CorpusView.of(stored.chunks))
+        return cached[1]
 
     MAX_EXTRA = 100  # chunks of a named section scored per query beyond the dense and lexical candidates
 

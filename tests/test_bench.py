@@ -45,7 +45,7 @@ def test_bench_json_fields(tmp_path, capsys):
         for k in ("embed", "search", "search_no_refresh", "ask"):
             assert s["latency_ms"][k]["n"] == 4 and s["latency_ms"][k]["p50"] > 0
         assert s["components_ms_p50"]["total"] > 0 and "embed_query" in s["components_ms_p50"]
-        assert 0.0 <= s["recall_at_10"] <= 1.0
+        assert s["recall_at_10"] == 1.0  # tiny sizes use the exact (flat) index
         assert {"chunks_mb", "dense_mb", "lexical_mb"} <= set(e["memory"])
     printed = capsys.readouterr().out
     assert "search p50/p95" in printed and "recall@10" in printed
