@@ -7,7 +7,7 @@ from pathlib import Path
 import streamlit as st
 
 from retrieval import app_support as sup
-from retrieval.formatting import context_block, context_markdown, escape_markdown, quote_markdown
+from retrieval.formatting import context_markdown, escape_markdown, quote_markdown
 
 st.set_page_config(page_title="Révision AWS : mes notes", page_icon=":material/menu_book:", layout="centered")
 
@@ -57,6 +57,9 @@ with st.sidebar:
         st.caption(escape_markdown(shared.notice))
     if not r.corpus_dir.is_dir():
         st.warning("Le dossier de notes est introuvable : l'index existant est utilisé tel quel.")
+    rebuilt = st.session_state.pop("rebuilt", None)
+    if rebuilt:
+        st.success(rebuilt, icon=":material/check_circle:")
     if st.button("Reconstruire l'index", icon=":material/refresh:", width="stretch"):
         try:
             with st.status("Reconstruction de l'index…", expanded=True) as status:
@@ -67,10 +70,14 @@ with st.sidebar:
                               expanded=False)
         except Exception as e:
             st.error(sup.friendly_error(e))
+        else:
+            # The services list and the filter above were drawn from the old index: draw again.
+            st.session_state["rebuilt"] = f"Index reconstruit : {info['chunks']} passages."
+            st.rerun()
 
 
 # ----- rendering of one answer -----------------------------------------------------------------
-def show_hit(hit, query):
+def show_hit(hit, query, contexts):
     with st.container(border=True):
         crumbs = " › ".join(hit.breadcrumb)
         top = escape_markdown(crumbs) if crumbs else ""
@@ -81,7 +88,8 @@ def show_hit(hit, query):
         st.markdown(quote_markdown(hit.text, query))
         st.caption(escape_markdown(f"{hit.source}:{hit.line}"))
         with st.expander("Voir le contexte"):
-            block = context_block(r.corpus_dir, hit)
+            # Read when the answer was made: this body runs on every rerun even when collapsed.
+            block = contexts.get(sup.context_key(hit), "")
             start = hit.block_start or hit.line
             if block:
                 st.caption(escape_markdown(f"{hit.source}, lignes {start}–{hit.block_end or hit.line}"))
@@ -94,13 +102,13 @@ def show_hit(hit, query):
                 st.caption("Contexte indisponible : le fichier a changé ou n'existe plus (reconstruis l'index).")
 
 
-def show_group(heading, hits, query):
+def show_group(heading, hits, query, contexts):
     st.subheader(escape_markdown(heading), anchor=False)
     for hit in hits:
-        show_hit(hit, query)
+        show_hit(hit, query, contexts)
 
 
-def show_answer(answer, error):
+def show_answer(answer, error, contexts):
     if error:
         st.error(error)
         return
@@ -113,10 +121,10 @@ def show_answer(answer, error):
         # Side by side on a laptop; Streamlit stacks the columns on a phone.
         for col, (heading, hits) in zip(st.columns(len(answer.groups)), answer.groups):
             with col:
-                show_group(heading, hits, answer.query)
+                show_group(heading, hits, answer.query, contexts)
     else:
         for heading, hits in answer.groups:
-            show_group(heading, hits, answer.query)
+            show_group(heading, hits, answer.query, contexts)
 
 
 # ----- chat --------------------------------------------------------------------------------------
@@ -142,15 +150,16 @@ for msg in history:
         if msg["role"] == "user":
             st.markdown(escape_markdown(msg["text"]))
         else:
-            show_answer(msg["answer"], msg["error"])
+            show_answer(msg["answer"], msg["error"], msg.get("contexts", {}))
 
 typed = st.chat_input("Ta question sur tes notes…", max_chars=500)
 question = (typed or asked or "").strip()
 if question:
     answer, error = sup.ask(r, question, k, services, exam_only)
+    contexts = sup.contexts(r, answer)
     history.append({"role": "user", "text": question})
-    history.append({"role": "assistant", "answer": answer, "error": error})
+    history.append({"role": "assistant", "answer": answer, "error": error, "contexts": contexts})
     with st.chat_message("user"):
         st.markdown(escape_markdown(question))
     with st.chat_message("assistant"):
-        show_answer(answer, error)
+        show_answer(answer, error, contexts)

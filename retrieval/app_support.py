@@ -10,13 +10,13 @@ from pathlib import Path
 from typing import Callable
 
 from .embedding import ModelLoadError, resolve_model_name
-from .models import Answer
+from .formatting import NOTHING_FOUND, context_block  # noqa: F401  (NOTHING_FOUND: used as sup.NOTHING_FOUND)
+from .models import Answer, Hit
 from .retriever import Retriever
 from .store import IndexError_
 
 CORPUS_ENV = "RETRIEVAL_CORPUS"
 INDEX_ENV = "RETRIEVAL_INDEX"
-NOTHING_FOUND = "Rien de pertinent dans tes notes pour cette question."
 
 # (question, services it is about): shown only when those services are in the notes.
 EXAMPLES: list[tuple[str, tuple[str, ...]]] = [
@@ -63,8 +63,6 @@ def friendly_error(e: BaseException) -> str:
         return f"{e} Vérifie le chemin (variable {CORPUS_ENV}) ou crée le dossier avec tes notes .md."
     if isinstance(e, PermissionError):
         return f"Accès refusé à « {e.filename or 'un fichier'} » : vérifie les droits sur le dossier de l'index ou des notes."
-    if e.__class__.__name__ == "Timeout":  # filelock: another process holds the build lock
-        return "Un autre programme est en train de construire l'index : réessaie dans un instant."
     if isinstance(e, OSError):
         return f"Erreur de fichier : {e.strerror or e.__class__.__name__} ({e.filename or 'chemin inconnu'})."
     return f"Erreur inattendue ({e.__class__.__name__}) : réessaie, ou reconstruis l'index depuis le panneau latéral."
@@ -93,6 +91,9 @@ class Shared:
 
     def ensure(self, progress: Callable[[str, int, int], None] | None = None) -> Retriever:
         """Load the index, or build it when missing; concurrent sessions wait for the first one."""
+        r = self.retriever
+        if r is not None:  # every rerun lands here: never wait behind a rebuild holding the lock
+            return r
         with self._lock:
             if self.retriever is None:
                 r, self.notice = Retriever.open(self.corpus_dir, self.index_dir, self.model, progress=progress)
@@ -146,6 +147,18 @@ def ask(r: Retriever, question: str, k: int, services: list[str] | None, exam_on
         return r.ask(question, k=k, services=services or None, exam_only=exam_only), ""
     except Exception as e:  # a bad question or a broken index must not show a traceback
         return None, friendly_error(e)
+
+
+def context_key(hit: Hit) -> tuple[str, int, int, int]:
+    return hit.source, hit.line, hit.block_start, hit.block_end
+
+
+def contexts(r: Retriever, answer: Answer | None) -> dict[tuple[str, int, int, int], str]:
+    """Each shown hit's context block, read once when the answer is made and kept in the history:
+    Streamlit runs a collapsed expander's body too, so reading there re-read every note on every rerun."""
+    if answer is None:
+        return {}
+    return {context_key(h): context_block(r.corpus_dir, h) for _, hits in answer.groups for h in hits}
 
 
 def index_summary(info: dict) -> list[str]:

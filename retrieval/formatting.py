@@ -4,12 +4,19 @@ Nothing here writes a word of its own into a quote: quotes are printed as they s
 """
 from __future__ import annotations
 
+import os
 import re
+import stat
+import unicodedata
+from pathlib import Path
 
+from .corpus import CorpusReport, read_note
 from .lexical import tokenize
 from .models import Hit
-from .text import fold
+from .parsing import indent_width, split_lines
+from .text import _EM_STAR, _EM_UNDER, _STRONG, fold
 
+NOTHING_FOUND = "Rien de pertinent dans tes notes pour cette question."
 _WORD = re.compile(r"[0-9A-Za-zÀ-ÖØ-öø-ÿŒœ]+")
 
 
@@ -29,7 +36,7 @@ def format_hit(h: Hit, rank: int | None = None) -> str:
 
 def format_hits(query: str, hits: list[Hit]) -> str:
     if not hits:
-        return "Rien de pertinent dans tes notes pour cette question."
+        return NOTHING_FOUND
     return "\n\n".join(format_hit(h, i) for i, h in enumerate(hits, 1))
 
 
@@ -63,21 +70,30 @@ _THEMATIC_BREAK = re.compile(r"^\s{0,3}([-*_])(?:\s*\1){2,}\s*$")
 HIGHLIGHT = (":orange[", "]")
 
 
-def _escape_line(line: str, keep_emphasis: bool, marks: set[int] | None = None) -> str:
-    """One line escaped; `marks` are indexes where a highlight opens (+) or closes (-)."""
-    out = []
+def _block_marker_end(line: str) -> int:
+    """End of a leading "- ", "1. " or "---" that Markdown would read as a list or a rule (0: none)."""
     lead = _LIST_START.match(line)
+    if lead:
+        return lead.end()
+    if _THEMATIC_BREAK.match(line):  # "---" or "***" alone would draw a rule
+        return len(line) - len(line.lstrip()) + 1
+    return 0
+
+
+def _escape_line(line: str, keep: frozenset[int] | set[int] = frozenset(),
+                 marks: tuple[set[int], set[int]] | None = None) -> str:
+    """One line escaped; `keep` are the `*`/`_` left live (balanced emphasis), `marks` the
+    indexes where a highlight opens (first set) or closes (second set)."""
+    out = []
     # A quote starting with "- ", "1. " or "# " must not turn into a list or a heading.
-    block_marker_end = lead.end() if lead else 0
-    if not lead and _THEMATIC_BREAK.match(line):  # "---" or "***" alone would draw a rule
-        block_marker_end = len(line) - len(line.lstrip()) + 1
+    block_marker_end = _block_marker_end(line)
     opens, closes = marks or (set(), set())
     for i, ch in enumerate(line):
         if i in closes:
             out.append(HIGHLIGHT[1])
         if i in opens:
             out.append(HIGHLIGHT[0])
-        if ch in _ALWAYS_ESCAPED or (ch in _EMPHASIS and not keep_emphasis) or \
+        if ch in _ALWAYS_ESCAPED or (ch in _EMPHASIS and i not in keep) or \
                 (i < block_marker_end and not ch.isspace() and (not ch.isdigit() or i == block_marker_end - 1)):
             out.append("\\" + ch)
         else:
@@ -89,40 +105,129 @@ def _escape_line(line: str, keep_emphasis: bool, marks: set[int] | None = None) 
 
 def escape_markdown(text: str) -> str:
     """Plain text (a heading, a breadcrumb) made inert for Markdown: shown exactly as written."""
-    return "  \n".join(_escape_line(line, keep_emphasis=False) for line in text.split("\n"))
+    return "  \n".join(_escape_line(line) for line in text.split("\n"))
 
 
-def _breaks_emphasis(text: str, start: int, end: int) -> bool:
-    """True when wrapping text[start:end] would glue a `**` run to a letter and break the bold.
+# ----- which `*` / `_` may stay live -----------------------------------------------------------
+# A lone `*` (`s3:*`, `bucket/*/logs`) would open an italic and eat itself and its partner, so
+# every `*` and `_` is escaped except the delimiters of a balanced run (`**x**`, `*x*`, `__x__`,
+# `_x_`, as retrieval/text.py reads them) that CommonMark is certain to render as emphasis.
+# The run must also sit at word edges, as a writer puts it: after a space or an opening
+# bracket/quote, before a space (closing punctuation may come between): not `s3:* et ec2:*`,
+# `a/*/b/*` or `__init__.py`. `**` may also bold part of one word (`x**SES**y`), never across a
+# space (`2**3 et 4**5`). Rendering is then decided with CommonMark's flanking rules; a
+# neighbour whose class renderers disagree on (symbols, odd spaces, the line edge) must satisfy
+# them under every reading, else the run is escaped.
+_BEFORE_OPENER = frozenset("([{\"'«“‘’")
+_AFTER_CLOSER = frozenset(")]}\"'»”’.,;:!?…")
 
-    CommonMark decides whether `**` opens or closes from the characters on both sides; the
-    highlight puts punctuation (`:` / `]`) on one side, which is fine unless the other side is a
-    letter or digit (e.g. `x**mot**`). Those rare spans are simply not highlighted.
-    """
-    i = start
-    while i > 0 and text[i - 1] in _EMPHASIS:
-        i -= 1
-    if i < start and i > 0 and text[i - 1].isalnum():
+
+def _at_word_edges(line: str, start: int, end: int, n: int) -> bool:
+    if n == 2 and line[start] == "*" and not any(c.isspace() for c in line[start:end]):
         return True
-    j = end
-    while j < len(text) and text[j] in _EMPHASIS:
-        j += 1
-    return j > end and j < len(text) and text[j].isalnum()
+    if not (start == 0 or line[start - 1].isspace() or line[start - 1] in _BEFORE_OPENER):
+        return False
+    while end < len(line) and line[end] in _AFTER_CLOSER:  # "**x**)." but not "__init__.py"
+        end += 1
+    return end == len(line) or line[end].isspace()
+
+
+def _classes(ch: str | None) -> set[str]:
+    if ch is None:  # edge of the line: paragraph start/end, or a wrapper's bracket
+        return {"ws", "punct"}
+    if ch in " \t":
+        return {"ws"}
+    cat = unicodedata.category(ch)
+    if cat[0] == "P" or (ch.isascii() and cat[0] == "S"):
+        return {"punct"}
+    if cat[0] == "S":  # CommonMark 0.31 counts symbols as punctuation, older renderers do not
+        return {"punct", "other"}
+    if ch.isspace() or cat[0] in "ZC":
+        return {"ws", "punct", "other"}
+    return {"other"}
+
+
+def _flanking(prev: str, nxt: str) -> tuple[bool, bool]:
+    left = nxt != "ws" and (nxt != "punct" or prev in ("ws", "punct"))
+    right = prev != "ws" and (prev != "punct" or nxt in ("ws", "punct"))
+    return left, right
+
+
+def _can(ch: str, prev: str | None, nxt: str | None, opening: bool) -> bool:
+    for p in _classes(prev):
+        for n in _classes(nxt):
+            left, right = _flanking(p, n)
+            if ch == "*":
+                ok = left if opening else right
+            elif opening:
+                ok = left and (not right or p == "punct")
+            else:
+                ok = right and (not left or n == "punct")
+            if not ok:
+                return False
+    return True
+
+
+def _pair_renders(line: str, pair: tuple[int, int, int], opens=frozenset(), closes=frozenset()) -> bool:
+    """Would this (start, end, delimiter length) run render as emphasis, highlights included?"""
+    start, end, n = pair
+
+    def before(i):  # the character the renderer sees just before line[i]
+        return "[" if i in opens else "]" if i in closes else (line[i - 1] if i else None)
+
+    def after(i):  # ... just after line[:i]
+        return "]" if i in closes else ":" if i in opens else (line[i] if i < len(line) else None)
+
+    ch = line[start]
+    return _can(ch, before(start), after(start + n), True) and _can(ch, before(end - n), after(end), False)
+
+
+def _emphasis_pairs(line: str) -> list[tuple[int, int, int]]:
+    """Balanced emphasis runs of one line kept live: non-overlapping, not nested, each certain to render."""
+    bm = _block_marker_end(line)
+    found = sorted({(m.start(), m.end(), len(m.group(1)) if rx is _STRONG else 1)
+                    for rx in (_STRONG, _EM_STAR, _EM_UNDER) for m in rx.finditer(line)})
+    pairs, last = [], 0
+    for pair in found:
+        if pair[0] >= max(last, bm) and _at_word_edges(line, *pair) and _pair_renders(line, pair):
+            pairs.append(pair)
+            last = pair[1]
+    return pairs
+
+
+def _delimiters(pairs) -> set[int]:
+    return {i for s, e, n in pairs for i in (*range(s, s + n), *range(e - n, e))}
+
+
+def shown_text(text: str) -> str:
+    """What a reader sees of `quote_markdown(text)`: the note minus the live emphasis delimiters."""
+    return "\n".join("".join(c for i, c in enumerate(line) if i not in _delimiters(_emphasis_pairs(line)))
+                     for line in text.split("\n"))
 
 
 def quote_markdown(text: str, query: str = "") -> str:
     """A verbatim quote as Streamlit Markdown: its emphasis rendered, query terms highlighted.
 
     Only backslash escapes and highlight wrappers are added, so stripping them gives back
-    `text` unchanged (tested); nothing in the note can inject HTML, links, math or colours.
+    `text` unchanged (tested); nothing in the note can inject HTML, links, math or colours,
+    and the rendered text is the note minus its emphasis delimiters (tested by rendering).
     """
-    spans = [s for s in highlight_spans(text, query) if not _breaks_emphasis(text, *s)] if query else []
+    spans = highlight_spans(text, query) if query else []
     lines, pos = [], 0
     for line in text.split("\n"):
         lo, hi = pos, pos + len(line)
-        opens = {s - lo for s, e in spans if lo <= s < hi}
-        closes = {e - lo for s, e in spans if lo < e <= hi}
-        lines.append(_escape_line(line, keep_emphasis=True, marks=(opens, closes)))
+        pairs = _emphasis_pairs(line)
+        mine = [(s - lo, e - lo) for s, e in spans if lo <= s < hi]
+        while True:
+            opens, closes = {s for s, _ in mine}, {e for _, e in mine}
+            bad = [p for p in pairs if not _pair_renders(line, p, opens, closes)]
+            if not bad:
+                break
+            # A highlight's `:` / `]` next to a delimiter can stop it from opening or closing
+            # (e.g. `x**SES**y`): such a word is left unhighlighted rather than lose the bold.
+            edges = {i for s, e, n in bad for i in (s, s + n, e - n, e)}
+            mine = [(s, e) for s, e in mine if s not in edges and e not in edges]
+        lines.append(_escape_line(line, _delimiters(pairs), (opens, closes)))
         pos = hi + 1
     return "  \n".join(lines)
 
@@ -137,29 +242,24 @@ def unrender_quote(md: str) -> str:
 def context_block(corpus_dir, hit: Hit) -> str:
     """The verbatim lines block_start..block_end of the hit's note ("" when unavailable).
 
-    The path comes from the index, so it is checked to stay inside the notes folder.
+    The path comes from the index, so it is checked to stay inside the notes folder. The note is
+    read and split exactly as the indexer did (read_note, split_lines) so line numbers agree.
     """
-    from pathlib import Path
-
-    root = Path(corpus_dir).resolve()
-    path = (root / hit.source).resolve()
     try:
+        root = Path(corpus_dir).resolve()
+        path = (root / hit.source).resolve()  # a symlink loop raises here (RuntimeError / OSError)
         path.relative_to(root)
-    except ValueError:
+        # A FIFO would block the read forever (read_note checks this too; done first on purpose).
+        if not stat.S_ISREG(os.stat(path).st_mode):
+            return ""
+        note = read_note(hit.source, path, CorpusReport())
+    except (OSError, RuntimeError, ValueError):
         return ""
+    if note is None:
+        return ""
+    lines = split_lines(note.text)
     start = hit.block_start or hit.line
     end = max(hit.block_end, start)
-    try:
-        data = path.read_bytes()
-    except OSError:
-        return ""
-    for enc in ("utf-8-sig", "cp1252", "latin-1"):  # same reading order as the indexer
-        try:
-            text = data.decode(enc)
-            break
-        except UnicodeDecodeError:
-            continue
-    lines = text.splitlines()
     if start < 1 or start > len(lines) or not (start <= hit.line <= len(lines)):
         return ""
     if hit.text and hit.text not in lines[hit.line - 1]:
@@ -169,13 +269,6 @@ def context_block(corpus_dir, hit: Hit) -> str:
 
 _LIST_ITEM = re.compile(r"^([ \t]*)([-+*]|\d+[.)])[ \t]+(.*?)\s*$")
 CONTEXT_MARK = (":blue-background[", "]")
-
-
-def _columns(indent: str) -> int:
-    col = 0
-    for ch in indent:
-        col = col + 4 - col % 4 if ch == "\t" else col + 1
-    return col
 
 
 def context_markdown(block: str, start_line: int, hit_line: int) -> str | None:
@@ -194,7 +287,7 @@ def context_markdown(block: str, start_line: int, hit_line: int) -> str | None:
         if not m:
             return None
         indent, marker, rest = m.groups()
-        width = _columns(indent)
+        width = indent_width(indent)
         while stack and stack[-1] >= width:
             stack.pop()
         depth = len(stack)
