@@ -146,8 +146,16 @@ def read_note(rel: str, path: Path, report: CorpusReport) -> NoteFile | None:
         report.skipped.append(f"{rel} (fichier vide)")
         return None
     if data[:2] in (b"\xff\xfe", b"\xfe\xff"):  # UTF-16 with its BOM (Windows Notepad "Unicode")
+        # Above the cap data holds cap + 1 bytes, an odd count no UTF-16 decoder accepts:
+        # cut to the (even) cap first, and drop a surrogate pair the cut split in two.
+        cut = data[:MAX_FILE_BYTES]
         try:
-            text = data.decode("utf-16")
+            try:
+                text = cut.decode("utf-16")
+            except UnicodeDecodeError as e:
+                if len(data) <= MAX_FILE_BYTES or e.start < len(cut) - 2:
+                    raise
+                text = cut[: e.start].decode("utf-16")
             report.warnings.append(f"{rel} est en UTF-16 : converti")
             return NoteFile(rel, Path(path), digest, _cap(text, rel, report, len(data)))
         except UnicodeDecodeError:

@@ -71,6 +71,33 @@ def test_utf16_file_is_converted(tmp_path):
     assert any("UTF-16" in w for w in rep.warnings)
 
 
+@pytest.mark.parametrize("encoding", ["utf-16-le", "utf-16-be"])  # BOM written by hand below
+def test_utf16_note_over_the_size_cap_is_indexed_from_its_start(tmp_path, encoding):
+    # Real 2 MiB cap: cap + 1 bytes read is odd, which once made every big UTF-16 note "binaire".
+    body = "".join(f"- ligne {i} : réplication 😀 du gros fichier\n" for i in range(40_000)) + "- tout à la fin\n"
+    data = ("\ufeff## Gros UTF-16\n" + body).encode(encoding)
+    assert data[:2] in (b"\xff\xfe", b"\xfe\xff") and len(data) > corpus_mod.MAX_FILE_BYTES
+    note, rep = _read(tmp_path, "gros16.md", data)
+    assert note is not None and not rep.skipped
+    assert note.text.startswith("## Gros UTF-16\n- ligne 0 : réplication 😀") and note.text.endswith("\n")
+    assert "tout à la fin" not in note.text and len(note.text) <= corpus_mod.MAX_FILE_BYTES // 2
+    assert any("gros16.md dépasse 2 Mo" in w and "seul le début" in w for w in rep.warnings)
+    assert any("UTF-16" in w for w in rep.warnings)
+    chunks = parse_markdown(note.text, "gros16.md")
+    assert (chunks[0].heading, chunks[0].line, chunks[0].text) == ("Gros UTF-16", 2, "ligne 0 : réplication 😀 du gros fichier")
+    lines = split_lines(data.decode(encoding).lstrip("\ufeff"))
+    assert all(c.text in lines[c.line - 1] for c in chunks)
+
+
+def test_utf16_cut_inside_a_surrogate_pair_drops_the_half_character(tmp_path, monkeypatch):
+    monkeypatch.setattr(corpus_mod, "MAX_FILE_BYTES", 4096)
+    head = "## E\n- " + "x" * 2036  # BOM (2 bytes) + this = 4092 bytes: the emoji straddles the cap
+    note, rep = _read(tmp_path, "e.md", (head + "😀😀\n- fin\n").encode("utf-16"))
+    assert note is not None and not rep.skipped
+    assert note.text == "## E\n"  # cut back to the last whole line
+    assert any("dépasse" in w for w in rep.warnings)
+
+
 def test_very_large_file_is_capped_with_a_warning(tmp_path, monkeypatch):
     monkeypatch.setattr(corpus_mod, "MAX_FILE_BYTES", 4096)
     body = "".join(f"- ligne {i} du gros fichier\n" for i in range(1000)) + "- tout à la fin\n"
