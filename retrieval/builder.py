@@ -2,7 +2,11 @@
 
 Incremental means: files whose hash did not change keep their chunks without being
 re-parsed, and only chunks whose indexed text is new are embedded (vectors are reused by
-text hash). Lexical and FAISS structures are rebuilt from those parts: cheap next to embedding.
+text hash). Lexical and FAISS structures are rebuilt whole from those parts, and that, not
+embedding, is what a small refresh costs: editing one file of a 10,000-chunk corpus (2 cores,
+9 chunks embedded) took ~1.25 s, of which FAISS HNSW ~0.65 s (up to 2 s under load), BM25
+~0.18 s, index texts ~0.17 s, writing the generation ~0.16 s, embedding 0.02 s. The new
+generation is handed back from memory (store.write), not re-read from disk (~0.13 s saved).
 """
 from __future__ import annotations
 
@@ -51,7 +55,8 @@ def build(corpus_dir: Path, index_dir: Path, embedder: Embedder, previous: store
     corpus_dir, index_dir = Path(corpus_dir), Path(index_dir)
     _check_corpus(corpus_dir)
     with store.locked(index_dir, timeout):
-        return _build_locked(corpus_dir, index_dir, embedder, previous, progress)
+        stored, stats = _build_locked(corpus_dir, index_dir, embedder, previous, progress)
+        return stored.folder, stats
 
 
 def refresh(corpus_dir: Path, index_dir: Path, embedder: Embedder, current: store.StoredIndex | None,
@@ -76,8 +81,7 @@ def refresh(corpus_dir: Path, index_dir: Path, embedder: Embedder, current: stor
             latest = None
         if latest is not None and not is_stale(corpus_dir, latest.manifest, latest.verified):
             return latest, None
-        _, stats = _build_locked(corpus_dir, index_dir, embedder, latest, progress)
-        return store.read(index_dir), stats
+        return _build_locked(corpus_dir, index_dir, embedder, latest, progress)
 
 
 def _check_corpus(corpus_dir: Path) -> None:
@@ -86,7 +90,7 @@ def _check_corpus(corpus_dir: Path) -> None:
 
 
 def _build_locked(corpus_dir: Path, index_dir: Path, embedder: Embedder, previous: store.StoredIndex | None,
-                  progress: BuildProgress | None) -> tuple[Path, BuildStats]:
+                  progress: BuildProgress | None) -> tuple[store.StoredIndex, BuildStats]:
     t0 = time.perf_counter()
     stats = BuildStats()
     report = stats.report
@@ -170,9 +174,9 @@ def _build_locked(corpus_dir: Path, index_dir: Path, embedder: Embedder, previou
         "built_at": time.strftime("%Y-%m-%d %H:%M:%S"),
         "report": report.lines(),
     }
-    gen = store.write(index_dir, manifest, chunks, hashes, vectors, dense, lexical)
+    stored = store.write(index_dir, manifest, chunks, hashes, vectors, dense, lexical)
     if progress:
         progress("index", 1, 1)
     stats.chunks = len(chunks)
     stats.seconds = time.perf_counter() - t0
-    return gen, stats
+    return stored, stats

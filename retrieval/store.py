@@ -21,6 +21,7 @@ import hashlib
 import json
 import os
 import shutil
+import stat
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -109,8 +110,13 @@ def current_generation(index_dir: Path) -> Path | None:
 
 
 def write(index_dir: Path, manifest: dict, chunks: list[Chunk], hashes: list[str],
-          vectors: np.ndarray, dense: DenseIndex, lexical: LexicalIndex) -> Path:
-    """Write a new generation and make it live. Call with `lock(index_dir)` held."""
+          vectors: np.ndarray, dense: DenseIndex, lexical: LexicalIndex) -> StoredIndex:
+    """Write a new generation and make it live. Call with `lock(index_dir)` held.
+
+    Returns it as `read` would, but from the objects in hand: re-reading what was just
+    written (hashing every file, parsing the JSONL, loading FAISS and BM25) would double
+    the cost of a refresh for nothing.
+    """
     index_dir.mkdir(parents=True, exist_ok=True)
     gen = index_dir / f"g-{time.time_ns()}-{os.getpid()}"
     tmp = index_dir / f".tmp-{gen.name}"
@@ -139,7 +145,10 @@ def write(index_dir: Path, manifest: dict, chunks: list[Chunk], hashes: list[str
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     _collect_garbage(index_dir, keep={gen.name})
-    return gen
+    # Memory-mapped like `read` does: the caller's array can be freed, and the mapping stays
+    # valid even if this generation is collected later.
+    vecs = np.load(gen / "vectors.npy", mmap_mode="r", allow_pickle=False)
+    return StoredIndex(gen, manifest, list(chunks), list(hashes), dense, lexical, vecs)
 
 
 def _checksums(folder: Path) -> dict[str, list]:
@@ -194,10 +203,6 @@ def _collect_garbage(index_dir: Path, keep: set[str]) -> None:
             pass
 
 
-def read_manifest(index_dir: Path) -> dict:
-    return _read_manifest(Path(index_dir), current_generation(Path(index_dir)))
-
-
 def _read_manifest(index_dir: Path, gen: Path | None) -> dict:
     if gen is None:
         if index_dir.exists() and any(index_dir.glob("g-*")):
@@ -240,17 +245,31 @@ def _read_generation(index_dir: Path, gen: Path | None) -> StoredIndex:
     manifest = _read_manifest(index_dir, gen)
     assert gen is not None
     # Sizes and checksums first: a truncated or edited file is named before any parser sees it.
+    root = gen.resolve()
     for name, expected in manifest["index_files"].items():
-        p = gen / name
-        if not (isinstance(expected, list) and len(expected) == 2) or ".." in Path(name).parts:
+        if not (isinstance(name, str) and isinstance(expected, list) and len(expected) == 2) \
+                or not name or "\x00" in name or Path(name).is_absolute() or ".." in Path(name).parts:
             raise IndexCorrupt("Le manifeste de l'index est incomplet.")
+        p = gen / name
         try:
-            if p.stat().st_size != expected[0]:
+            # A tampered manifest must not make us hash anything outside the generation
+            # (a link to /etc/passwd) or a device/FIFO (/dev/zero would be read forever).
+            if not p.resolve().is_relative_to(root):
+                raise IndexCorrupt("Le manifeste de l'index est incomplet.")
+            st = p.stat()
+            if not stat.S_ISREG(st.st_mode):
+                raise IndexCorrupt(f"L'index est endommagé (fichier {name} n'est pas un fichier ordinaire).")
+            if st.st_size != expected[0]:
                 raise IndexCorrupt(f"L'index est endommagé (fichier {name} tronqué ou modifié).")
             if _sha256(p) != expected[1]:
                 raise IndexCorrupt(f"L'index est endommagé (fichier {name} modifié).")
-        except OSError:
+        except (OSError, RuntimeError):  # RuntimeError: a symlink loop, from resolve()
             raise IndexCorrupt(f"L'index est incomplet (fichier {name} absent).") from None
+    # The parsers below open fixed names: each must be one of the files just checked, or a
+    # file left out of the manifest (say chunks.jsonl -> /dev/zero) would be read unchecked.
+    present = {q.relative_to(gen).as_posix() for q in gen.rglob("*") if q.is_symlink() or not q.is_dir()}
+    if present - {"manifest.json"} - manifest["index_files"].keys():
+        raise IndexCorrupt("Le manifeste de l'index est incomplet.")
     try:
         chunks, hashes = [], []
         with open(gen / "chunks.jsonl", encoding="utf-8") as f:

@@ -219,7 +219,9 @@ def test_refresh_waiting_for_a_busy_lock_gives_up_with_a_french_notice(built):
         assert r.refresh(timeout=0.3) is False
         assert time.perf_counter() - t0 < 3
         assert "Une autre construction de l'index est en cours" in r.refresh_notice
-        assert r.search("file d'attente", k=5) is not None  # the old index still answers
+        old = r.search("lambda 15 minutes", k=5)  # the old index still answers, verbatim
+        assert old and old[0].source == "lambda.md" and all(h.source != "sqs.md" for h in old)
+        _verbatim(c, old)
         with pytest.raises(store.IndexBusy, match="réessaie"):
             from retrieval.builder import build
             build(c, idx, r.embedder, timeout=0.2)
@@ -336,6 +338,84 @@ def test_broken_index_is_one_french_sentence_then_rebuilt(built, tamper):
     assert _top(r, "exécution serverless") == ("lambda.md", 2, "exécution serverless limitée à 15 minutes")
     assert Retriever.load(idx).manifest["n_chunks"] == 4
     assert not sentinel.exists()  # nothing in the index was ever unpickled
+
+
+def _list_in_manifest(gen: Path, name: str, size: int = 0):
+    m = json.loads((gen / "manifest.json").read_text())
+    m["index_files"][name] = [size, "0" * 64]
+    (gen / "manifest.json").write_text(json.dumps(m))
+
+
+@pytest.mark.parametrize("name", ["/dev/zero", "../../etc/passwd", "/etc/passwd", "lexical/../../../etc/passwd"])
+def test_manifest_naming_files_outside_the_index_is_refused_at_once(built, name):
+    _, idx = built
+    _list_in_manifest(_gen(idx), name)
+    t0 = time.perf_counter()
+    with pytest.raises(store.IndexCorrupt, match="manifeste"):
+        store.read(idx)
+    assert time.perf_counter() - t0 < 2  # /dev/zero was never hashed (it would never end)
+
+
+@pytest.mark.parametrize("target", ["/dev/zero", "/etc/passwd"])
+def test_index_file_replaced_by_a_link_out_of_the_index_is_refused(built, target):
+    _, idx = built
+    gen = _gen(idx)
+    (gen / "chunks.jsonl").unlink()
+    (gen / "chunks.jsonl").symlink_to(target)
+    t0 = time.perf_counter()
+    with pytest.raises(store.IndexCorrupt, match="manifeste"):
+        store.read(idx)
+    assert time.perf_counter() - t0 < 2
+
+
+def test_index_file_that_is_not_a_regular_file_is_refused(built):
+    _, idx = built
+    gen = _gen(idx)
+    os.mkfifo(gen / "extra.fifo")  # inside the generation, but opening it would block
+    _list_in_manifest(gen, "extra.fifo")
+    with pytest.raises(store.IndexCorrupt, match="pas un fichier ordinaire"):
+        store.read(idx)
+
+
+def test_file_left_out_of_the_manifest_is_refused(built):
+    # Otherwise chunks.jsonl -> /dev/zero, simply dropped from the manifest, would be parsed forever.
+    _, idx = built
+    gen = _gen(idx)
+    m = json.loads((gen / "manifest.json").read_text())
+    del m["index_files"]["chunks.jsonl"]
+    (gen / "manifest.json").write_text(json.dumps(m))
+    (gen / "chunks.jsonl").unlink()
+    (gen / "chunks.jsonl").symlink_to("/dev/zero")
+    t0 = time.perf_counter()
+    with pytest.raises(store.IndexCorrupt, match="manifeste"):
+        store.read(idx)
+    assert time.perf_counter() - t0 < 2
+
+
+def test_refresh_hands_back_what_it_wrote_without_reading_it_again(built, monkeypatch):
+    from retrieval import builder
+
+    c, idx = built
+    r = Retriever.load(idx)
+    (c / "s3.md").write_text("## Amazon S3\n- stockage objet durable\n- réplication inter-régions CRR\n")
+    reads = []
+    real_read = store.read
+    monkeypatch.setattr(store, "read", lambda d: reads.append(d) or real_read(d))
+    fresh, stats = builder.refresh(c, idx, r.embedder, r._stored)
+    assert stats is not None and reads == []  # nothing re-hashed or re-parsed after the build
+    disk = real_read(idx)
+    assert fresh.folder == disk.folder == store.current_generation(idx)
+    assert fresh.manifest == disk.manifest and fresh.verified == {}
+    assert fresh.chunks == disk.chunks and fresh.hashes == disk.hashes
+    assert np.array_equal(fresh.vectors(), disk.vectors()) and isinstance(fresh.vectors(), np.memmap)
+    assert fresh.dense.size == disk.dense.size and fresh.lexical.n_docs == disk.lexical.n_docs
+    from retrieval.lexical import tokenize
+
+    for q in ("réplication inter-régions", "Lambda 15 minutes"):
+        toks = tokenize(q)
+        assert np.allclose(fresh.lexical.scores(toks), disk.lexical.scores(toks))
+        qv = r.embedder.encode_query(q)
+        assert [a.tolist() for a in fresh.dense.search(qv, 4)] == [a.tolist() for a in disk.dense.search(qv, 4)]
 
 
 def test_model_mismatch_rebuilds_with_a_notice(built):
