@@ -114,7 +114,12 @@ def _balance(reading: QueryReading, ranked: list[int], chunks: list[Chunk], view
 
     both = [i for i in ranked if all(on_side(i, s) for s in sides)][:MAX_BOTH_FIRST]
     out, taken = list(both), set(both)
-    queues = [[i for i in ranked if i not in taken and on_side(i, s)] for s in sides]
+    queues = []
+    for side in sides:
+        q = [i for i in ranked if i not in taken and on_side(i, side)]
+        opening = view.opening.get(side[0], set()) if side[0] else set()
+        # each service is first shown by what it is (its opening block), then by what matches best
+        queues.append([i for i in q if i in opening] + [i for i in q if i not in opening])
     while any(queues):
         for q in queues:
             while q and q[0] in taken:
