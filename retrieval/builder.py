@@ -46,8 +46,9 @@ def text_hash(s: str) -> str:
 
 
 def build(corpus_dir: Path, index_dir: Path, embedder: Embedder, previous: store.StoredIndex | None = None,
-          progress: BuildProgress | None = None, *, timeout: float = store.LOCK_TIMEOUT) -> tuple[Path, BuildStats]:
-    """Build a new generation (reusing `previous` where files are unchanged) and make it live.
+          progress: BuildProgress | None = None, *, timeout: float = store.LOCK_TIMEOUT,
+          ) -> tuple[store.StoredIndex, BuildStats]:
+    """Build a new generation (reusing `previous` where files are unchanged), make it live and return it.
 
     The whole build holds the index lock, so that two processes never both embed, and a
     wait beyond `timeout` raises store.IndexBusy.
@@ -55,8 +56,7 @@ def build(corpus_dir: Path, index_dir: Path, embedder: Embedder, previous: store
     corpus_dir, index_dir = Path(corpus_dir), Path(index_dir)
     _check_corpus(corpus_dir)
     with store.locked(index_dir, timeout):
-        stored, stats = _build_locked(corpus_dir, index_dir, embedder, previous, progress)
-        return stored.folder, stats
+        return _build_locked(corpus_dir, index_dir, embedder, previous, progress)
 
 
 def refresh(corpus_dir: Path, index_dir: Path, embedder: Embedder, current: store.StoredIndex | None,

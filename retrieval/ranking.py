@@ -60,10 +60,6 @@ class CorpusView:
         return cls(chunks, ServiceCatalog(chunks), {h: np.array(v) for h, v in sections.items()}, opening, exam, label,
                    [folded_words(c) for c in chunks])
 
-    def extra_ids(self, reading: QueryReading) -> np.ndarray | None:
-        ids = [self.sections[s] for s in reading.services if s in self.sections]
-        return np.concatenate(ids) if ids else None
-
 
 def arrange(reading: QueryReading, scored: Scored, view: CorpusView) -> list[tuple[int, float]]:
     """(chunk id, score) of every candidate, best first."""

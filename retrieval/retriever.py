@@ -7,16 +7,15 @@ from pathlib import Path
 
 import numpy as np
 
-from . import store
+from . import fusion, store
+from .abstain import should_abstain
 from .builder import BuildProgress, BuildStats, build
 from .embedding import Embedder, load_embedder, resolve_model_name
-from . import fusion
 from .lexical import tokenize
 from .models import Answer, Chunk, Hit
 from .query import QueryReading
-from .ranking import CorpusView, arrange
-from .abstain import should_abstain
 from .querytext import clean_query
+from .ranking import CorpusView, arrange
 
 
 class Retriever:
@@ -38,8 +37,8 @@ class Retriever:
               progress: BuildProgress | None = None) -> "Retriever":
         """Build the index of every note under corpus_dir into index_dir (a full build)."""
         embedder = load_embedder(model)
-        _, stats = build(Path(corpus_dir), Path(index_dir), embedder, None, progress)
-        r = cls(Path(index_dir), store.read(Path(index_dir)), embedder, Path(corpus_dir))
+        stored, stats = build(Path(corpus_dir), Path(index_dir), embedder, None, progress)
+        r = cls(Path(index_dir), stored, embedder, Path(corpus_dir))  # what was written, not re-read
         r.last_build = stats
         return r
 
@@ -192,9 +191,9 @@ class Retriever:
         if not query or not stored.chunks or k <= 0:
             return Answer(query=query, intent="none", notice=notice)
         reading = view.catalog.read(query) if mode == "full" else QueryReading(query, "lookup")
-        extra = view.extra_ids(reading)
-        if services:
-            extra = np.concatenate([view.sections[s] for s in services if s in view.sections] + ([extra] if extra is not None else []) or [np.zeros(0, np.int64)])
+        # every chunk of a named or filtered service is scored, whatever its rank
+        parts = [view.sections[h] for h in [*reading.services, *(services or [])] if h in view.sections]
+        extra = np.concatenate(parts) if parts else None
         keep = np.array(sorted(i for s in reading.services for i in view.opening.get(s, ())), dtype=np.int64)
         scored = self._score(stored, f"{reading.search_text or query} {reading.expansion}".strip(), mode, extra, keep)
         if mode == "full" and should_abstain(reading, stored.lexical, float(scored.dense.max(initial=0.0))):
