@@ -4,22 +4,40 @@ Signals, each cheap and measured on eval/ (see README, "Abstention"), used only 
 question names no service of the notes:
 1. it names a product the notes never mention (an AWS service from the list below, a
    CamelCase / upper-case name such as "CloudFront", "SQS", or a capitalised name);
-2. it names an AWS service the notes mention only in passing, and most of its other words
-   are unknown to the notes ("tarifs Lambda par requête");
+2. it names an AWS service the notes mention only in passing ("SNS", "S3", "Lambda") and
+   the notes do not say what it asks about that service: most of its other words are unknown
+   to the notes ("tarifs Lambda par requête"), or no passage naming the service shares even a
+   fifth of them ("configurer un bucket S3 en site web statique"), or it asks for a figure
+   (size, price, duration, limit) and no passage naming the service gives one ("taille max
+   d'un message SNS");
 3. nothing is close: the best cosine is very low and most of its words are unknown to the notes.
-Paraphrases share few words with the notes, so the second signal is kept strict: a wrongly
+Paraphrases share few words with the notes, so these signals are kept strict: a wrongly
 refused question costs the student more than one weak passage shown.
 """
 from __future__ import annotations
 
 import re
+import numpy as np
 
 from .lexical import LexicalIndex, tokenize
 from .query import QueryReading
+from .ranking import CorpusView
 from .text import fold
 
 MIN_COSINE = 0.12  # below the lowest in-scope best cosine seen on eval/ (0.125)
 MIN_KNOWN = 0.35
+# share (IDF-weighted) of the question's known words that some block naming the service holds;
+# every covered question on eval/ is at 0.28 or more, the uncovered ones caught here at 0
+MIN_SHARED = 0.2
+VENDOR = frozenset({"aws", "amazon"})
+
+# The question asks for a figure; folded text, so "durée" is "duree".
+ASKS_FIGURE = re.compile(r"\b(combien|prix|tarifs?|tarification|taille|duree|delai|limites?|quotas?|nombre"
+                         r"|maximum|maximale?|how (?:much|many|long)|price|pricing|size|limits?)\b")
+# A figure in a note: a number with its unit ("15 minutes", "512 Mo", "70 %", "2h", "12 mois").
+FIGURE = re.compile(r"\d+(?:[.,]\d+)?\s?(?:%|€|\$|(?:ms|s|sec\w*|min\w*|h|heures?|hours?|jours?|days?|semaines?"
+                    r"|mois|months?|ans?|années?|years?|[kmgt]o|[kmgt]i?b|octets?|bytes?|requêtes|requests)\b)",
+                    re.IGNORECASE)
 
 # Domain knowledge, not these notes: names of AWS services a student may ask about.
 AWS_SERVICES = """
@@ -60,7 +78,37 @@ def _nonsense(token: str) -> bool:
     return len(token) > 30 or (len(token) >= 4 and len(set(token)) <= 2)
 
 
-def should_abstain(reading: QueryReading, lexical: LexicalIndex, best_cosine: float) -> bool:
+def _unsupported_passing_service(query: str, tokens: list[str], lexical: LexicalIndex, view: CorpusView) -> bool:
+    """Signal 2: an AWS service the notes name only in passing, asked about something they do not say."""
+    named = [w for w in re.findall(r"[^\W_]+", query) if fold(w) in AWS_SERVICES]
+    own = {t for w in named for t in tokenize(w)}
+    if not own:
+        return False
+    # what the question asks about the service: its other words, "AWS" and "Amazon" aside
+    rest = [t for t in dict.fromkeys(tokens) if t not in own and t not in VENDOR]
+    weights = {t: lexical.idf(t) for t in rest if lexical.idf(t) > 0}
+    if not weights:
+        return True  # nothing but the service's name is a word of the notes
+    naming = np.unique(np.concatenate([lexical.docs_with(t) for t in own]))
+    if not len(naming):
+        return False  # a name the notes do not hold is signal 1's business
+    # A note says things about a service over a whole block ("Destinations : S3, Redshift" next
+    # to "Salesforce, Snowflake"): the words are looked for in the blocks naming it.
+    about = np.unique(view.block[naming])
+    shared = np.zeros(len(about))
+    for t, w in weights.items():
+        shared += w * np.isin(about, view.block[lexical.docs_with(t)])
+    share = float(shared.max()) / sum(weights.values())
+    if share < MIN_SHARED:
+        return True
+    # Mostly words the notes do not know: what they do know must all be in one block on the
+    # service ("arrêter les instances EC2 le soir et le week-end" → "arrêter les instances EC2 ...").
+    if lexical.known_fraction(rest) < MIN_KNOWN and share < 1.0 - 1e-9:
+        return True
+    return bool(ASKS_FIGURE.search(fold(query))) and not any(FIGURE.search(view.chunks[i].text) for i in naming)
+
+
+def should_abstain(reading: QueryReading, lexical: LexicalIndex, best_cosine: float, view: CorpusView) -> bool:
     if reading.services:
         return False  # a service of the notes is named: its section answers, at worst partly
     if unknown_products(reading.query, lexical):
@@ -68,9 +116,6 @@ def should_abstain(reading: QueryReading, lexical: LexicalIndex, best_cosine: fl
     tokens = tokenize(reading.query)
     if not tokens or all(_nonsense(t) for t in tokens):
         return True
-    # "tarifs Lambda par requête": a service the notes name only in passing, asked about
-    # things the notes do not know. Compared with a service of the notes, it would be named.
-    others = [w for w in (fold(x) for x in re.findall(r"[^\W_]+", reading.query)) if w in AWS_SERVICES]
-    if others and lexical.known_fraction([t for t in tokens if t not in others]) < MIN_KNOWN:
+    if _unsupported_passing_service(reading.query, tokens, lexical, view):
         return True
     return best_cosine < MIN_COSINE and lexical.known_fraction(tokens) < MIN_KNOWN

@@ -26,6 +26,11 @@ the of and or to in on for with is are a an what how why which does do can it it
 """.split())
 
 
+# Notes abbreviate ("15 minutes max"); questions spell out ("au maximum").
+ABBREVIATIONS = {"maximum": "max", "maximal": "max", "maximale": "max", "maximaux": "max", "maximales": "max",
+                 "minimum": "min", "minimal": "min", "minimale": "min", "minimaux": "min", "minimales": "min"}
+
+
 @lru_cache(maxsize=1)
 def _stemmer():
     import Stemmer
@@ -38,6 +43,7 @@ def _term(part: str) -> str:
     """One word as an index term ("" when it is a stop word); cached: notes repeat their words."""
     is_acronym = len(part) >= 2 and (part.isupper() or (part[0].isupper() and any(c.isupper() for c in part[1:])))
     f = fold(part)
+    f = ABBREVIATIONS.get(f.lower(), f)
     if f.isdigit() or is_acronym:
         return f
     if len(f) > 1 and f not in STOP_WORDS:
@@ -52,7 +58,10 @@ def tokenize(text: str) -> list[str]:
     """Index/query tokens: folded, stemmed, stop words out; acronyms and numbers whole."""
     out: list[str] = []
     for m in _TOKEN.finditer(text.replace("\u2019", "'")):
-        for part in _PARTS.split(m.group(0)):
+        word = m.group(0)
+        if len(word) > 2 and word[1] == "-" and word[0] in "eE":
+            word = word[0] + word[2:]  # "e-mails" is "emails", not "e" + "mails"
+        for part in _PARTS.split(word):
             if part:
                 t = _term(part)
                 if t:
@@ -97,6 +106,14 @@ class LexicalIndex:
         if not toks:
             return np.zeros(self.n_docs, dtype=np.float32)
         return np.asarray(self._bm25.get_scores(toks), dtype=np.float32)
+
+    def docs_with(self, token: str) -> np.ndarray:
+        """Ids of the chunks holding the token (empty when unknown), read off the BM25 matrix."""
+        tid = self._vocab.get(token)
+        if tid is None:
+            return np.zeros(0, dtype=np.int64)
+        s = self._bm25.scores
+        return np.asarray(s["indices"][s["indptr"][tid]:s["indptr"][tid + 1]], dtype=np.int64)
 
     def idf(self, token: str) -> float:
         """Inverse document frequency of a token (0 when unknown), for query-term weighting."""

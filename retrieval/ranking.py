@@ -41,6 +41,7 @@ class CorpusView:
     exam: np.ndarray  # bool per chunk
     label: np.ndarray  # bool per chunk: a short parent bullet that only names its children
     words: list[str]  # per chunk: folded words of heading, breadcrumb and text (comparisons)
+    block: np.ndarray  # per chunk: number of its top-level block (a bullet and all its children; a table row)
 
     @classmethod
     def of(cls, chunks: list[Chunk]) -> "CorpusView":
@@ -57,8 +58,12 @@ class CorpusView:
             c, nxt = chunks[i], chunks[i + 1]
             is_parent = c.source == nxt.source and len(nxt.breadcrumb) == len(c.breadcrumb) + 1 and nxt.breadcrumb[:-1] == c.breadcrumb
             label[i] = is_parent and len(_words(c.text)) <= LABEL_MAX_WORDS
+        keys: dict[tuple[str, int], int] = {}
+        # a table row stands alone: the table is a list of separate facts
+        block = np.array([keys.setdefault((c.source, c.line if c.kind == "row" else c.block_start), len(keys))
+                          for c in chunks], dtype=np.int64)
         return cls(chunks, ServiceCatalog(chunks), {h: np.array(v) for h, v in sections.items()}, opening, exam, label,
-                   [folded_words(c) for c in chunks])
+                   [folded_words(c) for c in chunks], block)
 
 
 def arrange(reading: QueryReading, scored: Scored, view: CorpusView) -> list[tuple[int, float]]:

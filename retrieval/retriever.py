@@ -196,7 +196,7 @@ class Retriever:
         extra = np.concatenate(parts) if parts else None
         keep = np.array(sorted(i for s in reading.services for i in view.opening.get(s, ())), dtype=np.int64)
         scored = self._score(stored, f"{reading.search_text or query} {reading.expansion}".strip(), mode, extra, keep)
-        if mode == "full" and should_abstain(reading, stored.lexical, float(scored.dense.max(initial=0.0))):
+        if mode == "full" and should_abstain(reading, stored.lexical, float(scored.dense.max(initial=0.0)), view):
             return Answer(query=query, intent="none", services=reading.services, notice=notice)
         ranked = arrange(reading, scored, view)
         if services:

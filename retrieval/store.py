@@ -33,7 +33,7 @@ from .dense import DenseIndex
 from .lexical import LexicalIndex
 from .models import Chunk
 
-FORMAT_VERSION = 2  # 2: manifest lists the checksums of the generation's files
+FORMAT_VERSION = 3  # 2: manifest lists the checksums of the generation's files; 3: "maximum" is indexed as "max", "e-mail" as "email"
 POINTER = "CURRENT"
 LOCK_TIMEOUT = 120.0  # an explicit build waits this long for another build, then says so
 

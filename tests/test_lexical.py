@@ -23,3 +23,19 @@ def test_bm25_scores_and_known_fraction():
     assert idx.known_fraction(tokenize("port 22")) == 1.0
     assert idx.known_fraction(tokenize("recette de crêpes")) == 0.0
     assert 0 < idx.known_fraction(tokenize("port crêpes")) < 1
+
+
+def test_spelled_out_forms_meet_the_notes_abbreviations():
+    # the notes write "15 minutes max" and "e-mails"; students type "au maximum" and "emails"
+    assert tokenize("au maximum") == tokenize("max") == ["max"]
+    assert tokenize("durée minimale") == tokenize("durée min")
+    assert tokenize("e-mails") == tokenize("emails") == tokenize("E-mail")
+    assert tokenize("e-commerce") == tokenize("ecommerce")
+    assert tokenize("pré-requis") == tokenize("pré requis")  # other hyphens still split
+
+
+def test_docs_with_a_token():
+    idx = LexicalIndex.build(["EC2 et S3", "S3 seulement", "rien"])
+    assert idx.docs_with("s3").tolist() == [0, 1]
+    assert idx.docs_with("ec2").tolist() == [0]
+    assert idx.docs_with("inconnu").tolist() == []

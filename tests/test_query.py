@@ -116,6 +116,14 @@ def test_named_service_lifts_its_section(retriever):
     "quels sont les tiers de récupération de S3 Glacier ?",
     "Route 53 routage par géolocalisation",  # a service named in two words
     "tarifs Lambda par requête",  # Lambda is only mentioned in passing by the notes
+    # AWS services the notes name only in passing, asked about what they do not say:
+    "configurer un bucket S3 en site web statique",  # no block naming S3 shares a word of it
+    "DynamoDB mode à la demande ou capacité provisionnée ?",
+    "comment créer une table DynamoDB avec des index secondaires globaux ?",  # mostly unknown words
+    "quelles sont les politiques IAM gérées par AWS ?",  # nothing but "AWS" and the name is known
+    "taille max d'un message SNS ?",  # a figure asked, none given next to SNS
+    "combien coûte une instance EC2 Spot ?",
+    "durée de rétention par défaut des logs CloudWatch",
     "quelle est la capitale de l'Australie ?",
     "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
 ])
@@ -134,6 +142,12 @@ def test_abstains_when_the_notes_do_not_cover_it(retriever, q):
     "journaliser les sessions dans S3 ou CloudWatch Logs",
     "how to connect to an EC2 instance without opening port 22",
     "les dossiers patients ne doivent jamais quitter le pays",  # no shared word, best cosine 0.125
+    # services named in passing, asked about what the notes do say of them:
+    "arrêter les instances EC2 le soir et le week-end",  # "soir", "week-end" unknown, the rest in one bullet
+    "combien de temps une fonction Lambda peut-elle tourner au maximum ?",  # "15 minutes max"
+    "envoyer les données Salesforce vers Redshift",  # "Redshift" and "Salesforce" in one block
+    "recevoir des emails et les déposer dans S3",  # the note writes "e-mails"
+    "EC2 Spot pour réduire les coûts des jobs",
 ])
 def test_does_not_refuse_covered_questions(retriever, q):
     assert retriever.search(q)
@@ -157,3 +171,18 @@ def test_services_come_from_any_notes(tmp_path):
     assert cat.read("conseils examen route 53").services == ["Amazon Route 53"]
     a = r.ask("conseils examen route 53", k=2)
     assert a.intent == "tips" and a.hits[0].line == 4 and a.hits[0].exam
+
+
+def test_services_named_in_passing_in_other_notes(tmp_path):
+    notes = tmp_path / "notes"
+    notes.mkdir()
+    (notes / "calcul.md").write_text(
+        "## AWS Batch\n- Les jobs tournent sur des instances EC2\n- Comparé à Lambda\n  - Lambda : 15 minutes max\n"
+        "  - Batch : aucune limite\n## AWS Amplify\n- Héberge des sites web\n", encoding="utf-8")
+    r = Retriever.build(notes, tmp_path / "idx")
+    assert [h.line for h in r.search("durée maximale d'une fonction Lambda ?", k=1)] == [4]  # the figure is there
+    assert r.search("taille maximale d'une instance EC2 ?") == []  # no figure next to EC2
+    assert r.search("prix des instances EC2") == []
+    assert r.search("jobs sur des instances EC2")[0].line == 2
+    # its words are the notes' (the Amplify block), but no block naming EC2 holds any of them
+    assert r.search("héberger des sites web sur EC2") == []
