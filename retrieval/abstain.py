@@ -5,11 +5,12 @@ question names no service of the notes:
 1. it names a product the notes never mention (an AWS service from the list below, a
    CamelCase / upper-case name such as "CloudFront", "SQS", or a capitalised name);
 2. it names an AWS service the notes mention only in passing ("SNS", "S3", "Lambda") and
-   the notes do not say what it asks about that service: most of its other words are unknown
-   to the notes ("tarifs Lambda par requête"), or no passage naming the service shares even a
-   fifth of them ("configurer un bucket S3 en site web statique"), or it asks for a figure
-   (size, price, duration, limit) and no passage naming the service gives one ("taille max
-   d'un message SNS");
+   the notes do not say what it asks about that service: none of its other words is a word of
+   the notes ("tarifs Lambda par requête"); no block naming the service holds a fifth of them
+   ("configurer un bucket S3 en site web statique"); most are unknown and the known ones are
+   not all in one such block ("créer une table DynamoDB avec des index secondaires globaux");
+   or it asks for a figure (size, price, duration, limit) and no passage naming the service
+   gives one ("taille max d'un message SNS");
 3. nothing is close: the best cosine is very low and most of its words are unknown to the notes.
 Paraphrases share few words with the notes, so these signals are kept strict: a wrongly
 refused question costs the student more than one weak passage shown.
@@ -17,6 +18,7 @@ refused question costs the student more than one weak passage shown.
 from __future__ import annotations
 
 import re
+
 import numpy as np
 
 from .lexical import LexicalIndex, tokenize

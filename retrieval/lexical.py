@@ -43,7 +43,7 @@ def _term(part: str) -> str:
     """One word as an index term ("" when it is a stop word); cached: notes repeat their words."""
     is_acronym = len(part) >= 2 and (part.isupper() or (part[0].isupper() and any(c.isupper() for c in part[1:])))
     f = fold(part)
-    f = ABBREVIATIONS.get(f.lower(), f)
+    f = ABBREVIATIONS.get(f, f)
     if f.isdigit() or is_acronym:
         return f
     if len(f) > 1 and f not in STOP_WORDS:

@@ -160,13 +160,18 @@ def test_filters_for_the_chat(retriever):
     assert b.hits and all(h.exam for h in b.hits)
 
 
-def test_services_come_from_any_notes(tmp_path):
+def _retriever_on(tmp_path, name: str, text: str) -> Retriever:
+    """A retriever over one note written by the test."""
     notes = tmp_path / "notes"
     notes.mkdir()
-    (notes / "reseau.md").write_text(
-        "## Amazon Route 53\n- Service DNS managé\n- **Pour l'examen**\n  - Routage par latence\n"
-        "## Elastic Load Balancing\n- Répartit le trafic\n", encoding="utf-8")
-    r = Retriever.build(notes, tmp_path / "idx")
+    (notes / name).write_text(text, encoding="utf-8")
+    return Retriever.build(notes, tmp_path / "idx")
+
+
+def test_services_come_from_any_notes(tmp_path):
+    r = _retriever_on(tmp_path, "reseau.md",
+                      "## Amazon Route 53\n- Service DNS managé\n- **Pour l'examen**\n  - Routage par latence\n"
+                      "## Elastic Load Balancing\n- Répartit le trafic\n")
     cat = r._view(r._stored).catalog
     assert cat.read("conseils examen route 53").services == ["Amazon Route 53"]
     a = r.ask("conseils examen route 53", k=2)
@@ -174,12 +179,9 @@ def test_services_come_from_any_notes(tmp_path):
 
 
 def test_services_named_in_passing_in_other_notes(tmp_path):
-    notes = tmp_path / "notes"
-    notes.mkdir()
-    (notes / "calcul.md").write_text(
-        "## AWS Batch\n- Les jobs tournent sur des instances EC2\n- Comparé à Lambda\n  - Lambda : 15 minutes max\n"
-        "  - Batch : aucune limite\n## AWS Amplify\n- Héberge des sites web\n", encoding="utf-8")
-    r = Retriever.build(notes, tmp_path / "idx")
+    r = _retriever_on(tmp_path, "calcul.md",
+                      "## AWS Batch\n- Les jobs tournent sur des instances EC2\n- Comparé à Lambda\n"
+                      "  - Lambda : 15 minutes max\n  - Batch : aucune limite\n## AWS Amplify\n- Héberge des sites web\n")
     assert [h.line for h in r.search("durée maximale d'une fonction Lambda ?", k=1)] == [4]  # the figure is there
     assert r.search("taille maximale d'une instance EC2 ?") == []  # no figure next to EC2
     assert r.search("prix des instances EC2") == []
