@@ -33,14 +33,6 @@ MIN_KNOWN = 0.35
 MIN_SHARED = 0.2
 VENDOR = frozenset({"aws", "amazon"})
 
-# The question asks for a figure; folded text, so "durée" is "duree".
-ASKS_FIGURE = re.compile(r"\b(combien|prix|tarifs?|tarification|taille|duree|delai|limites?|quotas?|nombre"
-                         r"|maximum|maximale?|how (?:much|many|long)|price|pricing|size|limits?)\b")
-# A figure in a note: a number with its unit ("15 minutes", "512 Mo", "70 %", "2h", "12 mois").
-FIGURE = re.compile(r"\d+(?:[.,]\d+)?\s?(?:%|€|\$|(?:ms|s|sec\w*|min\w*|h|heures?|hours?|jours?|days?|semaines?"
-                    r"|mois|months?|ans?|années?|years?|[kmgt]o|[kmgt]i?b|octets?|bytes?|requêtes|requests)\b)",
-                    re.IGNORECASE)
-
 # Domain knowledge, not these notes: names of AWS services a student may ask about.
 AWS_SERVICES = """
 athena aurora appsync backup beanstalk cloudfront cloudhsm cloudtrail cloudwatch codebuild codecommit
@@ -80,9 +72,10 @@ def _nonsense(token: str) -> bool:
     return len(token) > 30 or (len(token) >= 4 and len(set(token)) <= 2)
 
 
-def _unsupported_passing_service(query: str, tokens: list[str], lexical: LexicalIndex, view: CorpusView) -> bool:
+def _unsupported_passing_service(reading: QueryReading, tokens: list[str], lexical: LexicalIndex,
+                                 view: CorpusView) -> bool:
     """Signal 2: an AWS service the notes name only in passing, asked about something they do not say."""
-    named = [w for w in re.findall(r"[^\W_]+", query) if fold(w) in AWS_SERVICES]
+    named = [w for w in re.findall(r"[^\W_]+", reading.query) if fold(w) in AWS_SERVICES]
     own = {t for w in named for t in tokenize(w)}
     if not own:
         return False
@@ -107,7 +100,7 @@ def _unsupported_passing_service(query: str, tokens: list[str], lexical: Lexical
     # service ("arrêter les instances EC2 le soir et le week-end" → "arrêter les instances EC2 ...").
     if lexical.known_fraction(rest) < MIN_KNOWN and share < 1.0 - 1e-9:
         return True
-    return bool(ASKS_FIGURE.search(fold(query))) and not any(FIGURE.search(view.chunks[i].text) for i in naming)
+    return reading.figure and not bool(view.figure[naming].any())
 
 
 def should_abstain(reading: QueryReading, lexical: LexicalIndex, best_cosine: float, view: CorpusView) -> bool:
@@ -118,6 +111,6 @@ def should_abstain(reading: QueryReading, lexical: LexicalIndex, best_cosine: fl
     tokens = tokenize(reading.query)
     if not tokens or all(_nonsense(t) for t in tokens):
         return True
-    if _unsupported_passing_service(reading.query, tokens, lexical, view):
+    if _unsupported_passing_service(reading, tokens, lexical, view):
         return True
     return best_cosine < MIN_COSINE and lexical.known_fraction(tokens) < MIN_KNOWN

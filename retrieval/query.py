@@ -24,6 +24,9 @@ _TIPS = [
     r"\bconseils?\b", r"\bastuces?\b", r"\ba retenir\b", r"\bretenir\b", r"\bpour l'?\s?examen\b", r"\bexamen\b",
     r"\bexam\b", r"\bcertif\w*", r"\btips?\b", r"\bpieges?\b", r"\bquoi reviser\b", r"\bsaa\b",
 ]
+# The question asks for a figure (folded text: "durée" is "duree").
+_ASKS_FIGURE = re.compile(r"\b(combien|prix|tarifs?|tarification|taille|duree|delai|limites?|quotas?|nombre"
+                          r"|maximum|maximale?|how (?:much|many|long)|price|pricing|size|limits?)\b")
 _DEFINITION = [
     r"\bc'?est quoi\b", r"\bqu'?est[- ]ce qu", r"\ba quoi sert\b", r"\bca sert a quoi\b", r"\bdefini\w*",
     r"\bwhat is\b", r"\bwhat's\b", r"\bpresente\w*", r"\bexplique\w*", r"\bdecri[rs]\w*",
@@ -109,6 +112,7 @@ class QueryReading:
     definition: bool = False  # "c'est quoi X" / "what is X"
     expansion: str = ""  # acronym expansions to add to the search text
     search_text: str = ""  # the question as searched: misspelt service names corrected
+    figure: bool = False  # asks for a figure: a size, a price, a duration, a limit, "combien"
 
 
 class ServiceCatalog:
@@ -228,7 +232,8 @@ class ServiceCatalog:
         definition = intent == "lookup" and any(re.search(p, f) for p in _DEFINITION)
         # A service misspelt ("cloudformaton", "sesion manager") is searched under its real name.
         search_text = self._corrected(query, typos) if typos else query
-        return QueryReading(query, intent, services, terms, definition, expansion, search_text)
+        return QueryReading(query, intent, services, terms, definition, expansion, search_text,
+                            bool(_ASKS_FIGURE.search(f)))
 
     def _choice_next_to_service(self, query: str, services: list[str]) -> bool:
         """ "X ou Y" where X or Y is a named service ("Batch ou Lambda ?"; not "yaml ou json")."""

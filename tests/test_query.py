@@ -61,6 +61,24 @@ def test_intents_french_and_english(q, intent):
     assert CAT.read(q).intent == intent
 
 
+@pytest.mark.parametrize("q, figure", [
+    ("combien de temps tourne une fonction Lambda ?", True),
+    ("durée maximale d'un job Batch", True),
+    ("taille max d'un message SNS ?", True),
+    ("what is the maximum duration of an AWS Batch job", True),
+    ("how much does Pinpoint cost", True),
+    ("c'est quoi Batch ?", False),
+    ("réduire les coûts avec des instances Spot", False),  # about costs, not asking an amount
+])
+def test_questions_asking_for_a_figure(q, figure):
+    assert CAT.read(q).figure is figure
+
+
+def test_a_figure_asked_prefers_the_passage_giving_one(retriever):
+    # before the preference, the Batch definition (no figure) came first
+    assert retriever.search("what is the maximum duration of an AWS Batch job", k=1)[0].line == 222
+
+
 def test_misspelt_service_is_searched_under_its_name():
     assert CAT.read("sesion manager sans port 22").search_text == "session manager sans port 22"
     assert CAT.read("Pinpont, c'est quoi ?").search_text == "pinpoint, c'est quoi ?"
