@@ -105,7 +105,8 @@ def arrange(reading: QueryReading, scored: Scored, view: CorpusView) -> list[tup
         exam = [i for i in ranked if view.exam[i] and (not named or chunks[i].heading in named)]
         if exam:
             rest = [i for i in ranked if i not in set(exam) and (not named or chunks[i].heading in named)]
-            ranked = exam + rest
+            # "Pour l'examen AWS SAA" alone says nothing its children's breadcrumb does not: labels last
+            ranked = exam + [i for i in rest if not view.label[i]] + [i for i in rest if view.label[i]]
     elif reading.intent == "compare":
         ranked = _balance(reading, ranked, chunks, view)
     return [(i, score[i]) for i in ranked]

@@ -119,6 +119,8 @@ def test_tips_are_exam_bullets_of_the_named_service(retriever):
     assert a.intent == "tips"
     assert [h.line for h in a.hits[:3]] and all(h.exam and h.heading == "SSM Session Manager" for h in a.hits[:3])
     assert {137, 138, 139} == {h.line for h in a.hits[:3]}
+    # their parent, "Pour l'examen AWS SAA" (136), is already every tip's breadcrumb: not a passage of its own
+    assert 136 not in [h.line for h in retriever.search("conseils pour l'examen sur SSM", k=5)]
 
 
 def test_named_service_lifts_its_section(retriever):
