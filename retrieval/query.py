@@ -30,7 +30,11 @@ _ASKS_FIGURE = re.compile(r"\b(combien|prix|tarifs?|tarification|taille|duree|de
 _DEFINITION = [
     r"\bc'?est quoi\b", r"\bqu'?est[- ]ce qu", r"\ba quoi sert\b", r"\bca sert a quoi\b", r"\bdefini\w*",
     r"\bwhat is\b", r"\bwhat's\b", r"\bpresente\w*", r"\bexplique\w*", r"\bdecri[rs]\w*",
+    r"\bc (?:koi|quoi)\b", r"\bc'?est koi\b", r"\bkesako\b",  # typed fast: "c koi", "c quoi", "késako"
 ]
+# What a bare "what is X" question holds besides X and stop words (folded words).
+_DEFINITION_WORDS = frozenset(fold("""koi kesako sert définition définir définis présente présenter présentation
+    explique expliquer explication décris décrire le la les un une service outil what is it""").split())
 
 
 def _camel_initials(words: list[str]) -> str:
@@ -113,6 +117,7 @@ class QueryReading:
     expansion: str = ""  # acronym expansions to add to the search text
     search_text: str = ""  # the question as searched: misspelt service names corrected
     figure: bool = False  # asks for a figure: a size, a price, a duration, a limit, "combien"
+    bare: bool = False  # "c'est quoi X ?" and nothing else: the section's opening answers it
 
 
 class ServiceCatalog:
@@ -232,8 +237,12 @@ class ServiceCatalog:
         definition = intent == "lookup" and any(re.search(p, f) for p in _DEFINITION)
         # A service misspelt ("cloudformaton", "sesion manager") is searched under its real name.
         search_text = self._corrected(query, typos) if typos else query
+        bare = False
+        if definition and len(services) == 1:
+            named = {w for svc in self.services if svc.heading == services[0] for a in svc.aliases for w in a}
+            bare = all(w in named or w in STOP_WORDS or w in _DEFINITION_WORDS for w in _words(search_text))
         return QueryReading(query, intent, services, terms, definition, expansion, search_text,
-                            bool(_ASKS_FIGURE.search(f)))
+                            bool(_ASKS_FIGURE.search(f)), bare)
 
     def _choice_next_to_service(self, query: str, services: list[str]) -> bool:
         """ "X ou Y" where X or Y is a named service ("Batch ou Lambda ?"; not "yaml ou json")."""

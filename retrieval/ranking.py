@@ -1,7 +1,8 @@
 """From fused scores and a question's reading to the passages shown, in order.
 
 - lookup: a service named in the question lifts its section; "c'est quoi X" lifts the
-  section's opening block (where a note defines the service).
+  section's opening block (where a note defines the service), and puts it first, in the
+  note's order, when the question asks nothing else.
 - compare: passages that mention every compared thing first ("Comparaison avec ...",
   "Bien différencier"), then each side's best passages in turn, so no side is crowded out.
 - tips: the exam bullets ("Pour l'examen ...") of the named service, best first.
@@ -109,6 +110,11 @@ def arrange(reading: QueryReading, scored: Scored, view: CorpusView) -> list[tup
             ranked = exam + [i for i in rest if not view.label[i]] + [i for i in rest if view.label[i]]
     elif reading.intent == "compare":
         ranked = _balance(reading, ranked, chunks, view)
+    elif reading.bare:
+        # "c'est quoi Pinpoint ?" asks nothing but what the service is: the section's opening
+        # block, read in the note's order, whatever the question's few words happen to match
+        opening = sorted(i for i in view.opening.get(reading.services[0], ()) if i in score)
+        ranked = opening + [i for i in ranked if i not in set(opening)]
     return [(i, score[i]) for i in ranked]
 
 

@@ -97,6 +97,8 @@ def test_definition_and_expansion():
     r = CAT.read("c'est quoi DKIM ?")
     assert r.definition and r.expansion == "DomainKeys Identified Mail"
     assert not CAT.read("DKIM et SPF").definition
+    assert all(CAT.read(q).definition for q in ("instance scheduler c koi", "Pinpoint c quoi ?", "kesako DKIM"))
+    assert not CAT.read("avec quoi chiffrer ?").definition
 
 
 def test_compare_balances_both_services(retriever):
@@ -121,6 +123,27 @@ def test_tips_are_exam_bullets_of_the_named_service(retriever):
     assert {137, 138, 139} == {h.line for h in a.hits[:3]}
     # their parent, "Pour l'examen AWS SAA" (136), is already every tip's breadcrumb: not a passage of its own
     assert 136 not in [h.line for h in retriever.search("conseils pour l'examen sur SSM", k=5)]
+
+
+@pytest.mark.parametrize("q, bare", [
+    ("instance scheduler c koi", True),
+    ("c'est quoi le service Amazon SES ?", True),  # "SES" typed in capitals, "le service" says nothing more
+    ("what is AWS Batch", True),
+    ("pinpont c'est quoi", True),
+    ("c'est quoi le drift detection de CloudFormation", False),
+    ("c'est quoi SES et ses limites", False),
+    ("c'est quoi une stack", False),  # no service named
+])
+def test_bare_definition_questions(q, bare):
+    assert CAT.read(q).bare is bare
+
+
+def test_bare_definition_reads_the_opening_in_order(retriever):
+    # the question's only words are the service's: the opening block answers, in the note's order
+    assert [h.line for h in retriever.search("pinpoint c quoi", k=3)] == [75, 76, 77]
+    assert [h.line for h in retriever.search("c'est quoi CloudFormation ?", k=4)] == [4, 5, 6, 7]
+    # a question about something precise keeps its own best passage first
+    assert retriever.search("c'est quoi le drift detection de CloudFormation", k=1)[0].line == 23
 
 
 def test_named_service_lifts_its_section(retriever):
