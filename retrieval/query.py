@@ -224,8 +224,9 @@ class ServiceCatalog:
         services = [h for h, _ in matches]
         typos = [t for _, t in matches if t is not None]
         terms = self._compared_terms(query, services) if services or compare else []
-        if not compare and services and "?" in query and len(services) + len(terms) >= 2:
-            # "SES ou Pinpoint ?", "Session Manager ou bastion ?": a choice between two named things
+        if not compare and services and ("?" in query or len(services) >= 2) and len(services) + len(terms) >= 2:
+            # "SES ou Pinpoint ?", "Session Manager ou bastion ?": a choice between two named things;
+            # without "?" only between two services ("SES ou pinpoint", not "SES : emails ou SMS")
             compare = self._choice_next_to_service(query, services) or (
                 len(services) >= 2 and bool(re.search(r"\b(et|and)\b", f)))
         if compare and not services and len(terms) < 2:

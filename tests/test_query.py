@@ -54,6 +54,8 @@ def test_services_named_in_questions(q, services):
     ("SES peut-il recevoir des emails ?", "lookup"),
     ("what is AWS Batch", "lookup"),
     ("Session Manager ou bastion ?", "compare"),  # a service against a name the notes use
+    ("SES ou pinpoint", "compare"),  # two services: a choice even without "?"
+    ("SES pour des emails ou des SMS", "lookup"),
     ("format des templates CloudFormation, yaml ou json ?", "lookup"),  # a choice, but not of services
     ("SES peut-il envoyer ou recevoir des emails ?", "lookup"),
 ])
