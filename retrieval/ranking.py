@@ -29,7 +29,8 @@ LABEL_PENALTY = 0.15
 DEFINES_BOOST = 0.2
 _DEFINES = re.compile(r"^\*\*([^*]{1,40})\*\*\s*[=:(]")
 # "combien de temps une fonction Lambda peut-elle tourner ?": "15 minutes max" rather than
-# another bullet naming Lambda. Small: English hit@1 0.45 → 0.55 on eval/extra, nothing lost; 0.2 costs a paraphrase.
+# another bullet naming Lambda. Small: English hit@1 0.45 → 0.55 on eval/extra, nothing lost;
+# 0.2 costs a paraphrase.
 FIGURE_BOOST = 0.1
 # A figure in a note: a number with its unit ("15 minutes", "512 Mo", "70 %", "2h", "12 mois").
 FIGURE = re.compile(r"\d+(?:[.,]\d+)?\s?(?:%|€|\$|(?:ms|s|sec\w*|min\w*|h|heures?|hours?|jours?|days?|semaines?"
@@ -105,7 +106,8 @@ def arrange(reading: QueryReading, scored: Scored, view: CorpusView) -> list[tup
     if reading.intent == "tips":
         exam = [i for i in ranked if view.exam[i] and (not named or chunks[i].heading in named)]
         if exam:
-            rest = [i for i in ranked if i not in set(exam) and (not named or chunks[i].heading in named)]
+            first = set(exam)
+            rest = [i for i in ranked if i not in first and (not named or chunks[i].heading in named)]
             # "Pour l'examen AWS SAA" alone says nothing its children's breadcrumb does not: labels last
             ranked = exam + [i for i in rest if not view.label[i]] + [i for i in rest if view.label[i]]
     elif reading.intent == "compare":
@@ -113,8 +115,8 @@ def arrange(reading: QueryReading, scored: Scored, view: CorpusView) -> list[tup
     elif reading.bare:
         # "c'est quoi Pinpoint ?" asks nothing but what the service is: the section's opening
         # block, read in the note's order, whatever the question's few words happen to match
-        opening = sorted(i for i in view.opening.get(reading.services[0], ()) if i in score)
-        ranked = opening + [i for i in ranked if i not in set(opening)]
+        opening = view.opening.get(reading.services[0], set())
+        ranked = sorted(i for i in opening if i in score) + [i for i in ranked if i not in opening]
     return [(i, score[i]) for i in ranked]
 
 
