@@ -56,17 +56,27 @@ def _acronym_matches(acr: str, expansion: str) -> bool:
     return a in (full, content)
 
 
-def defined_acronyms(chunks: list[Chunk]) -> dict[str, str]:
-    """{acronym (folded): expansion} for "ACR (Expansion)" and "Expansion (ACR)" written in the notes."""
+_ACRONYM_FIRST = re.compile(r"\b([A-Z][A-Za-z]{1,7})\s*\(([^()]{3,60})\)")  # "IaC (infrastructure as code)"
+_ACRONYM_AFTER = re.compile(r"((?:[A-Za-zÀ-ÿ'-]+\s+){1,5})\(([A-Z][A-Za-z]{1,7})\)")  # "... as code (IaC)"
+_CAPITAL_IN_PARENS = re.compile(r"\([A-Z][A-Za-z]{1,7}\)")
+
+
+def defined_acronyms(chunks: list[Chunk], plain: list[str] | None = None) -> dict[str, str]:
+    """{acronym (folded): expansion} for "ACR (Expansion)" and "Expansion (ACR)" written in the notes.
+
+    `plain`: the chunks' texts with emphasis already stripped, when the caller has them.
+    """
     found: dict[str, str] = {}
-    pat_after = re.compile(r"\b([A-Z][A-Za-z]{1,7})\s*\(([^()]{3,60})\)")
-    pat_before = re.compile(r"((?:[A-Za-zÀ-ÿ'-]+\s+){1,5})\(([A-Z][A-Za-z]{1,7})\)")
-    for c in chunks:
-        t = strip_emphasis(c.text)
-        for acr, exp in pat_after.findall(t):
+    for n, c in enumerate(chunks):
+        if "(" not in c.text:
+            continue  # most bullets define nothing; the patterns are slow to fail
+        t = plain[n] if plain is not None else strip_emphasis(c.text)
+        for acr, exp in _ACRONYM_FIRST.findall(t):
             if sum(ch.isupper() for ch in acr) >= 2 and _acronym_matches(acr, exp):
                 found.setdefault(fold(acr), exp.strip())
-        for exp, acr in pat_before.findall(t):
+        if not _CAPITAL_IN_PARENS.search(t):
+            continue  # "Expansion (ACR)" needs one; its pattern backtracks at every word otherwise
+        for exp, acr in _ACRONYM_AFTER.findall(t):
             words = exp.split()
             for start in range(len(words) - 1, -1, -1):  # the shortest tail of words that spells the acronym
                 tail = " ".join(words[start:])
@@ -123,18 +133,21 @@ class QueryReading:
 class ServiceCatalog:
     """Services (headings) and acronyms of a set of notes, and the reading of a question against them."""
 
-    def __init__(self, chunks: list[Chunk]):
+    def __init__(self, chunks: list[Chunk], plain: list[str] | None = None):
+        """`plain`: the chunks' texts with emphasis stripped, when the caller already has them."""
         headings: dict[str, None] = {}
         for c in chunks:
             headings.setdefault(c.heading, None)
         self.services = [Service(h, self._aliases(h)) for h in headings]
         self._max_alias_words = max((len(a) for s in self.services for a in s.aliases), default=1)
-        self.acronyms = defined_acronyms(chunks)
+        if plain is None:
+            plain = [strip_emphasis(c.text) for c in chunks]  # once: acronyms and names both read it
+        self.acronyms = defined_acronyms(chunks, plain)
         # Words written in upper case somewhere in the notes: "SES" in a question is the service.
         self.upper_words = {fold(w) for c in chunks for w in re.findall(r"\b[A-Z][A-Z0-9]{1,7}\b", c.text + " " + c.heading)}
         # Names: words the notes capitalise inside a sentence ("remplace Bastion", "Lambda + API + Glue").
-        self.name_words = {fold(m.group(1)) for c in chunks
-                           for m in re.finditer(r"(?<=[\w,+/(] )([A-Z][a-z]+[A-Za-z]*)", strip_emphasis(c.text))
+        self.name_words = {fold(m.group(1)) for t in plain
+                           for m in re.finditer(r"(?<=[\w,+/(] )([A-Z][a-z]+[A-Za-z]*)", t)
                            if fold(m.group(1)) not in STOP_WORDS}
 
     @staticmethod

@@ -19,6 +19,7 @@ from .fusion import Scored
 from .models import Chunk
 from .lexical import tokenize
 from .query import QueryReading, ServiceCatalog, _words, folded_words, is_exam_chunk, mentions
+from .text import strip_emphasis
 
 SERVICE_BOOST = 0.3
 DEFINITION_BOOST = 0.3
@@ -53,9 +54,23 @@ class CorpusView:
     words: list[str]  # per chunk: folded words of heading, breadcrumb and text (comparisons)
     block: np.ndarray  # per chunk: number of its top-level block (a bullet and all its children; a table row)
     figure: np.ndarray  # bool per chunk: gives a figure with its unit
+    plain: list[str]  # per chunk: its text with emphasis stripped (what the catalog reads)
 
     @classmethod
-    def of(cls, chunks: list[Chunk]) -> "CorpusView":
+    def of(cls, chunks: list[Chunk], previous: "CorpusView | None" = None) -> "CorpusView":
+        """`previous`: the view of the index this one replaces. A refresh changes a few chunks; the
+        per-chunk facts of the others are taken from it (they were most of a large index's time)."""
+        old = {(c.heading, tuple(c.breadcrumb), c.text): j for j, c in enumerate(previous.chunks)} if previous else {}
+        n = len(chunks)
+        plain, words = [""] * n, [""] * n
+        exam, figure = np.zeros(n, dtype=bool), np.zeros(n, dtype=bool)
+        for i, c in enumerate(chunks):
+            j = old.get((c.heading, tuple(c.breadcrumb), c.text))
+            if j is not None:
+                plain[i], words[i], exam[i], figure[i] = previous.plain[j], previous.words[j], previous.exam[j], previous.figure[j]
+            else:
+                plain[i], words[i] = strip_emphasis(c.text), folded_words(c)
+                exam[i], figure[i] = is_exam_chunk(c), bool(FIGURE.search(c.text))
         sections: dict[str, list[int]] = {}
         for i, c in enumerate(chunks):
             sections.setdefault(c.heading, []).append(i)
@@ -63,7 +78,6 @@ class CorpusView:
         for h, ids in sections.items():
             first = chunks[ids[0]]
             opening[h] = {i for i in ids if chunks[i].source == first.source and chunks[i].block_start == first.block_start}
-        exam = np.array([is_exam_chunk(c) for c in chunks], dtype=bool)
         label = np.zeros(len(chunks), dtype=bool)
         for i in range(len(chunks) - 1):
             c, nxt = chunks[i], chunks[i + 1]
@@ -73,9 +87,8 @@ class CorpusView:
         # a table row stands alone: the table is a list of separate facts
         block = np.array([keys.setdefault((c.source, c.line if c.kind == "row" else c.block_start), len(keys))
                           for c in chunks], dtype=np.int64)
-        return cls(chunks, ServiceCatalog(chunks), {h: np.array(v) for h, v in sections.items()}, opening, exam, label,
-                   [folded_words(c) for c in chunks], block,
-                   np.array([bool(FIGURE.search(c.text)) for c in chunks], dtype=bool))
+        return cls(chunks, ServiceCatalog(chunks, plain), {h: np.array(v) for h, v in sections.items()}, opening, exam,
+                   label, words, block, figure, plain)
 
 
 def arrange(reading: QueryReading, scored: Scored, view: CorpusView) -> list[tuple[int, float]]:

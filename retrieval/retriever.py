@@ -28,7 +28,8 @@ class Retriever:
         self.auto_refresh = True
         self._next_stale_check = 0.0  # time.monotonic() of the next automatic freshness check
         self._refresh_lock = threading.Lock()
-        self._view_of: tuple[store.StoredIndex, CorpusView] | None = None
+        # Built with the snapshot, not at its first question: at 100,000 passages it takes seconds.
+        self._view_of: tuple[store.StoredIndex, CorpusView] = (stored, CorpusView.of(stored.chunks))
         self.refresh_notice = ""  # why the last refresh could not happen, in French
 
     # ----- construction -------------------------------------------------------------------
@@ -129,6 +130,9 @@ class Retriever:
                 return False
             self.refresh_notice = ""
             changed = stored is not self._stored
+            if changed:
+                # before the swap, so no question waits on it; unchanged chunks keep their facts
+                self._view_of = (stored, CorpusView.of(stored.chunks, self._view_of[1]))
             self._stored = stored  # swapped in one assignment: readers keep their copy
             if stats is not None:
                 self.last_build = stats
@@ -224,7 +228,7 @@ class Retriever:
     def _view(self, stored: store.StoredIndex) -> CorpusView:
         """Per-index facts for ranking (services, sections, exam bullets), computed once per snapshot."""
         cached = self._view_of
-        if cached is None or cached[0] is not stored:
+        if cached[0] is not stored:
             cached = self._view_of = (stored, CorpusView.of(stored.chunks))
         return cached[1]
 

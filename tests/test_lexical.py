@@ -39,3 +39,20 @@ def test_docs_with_a_token():
     assert idx.docs_with("s3").tolist() == [0, 1]
     assert idx.docs_with("ec2").tolist() == [0]
     assert idx.docs_with("inconnu").tolist() == []
+
+
+def test_fold_is_nfkd_without_marks_lowercased():
+    import unicodedata
+
+    from retrieval.text import fold
+
+    def reference(s):
+        s = s.replace("\u2019", "'").replace("\u2018", "'").replace("\u00a0", " ")
+        s = unicodedata.normalize("NFKD", s)
+        return "".join(c for c in s if not unicodedata.combining(c)).lower()
+
+    samples = ["Données chiffrées", "l’examen", "‘x’", "a\u00a0b", "ΣΟΦΟΣ", "İstanbul", "ﬁchier", "Œuvre", "e\u0301te\u0301",
+               "한국어", "🙂 emoji", "ẞ", ""]
+    for s in samples:
+        assert fold(s) == reference(s), s
+    assert fold("Élève À l’ÉCOLE") == "eleve a l'ecole"

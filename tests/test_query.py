@@ -233,3 +233,19 @@ def test_services_named_in_passing_in_other_notes(tmp_path):
     assert r.search("jobs sur des instances EC2")[0].line == 2
     # its words are the notes' (the Amplify block), but no block naming EC2 holds any of them
     assert r.search("héberger des sites web sur EC2") == []
+
+
+def test_view_after_a_refresh_reuses_unchanged_chunks_and_equals_a_fresh_one():
+    from retrieval.ranking import CorpusView
+
+    text = NOTES.read_text(encoding="utf-8")
+    before = CorpusView.of(parse_markdown(text, "other-services.md"))
+    edited = parse_markdown(text.replace("des milliards de messages", "des millions de messages"), "other-services.md")
+    after = CorpusView.of(edited, before)
+    fresh = CorpusView.of(edited)
+    assert after.words == fresh.words and after.plain == fresh.plain
+    assert (after.exam == fresh.exam).all() and (after.figure == fresh.figure).all()
+    assert after.catalog.acronyms == fresh.catalog.acronyms and after.catalog.name_words == fresh.catalog.name_words
+    changed = next(i for i, c in enumerate(edited) if "millions" in c.text)
+    assert "millions" in after.plain[changed] and "milliards" not in after.words[changed]
+    assert after.plain[0] is before.plain[0]  # taken over, not recomputed
