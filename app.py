@@ -2,6 +2,7 @@
 
 Every passage shown is a verbatim quote of the notes; nothing is generated.
 """
+
 from pathlib import Path
 
 import streamlit as st
@@ -18,6 +19,7 @@ def progress_ui(bar):
     def cb(stage, done, total):
         frac, text = sup.progress_text(stage, done, total)
         bar.progress(frac, text=text)
+
     return cb
 
 
@@ -31,8 +33,11 @@ try:
             bar = st.progress(0.0, text="Chargement du modèle…")
             r = shared.ensure(progress_ui(bar))
             info = r.info()
-            status.update(label=f"Index prêt : {info['chunks']} passages, {info['files']} fichier(s).",
-                          state="complete", expanded=False)
+            status.update(
+                label=f"Index prêt : {info['chunks']} passages, {info['files']} fichier(s).",
+                state="complete",
+                expanded=False,
+            )
     r = shared.ensure()
     info = r.info()
 except Exception as e:  # one French sentence, never a traceback
@@ -66,8 +71,7 @@ with st.sidebar:
                 bar = st.progress(0.0, text="Démarrage…")
                 r = shared.rebuild(progress_ui(bar))
                 info = r.info()
-                status.update(label=f"Index reconstruit : {info['chunks']} passages.", state="complete",
-                              expanded=False)
+                status.update(label=f"Index reconstruit : {info['chunks']} passages.", state="complete", expanded=False)
         except Exception as e:
             st.error(sup.friendly_error(e))
         else:
@@ -132,14 +136,16 @@ history = st.session_state.setdefault("history", [])
 asked = None
 
 with st.chat_message("assistant"):
-    st.markdown("Bonjour ! Pose une question sur tes notes : je te montre **les passages exacts**, "
-                "avec leur service et `fichier:ligne`. Rien n'est inventé.")
+    st.markdown(
+        "Bonjour ! Pose une question sur tes notes : je te montre **les passages exacts**, "
+        "avec leur service et `fichier:ligne`. Rien n'est inventé."
+    )
     if headings:
         st.caption("Services dans tes notes : " + escape_markdown(", ".join(headings)))
         st.markdown("Par exemple :")
         examples = sup.examples_for(headings)
         for row in range(0, len(examples), 2):  # one row per pair: a phone stacks them in order
-            for col, (i, q) in zip(st.columns(2), list(enumerate(examples))[row:row + 2]):
+            for col, (i, q) in zip(st.columns(2), list(enumerate(examples))[row : row + 2]):
                 if col.button(escape_markdown(q), key=f"example-{i}", width="stretch"):
                     asked = q
     else:

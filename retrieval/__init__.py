@@ -1,4 +1,5 @@
 """Retrieval over Markdown study notes: per-bullet chunks, FAISS + French BM25, verbatim hits."""
+
 from .models import Answer, Chunk, Hit
 from .retriever import Retriever
 from .store import IndexCorrupt, IndexMissing

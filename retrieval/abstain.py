@@ -15,6 +15,7 @@ question names no service of the notes:
 Paraphrases share few words with the notes, so these signals are kept strict: a wrongly
 refused question costs the student more than one weak passage shown.
 """
+
 from __future__ import annotations
 
 import re
@@ -50,8 +51,9 @@ def unknown_products(query: str, lexical: LexicalIndex) -> list[str]:
     words = [m.group(0) for m in re.finditer(r"[^\W_]+", query)]
     folded = [fold(w) for w in words]
     # "Route 53" → "route53"; a pair the notes know word by word ("Direct Connect") is known
-    joined = {a + b for a, b in zip(folded, folded[1:])
-              if not (lexical.known(tokenize(a)) and lexical.known(tokenize(b)))}
+    joined = {
+        a + b for a, b in zip(folded, folded[1:]) if not (lexical.known(tokenize(a)) and lexical.known(tokenize(b)))
+    }
     for n, (w, f) in enumerate(zip(words, folded)):
         if not w[0].isalpha():
             continue
@@ -72,8 +74,9 @@ def _nonsense(token: str) -> bool:
     return len(token) > 30 or (len(token) >= 4 and len(set(token)) <= 2)
 
 
-def _unsupported_passing_service(reading: QueryReading, tokens: list[str], lexical: LexicalIndex,
-                                 view: CorpusView) -> bool:
+def _unsupported_passing_service(
+    reading: QueryReading, tokens: list[str], lexical: LexicalIndex, view: CorpusView
+) -> bool:
     """Signal 2: an AWS service the notes name only in passing, asked about something they do not say."""
     named = [w for w in re.findall(r"[^\W_]+", reading.query) if fold(w) in AWS_SERVICES]
     own = {t for w in named for t in tokenize(w)}

@@ -1,13 +1,14 @@
 """Everything the Streamlit chat needs that is not a widget: paths, shared loading, progress
 text, French error sentences, example questions. Kept here so it is testable without a browser.
 """
+
 from __future__ import annotations
 
 import os
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 from .embedding import ModelLoadError, resolve_model_name
 from .formatting import NOTHING_FOUND, context_block  # noqa: F401  (NOTHING_FOUND: used as sup.NOTHING_FOUND)
@@ -62,7 +63,10 @@ def friendly_error(e: BaseException) -> str:
     if isinstance(e, FileNotFoundError) and str(e).startswith("Le dossier"):
         return f"{e} Vérifie le chemin (variable {CORPUS_ENV}) ou crée le dossier avec tes notes .md."
     if isinstance(e, PermissionError):
-        return f"Accès refusé à « {e.filename or 'un fichier'} » : vérifie les droits sur le dossier de l'index ou des notes."
+        return (
+            f"Accès refusé à « {e.filename or 'un fichier'} » : "
+            "vérifie les droits sur le dossier de l'index ou des notes."
+        )
     if isinstance(e, OSError):
         return f"Erreur de fichier : {e.strerror or e.__class__.__name__} ({e.filename or 'chemin inconnu'})."
     return f"Erreur inattendue ({e.__class__.__name__}) : réessaie, ou reconstruis l'index depuis le panneau latéral."

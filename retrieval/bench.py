@@ -15,6 +15,7 @@ real; its build figure is not an embedding throughput, and the output says so.
 Every measurement that reports memory or load time runs in a fresh subprocess, so that
 peak RSS belongs to that phase only.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -67,10 +68,12 @@ def pct(xs: list[float], p: float) -> float:
 
 
 def summary_ms(xs: list[float]) -> dict:
-    return {"p50": round(pct(xs, 50) * 1e3, 3), "p95": round(pct(xs, 95) * 1e3, 3),
-            "mean": round(statistics.fmean(xs) * 1e3, 3) if xs else None, "n": len(xs)}
-
-
+    return {
+        "p50": round(pct(xs, 50) * 1e3, 3),
+        "p95": round(pct(xs, 95) * 1e3, 3),
+        "mean": round(statistics.fmean(xs) * 1e3, 3) if xs else None,
+        "n": len(xs),
+    }
 
 
 # ----- queries ----------------------------------------------------------------------------
@@ -174,7 +177,7 @@ def edit_one_file(corpus: Path, seed: int = 1) -> str:
     rng = random.Random(seed)
     vocab = sorted(set(_WORD.findall("\n".join(lines))))
     bullets = [i for i, ln in enumerate(lines) if ln.lstrip().startswith("- ") and len(_WORD.findall(ln)) >= 3]
-    for i in bullets[len(bullets) // 3: len(bullets) // 3 + 2]:
+    for i in bullets[len(bullets) // 3 : len(bullets) // 3 + 2]:
         lines[i] = _mutate(lines[i], vocab, rng, set())
     lines.insert(bullets[len(bullets) // 2], "- Ajout pendant la révision : " + " ".join(rng.sample(vocab, 8)))
     target.write_text("\n".join(lines), encoding="utf-8")
@@ -229,9 +232,16 @@ def build_derived(corpus: Path, index_dir: Path, base_real: int, noise: float) -
     t0 = time.perf_counter()
     _, stats = build(corpus, index_dir, emb, None, progress_bar(corpus.name))
     total = time.perf_counter() - t0
-    return {"chunks": stats.chunks, "files": stats.files, "build_s": round(total, 3),
-            "vectors_s": round(emb.seconds, 3), "pipeline_s": round(total - emb.seconds, 3),
-            "real_embedded": emb.real_embedded, "noise_sigma": noise, "build_peak_rss_mb": rss_mb()["peak"]}
+    return {
+        "chunks": stats.chunks,
+        "files": stats.files,
+        "build_s": round(total, 3),
+        "vectors_s": round(emb.seconds, 3),
+        "pipeline_s": round(total - emb.seconds, 3),
+        "real_embedded": emb.real_embedded,
+        "noise_sigma": noise,
+        "build_peak_rss_mb": rss_mb()["peak"],
+    }
 
 
 # ----- workers (each in a fresh process) --------------------------------------------------
@@ -248,18 +258,31 @@ def worker_build(corpus: Path, index_dir: Path, do_edit: bool) -> dict:
     r = Retriever.build(corpus, index_dir, progress=progress_bar(corpus.name))
     build_s = time.perf_counter() - t0
     s = r.last_build
-    out = {"model_load_s": round(model_s, 3), "build_s": round(build_s, 3), "chunks": s.chunks, "files": s.files,
-           "chunks_per_s": round(s.chunks / build_s, 1), "index_type": r.manifest.get("index_type"),
-           "build_peak_rss_mb": rss_mb()["peak"]}
+    out = {
+        "model_load_s": round(model_s, 3),
+        "build_s": round(build_s, 3),
+        "chunks": s.chunks,
+        "files": s.files,
+        "chunks_per_s": round(s.chunks / build_s, 1),
+        "index_type": r.manifest.get("index_type"),
+        "build_peak_rss_mb": rss_mb()["peak"],
+    }
     if do_edit:
         name = edit_one_file(corpus)
         t0 = time.perf_counter()
         rebuilt = r.refresh()
         ref_s = time.perf_counter() - t0
         st = r.last_build
-        out.update({"refresh_s": round(ref_s, 3), "refresh_rebuilt": rebuilt, "refresh_file": name,
-                    "refresh_embedded": st.embedded, "refresh_reused": st.reused,
-                    "refresh_ratio": round(ref_s / build_s, 4)})
+        out.update(
+            {
+                "refresh_s": round(ref_s, 3),
+                "refresh_rebuilt": rebuilt,
+                "refresh_file": name,
+                "refresh_embedded": st.embedded,
+                "refresh_reused": st.reused,
+                "refresh_ratio": round(ref_s / build_s, 4),
+            }
+        )
     return out
 
 
@@ -287,16 +310,24 @@ def worker_serve(index_dir: Path, queries: list[str], per_measure: int) -> dict:
     lat = {"embed": [], "search": [], "search_no_refresh": [], "ask": []}
     for i in range(m):
         q = sets[0][i]
-        t = time.perf_counter(); emb.encode([q]); lat["embed"].append(time.perf_counter() - t)
+        t = time.perf_counter()
+        emb.encode([q])
+        lat["embed"].append(time.perf_counter() - t)
         r.auto_refresh = True
         q = sets[1][i]
-        t = time.perf_counter(); r.search(q); lat["search"].append(time.perf_counter() - t)
+        t = time.perf_counter()
+        r.search(q)
+        lat["search"].append(time.perf_counter() - t)
         r.auto_refresh = False
         q = sets[2][i]
-        t = time.perf_counter(); r.search(q); lat["search_no_refresh"].append(time.perf_counter() - t)
+        t = time.perf_counter()
+        r.search(q)
+        lat["search_no_refresh"].append(time.perf_counter() - t)
         r.auto_refresh = True
         q = sets[3][i]
-        t = time.perf_counter(); r.ask(q); lat["ask"].append(time.perf_counter() - t)
+        t = time.perf_counter()
+        r.ask(q)
+        lat["ask"].append(time.perf_counter() - t)
     mem_after = rss_mb()
     comp = component_times(r, sets[4][:m])
 
@@ -305,7 +336,9 @@ def worker_serve(index_dir: Path, queries: list[str], per_measure: int) -> dict:
     vecs = np.asarray(stored.vectors(), dtype=np.float32)
     exact = np.argsort(-(qv @ vecs.T), axis=1)[:, :10]
     got = np.stack([np.pad(stored.dense.search(v, 10)[0], (0, 10))[:10] for v in qv]) if n >= 10 else exact
-    recall = float(np.mean([len(set(a) & set(b)) / 10 for a, b in zip(exact.tolist(), got.tolist())])) if n >= 10 else 1.0
+    recall = (
+        float(np.mean([len(set(a) & set(b)) / 10 for a, b in zip(exact.tolist(), got.tolist())])) if n >= 10 else 1.0
+    )
     # Tie-tolerant variant: a returned chunk counts when its cosine is within 0.01 of the exact
     # 10th best (near-duplicate chunks make "which 10 of 12 equal ones" arbitrary).
     if n >= 10:
@@ -319,20 +352,28 @@ def worker_serve(index_dir: Path, queries: list[str], per_measure: int) -> dict:
     if stored.dense.kind != "flat":  # what exact search would cost at this size
         import faiss
 
-        flat = faiss.IndexFlatIP(vecs.shape[1]); flat.add(vecs)
+        flat = faiss.IndexFlatIP(vecs.shape[1])
+        flat.add(vecs)
         ts = []
         for v in qv[:50]:
-            t = time.perf_counter(); flat.search(v.reshape(1, -1), fusion.CANDIDATES); ts.append(time.perf_counter() - t)
+            t = time.perf_counter()
+            flat.search(v.reshape(1, -1), fusion.CANDIDATES)
+            ts.append(time.perf_counter() - t)
         extra["flat_search_ms_p50"] = round(pct(ts, 50) * 1e3, 3)
         del flat
     del vecs
     return {
-        "chunks": n, "index_type": stored.dense.kind, "load_s": round(load_s, 3),
-        "rss_model_only_mb": mem_model["rss"], "rss_after_load_mb": mem_loaded["rss"],
+        "chunks": n,
+        "index_type": stored.dense.kind,
+        "load_s": round(load_s, 3),
+        "rss_model_only_mb": mem_model["rss"],
+        "rss_after_load_mb": mem_loaded["rss"],
         "peak_rss_mb": mem_after["peak"],
         "latency_ms": {k: summary_ms(v) for k, v in lat.items()},
         "components_ms_p50": comp,
-        "recall_at_10": round(recall, 4), "recall_at_10_within_0.01": round(recall_tol, 4), **extra,
+        "recall_at_10": round(recall, 4),
+        "recall_at_10_within_0.01": round(recall_tol, 4),
+        **extra,
     }
 
 
@@ -382,14 +423,29 @@ def component_times(r, queries: list[str]) -> dict:
             finally:
                 acc[label] = acc.get(label, 0.0) + time.perf_counter() - t
 
-        setattr(owner, attr, staticmethod(timed) if isinstance(raw, staticmethod)
-                else classmethod(timed) if isinstance(raw, classmethod) else timed)
+        setattr(
+            owner,
+            attr,
+            staticmethod(timed)
+            if isinstance(raw, staticmethod)
+            else classmethod(timed)
+            if isinstance(raw, classmethod)
+            else timed,
+        )
 
-    top = [(retriever.Retriever, "refresh", "refresh"), (retriever.Retriever, "_view", "view"),
-           (retriever, "tokenize", "tokenize"), (LexicalIndex, "scores", "bm25_scores"),
-           (Embedder, "encode_query", "embed_query"), (DenseIndex, "search", "faiss_search"),
-           (fusion, "fuse", "fuse"), (retriever, "should_abstain", "abstain"), (retriever, "arrange", "arrange"),
-           (retriever.Retriever, "_hit", "hits"), (retriever.Retriever, "_answer", "answer")]
+    top = [
+        (retriever.Retriever, "refresh", "refresh"),
+        (retriever.Retriever, "_view", "view"),
+        (retriever, "tokenize", "tokenize"),
+        (LexicalIndex, "scores", "bm25_scores"),
+        (Embedder, "encode_query", "embed_query"),
+        (DenseIndex, "search", "faiss_search"),
+        (fusion, "fuse", "fuse"),
+        (retriever, "should_abstain", "abstain"),
+        (retriever, "arrange", "arrange"),
+        (retriever.Retriever, "_hit", "hits"),
+        (retriever.Retriever, "_answer", "answer"),
+    ]
     nested = [(retriever.Retriever, "is_stale", "is_stale")]
     try:
         from .query import ServiceCatalog
@@ -425,8 +481,8 @@ def worker_memory(index_dir: Path) -> dict:
 
     gen = store.current_generation(index_dir)
     manifest = json.loads((gen / "manifest.json").read_text(encoding="utf-8"))
-    import faiss  # noqa: F401  (imports counted apart from the data)
     import bm25s  # noqa: F401
+    import faiss  # noqa: F401  (imports counted apart from the data)
 
     gc.collect()
     out = {"rss_imports_mb": rss_mb()["rss"]}
@@ -462,15 +518,26 @@ def worker_coldproxy(index_dir: Path, query: str, t_start: float) -> dict:
     t_load = time.time()
     r.ask(query)
     t_ask = time.time()
-    return {"interpreter_start_s": round(t0 - t_start, 3), "import_s": round(t_import - t0, 3),
-            "load_s": round(t_load - t_import, 3), "first_ask_s": round(t_ask - t_load, 3),
-            "total_s": round(t_ask - t_start, 3)}
+    return {
+        "interpreter_start_s": round(t0 - t_start, 3),
+        "import_s": round(t_import - t0, 3),
+        "load_s": round(t_load - t_import, 3),
+        "first_ask_s": round(t_ask - t_load, 3),
+        "total_s": round(t_ask - t_start, 3),
+    }
 
 
 def _run_worker(args: list[str], timeout: float = 900) -> dict:
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
-    p = subprocess.run([sys.executable, "-m", "retrieval.bench", "--worker", *args], cwd=ROOT, env=env,
-                       stdout=subprocess.PIPE, stderr=None, text=True, timeout=timeout)
+    p = subprocess.run(
+        [sys.executable, "-m", "retrieval.bench", "--worker", *args],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=None,
+        text=True,
+        timeout=timeout,
+    )
     if p.returncode != 0:
         raise RuntimeError(f"worker {args[0]} failed (exit {p.returncode})")
     return json.loads(p.stdout.strip().splitlines()[-1])
@@ -495,14 +562,21 @@ def measure_cold_start(index_dir: Path, corpus: Path, query: str) -> dict:
     proxy = _run_worker(["coldproxy", str(index_dir), query, repr(time.time())])
     out: dict = {"proxy": proxy}
     if not app_has_chat():
-        out["method"] = ("app.py has no chat yet: proxy = python start + import (streamlit, retrieval) "
-                         "+ Retriever.load + first ask, in a fresh process")
+        out["method"] = (
+            "app.py has no chat yet: proxy = python start + import (streamlit, retrieval) "
+            "+ Retriever.load + first ask, in a fresh process"
+        )
         out["first_answer_s"] = proxy["total_s"]
         out["import_s"] = round(proxy["interpreter_start_s"] + proxy["import_s"], 3)
         return out
     port = _free_port()
-    env = {**os.environ, "RETRIEVAL_INDEX": str(index_dir), "RETRIEVAL_CORPUS": str(corpus),
-           "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
+    env = {
+        **os.environ,
+        "RETRIEVAL_INDEX": str(index_dir),
+        "RETRIEVAL_CORPUS": str(corpus),
+        "HF_HUB_OFFLINE": "1",
+        "TRANSFORMERS_OFFLINE": "1",
+    }
     browser = pw = None
     chromium = Path("/usr/bin/chromium")
     if chromium.exists():
@@ -510,16 +584,35 @@ def measure_cold_start(index_dir: Path, corpus: Path, query: str) -> dict:
             from playwright.sync_api import sync_playwright
 
             pw = sync_playwright().start()
-            browser = pw.chromium.launch(executable_path=str(chromium), args=[
-                "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-dev-shm-usage"])
+            browser = pw.chromium.launch(
+                executable_path=str(chromium),
+                args=["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-dev-shm-usage"],
+            )
         except Exception as e:  # no playwright: health endpoint + proxy below
             out["browser_error"] = f"{e.__class__.__name__}: {e}"[:200]
             browser = None
     t0 = time.time()
-    p = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
-                          "--server.address", "127.0.0.1", "--server.port", str(port),
-                          "--browser.gatherUsageStats", "false"],
-                         cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    p = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "streamlit",
+            "run",
+            "app.py",
+            "--server.headless",
+            "true",
+            "--server.address",
+            "127.0.0.1",
+            "--server.port",
+            str(port),
+            "--browser.gatherUsageStats",
+            "false",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     health = answer = None
     try:
         while time.time() - t0 < 60:
@@ -541,7 +634,9 @@ def measure_cold_start(index_dir: Path, corpus: Path, query: str) -> dict:
                 box.fill(query)
                 box.press("Enter")
                 # the answer is the second chat message (after the question) holding a quote's source
-                page.get_by_test_id("stChatMessage").last.get_by_text(".md:", exact=False).first.wait_for(timeout=60_000)
+                page.get_by_test_id("stChatMessage").last.get_by_text(".md:", exact=False).first.wait_for(
+                    timeout=60_000
+                )
                 answer = time.time() - t0
                 out["question_to_answer_s"] = round(time.time() - t_typed, 3)
             except Exception as e:
@@ -559,12 +654,16 @@ def measure_cold_start(index_dir: Path, corpus: Path, query: str) -> dict:
     out["health_s"] = round(health, 3) if health is not None else None
     out["import_s"] = round(proxy["interpreter_start_s"] + proxy["import_s"], 3)
     if answer is not None:
-        out["method"] = ("streamlit headless + Chromium (launched beforehand): seconds from `streamlit run` "
-                         "to the first answer's quote shown after typing the question")
+        out["method"] = (
+            "streamlit headless + Chromium (launched beforehand): seconds from `streamlit run` "
+            "to the first answer's quote shown after typing the question"
+        )
         out["first_answer_s"] = round(answer, 3)
         return out
-    out["method"] = ("streamlit headless: seconds to /_stcore/health, plus Retriever.load + first ask "
-                     "measured in a fresh process (the script's first run does that work)")
+    out["method"] = (
+        "streamlit headless: seconds to /_stcore/health, plus Retriever.load + first ask "
+        "measured in a fresh process (the script's first run does that work)"
+    )
     out["health_s"] = round(health, 3) if health is not None else None
     out["first_answer_s"] = round(health + proxy["load_s"] + proxy["first_ask_s"], 3) if health else None
     out["import_s"] = round(proxy["interpreter_start_s"] + proxy["import_s"], 3)
@@ -588,13 +687,22 @@ def run(args) -> dict:
     queries = query_pool(5 * args.queries + 200)
     qfile = work / "queries.json"
     qfile.write_text(json.dumps(queries, ensure_ascii=False), encoding="utf-8")
-    import faiss
     import platform
 
-    result: dict = {"machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
-                                "loadavg_start": [round(x, 2) for x in os.getloadavg()],
-                                "faiss": faiss.__version__, "platform": platform.platform()},
-                    "model": None, "queries_per_measure": args.queries, "sizes": []}
+    import faiss
+
+    result: dict = {
+        "machine": {
+            "cpus": os.cpu_count(),
+            "python": platform.python_version(),
+            "loadavg_start": [round(x, 2) for x in os.getloadavg()],
+            "faiss": faiss.__version__,
+            "platform": platform.platform(),
+        },
+        "model": None,
+        "queries_per_measure": args.queries,
+        "sizes": [],
+    }
     notes_index = None
     for size in sizes:
         label = "notes" if size == "notes" else str(size)
@@ -630,7 +738,9 @@ def run(args) -> dict:
             shutil.rmtree(corpus, ignore_errors=True)
     if not args.no_cold and notes_index is not None:
         print("[bench] cold start …", file=sys.stderr, flush=True)
-        result["cold_start"] = measure_cold_start(notes_index[0], notes_index[1], "quelle différence entre SES et Pinpoint ?")
+        result["cold_start"] = measure_cold_start(
+            notes_index[0], notes_index[1], "quelle différence entre SES et Pinpoint ?"
+        )
     from .embedding import resolve_model_name
 
     result["model"] = resolve_model_name(None)
@@ -642,22 +752,38 @@ def run(args) -> dict:
 
 
 def table(res: dict) -> str:
-    rows = [("size (chunks)", lambda e: f"{e['serve']['chunks']}"),
-            ("index", lambda e: e["serve"]["index_type"]),
-            ("build", lambda e: (f"{e['build']['build_s']:.1f} s, {e['build']['chunks_per_s']:.0f}/s"
-                                 if e["build"]["mode"] == "real" else
-                                 f"{e['build']['pipeline_s']:.1f} s w/o embed*")),
-            ("refresh 1 file", lambda e: (f"{e['build']['refresh_s']:.2f} s ({e['build']['refresh_ratio'] * 100:.0f} %)"
-                                          if "refresh_s" in e["build"] else "-")),
-            ("load", lambda e: f"{e['serve']['load_s']:.2f} s"),
-            ("peak RSS", lambda e: f"{e['serve']['peak_rss_mb']:.0f} MiB"),
-            ("embed p50 (floor)", lambda e: f"{e['serve']['latency_ms']['embed']['p50']:.2f} ms"),
-            ("search p50/p95", lambda e: "{p50:.2f}/{p95:.2f} ms".format(**e["serve"]["latency_ms"]["search"])),
-            ("  no refresh", lambda e: "{p50:.2f}/{p95:.2f} ms".format(**e["serve"]["latency_ms"]["search_no_refresh"])),
-            ("ask p50/p95", lambda e: "{p50:.2f}/{p95:.2f} ms".format(**e["serve"]["latency_ms"]["ask"])),
-            ("search/embed", lambda e: f"{e['serve']['latency_ms']['search']['p50'] / e['serve']['latency_ms']['embed']['p50']:.2f}x"),
-            ("recall@10 vs exact", lambda e: f"{e['serve']['recall_at_10']:.3f}"),
-            ("  ties within .01", lambda e: f"{e['serve']['recall_at_10_within_0.01']:.3f}")]
+    rows = [
+        ("size (chunks)", lambda e: f"{e['serve']['chunks']}"),
+        ("index", lambda e: e["serve"]["index_type"]),
+        (
+            "build",
+            lambda e: (
+                f"{e['build']['build_s']:.1f} s, {e['build']['chunks_per_s']:.0f}/s"
+                if e["build"]["mode"] == "real"
+                else f"{e['build']['pipeline_s']:.1f} s w/o embed*"
+            ),
+        ),
+        (
+            "refresh 1 file",
+            lambda e: (
+                f"{e['build']['refresh_s']:.2f} s ({e['build']['refresh_ratio'] * 100:.0f} %)"
+                if "refresh_s" in e["build"]
+                else "-"
+            ),
+        ),
+        ("load", lambda e: f"{e['serve']['load_s']:.2f} s"),
+        ("peak RSS", lambda e: f"{e['serve']['peak_rss_mb']:.0f} MiB"),
+        ("embed p50 (floor)", lambda e: f"{e['serve']['latency_ms']['embed']['p50']:.2f} ms"),
+        ("search p50/p95", lambda e: "{p50:.2f}/{p95:.2f} ms".format(**e["serve"]["latency_ms"]["search"])),
+        ("  no refresh", lambda e: "{p50:.2f}/{p95:.2f} ms".format(**e["serve"]["latency_ms"]["search_no_refresh"])),
+        ("ask p50/p95", lambda e: "{p50:.2f}/{p95:.2f} ms".format(**e["serve"]["latency_ms"]["ask"])),
+        (
+            "search/embed",
+            lambda e: f"{e['serve']['latency_ms']['search']['p50'] / e['serve']['latency_ms']['embed']['p50']:.2f}x",
+        ),
+        ("recall@10 vs exact", lambda e: f"{e['serve']['recall_at_10']:.3f}"),
+        ("  ties within .01", lambda e: f"{e['serve']['recall_at_10_within_0.01']:.3f}"),
+    ]
     cols = res["sizes"]
     w0 = max(len(r[0]) for r in rows)
     cells = [[f(e) for e in cols] for _, f in rows]
@@ -674,20 +800,28 @@ def table(res: dict) -> str:
     for e in cols:
         if e["build"]["mode"] != "real":
             b = e["build"]
-            lines.append(f"* {e['size']}: {b['real_embedded']} chunks embedded for real, the others derived "
-                         f"(+ N(0,{b['noise_sigma']}) noise, renormalized); builder.build took {b['build_s']} s "
-                         f"of which {b['vectors_s']} s making vectors: parse + BM25 + FAISS + write = {b['pipeline_s']} s")
+            lines.append(
+                f"* {e['size']}: {b['real_embedded']} chunks embedded for real, the others derived "
+                f"(+ N(0,{b['noise_sigma']}) noise, renormalized); builder.build took {b['build_s']} s "
+                f"of which {b['vectors_s']} s making vectors: parse + BM25 + FAISS + write = {b['pipeline_s']} s"
+            )
         if "flat_search_ms_p50" in e["serve"]:
             lines.append(f"  {e['size']}: exact (flat) search would take {e['serve']['flat_search_ms_p50']} ms p50")
         m = e["memory"]
-        lines.append(f"  {e['size']} memory: chunks {m['chunks_mb']} MiB, FAISS {m['dense_mb']} MiB, "
-                     f"BM25 {m['lexical_mb']} MiB, model+runtime {e['serve']['rss_model_only_mb']} MiB")
+        lines.append(
+            f"  {e['size']} memory: chunks {m['chunks_mb']} MiB, FAISS {m['dense_mb']} MiB, "
+            f"BM25 {m['lexical_mb']} MiB, model+runtime {e['serve']['rss_model_only_mb']} MiB"
+        )
     cs = res.get("cold_start")
     if cs:
-        lines.append(f"cold start to first answer: {cs['first_answer_s']} s (import {cs['import_s']} s) — {cs['method']}")
+        lines.append(
+            f"cold start to first answer: {cs['first_answer_s']} s (import {cs['import_s']} s) — {cs['method']}"
+        )
     mach = res["machine"]
-    lines.append(f"total bench time: {res['total_s']} s on {mach['cpus']} CPUs "
-                 f"(load average {mach['loadavg_start'][0]} at start, {mach['loadavg_end'][0]} at end)")
+    lines.append(
+        f"total bench time: {res['total_s']} s on {mach['cpus']} CPUs "
+        f"(load average {mach['loadavg_start'][0]} at start, {mach['loadavg_end'][0]} at end)"
+    )
     return "\n".join(lines)
 
 
@@ -715,8 +849,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--sizes", default="notes,10000,100000", help="comma list: notes and/or chunk counts (10k ok)")
     ap.add_argument("--queries", type=int, default=100, help="distinct queries per latency measure (default 100)")
     ap.add_argument("--files", type=int, default=100, help="files in generated corpora (default 100)")
-    ap.add_argument("--derive-above", type=int, default=20_000,
-                    help="sizes above this get derived vectors instead of real embeddings (default 20000)")
+    ap.add_argument(
+        "--derive-above",
+        type=int,
+        default=20_000,
+        help="sizes above this get derived vectors instead of real embeddings (default 20000)",
+    )
     ap.add_argument("--base-real", type=int, default=10000, help="real embeddings the derived vectors start from")
     ap.add_argument("--noise", type=float, default=0.027, help="per-component noise of derived vectors (cos ~0.85)")
     ap.add_argument("--json", default="bench.json", help="where to write the JSON (default bench.json)")

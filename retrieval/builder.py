@@ -8,13 +8,14 @@ embedding, is what a small refresh costs: editing one file of a 10,000-chunk cor
 ~0.18 s, index texts ~0.17 s, writing the generation ~0.16 s, embedding 0.02 s. The new
 generation is handed back from memory (store.write), not re-read from disk (~0.13 s saved).
 """
+
 from __future__ import annotations
 
 import hashlib
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 
@@ -45,9 +46,15 @@ def text_hash(s: str) -> str:
     return hashlib.sha1(s.encode("utf-8")).hexdigest()[:20]
 
 
-def build(corpus_dir: Path, index_dir: Path, embedder: Embedder, previous: store.StoredIndex | None = None,
-          progress: BuildProgress | None = None, *, timeout: float = store.LOCK_TIMEOUT,
-          ) -> tuple[store.StoredIndex, BuildStats]:
+def build(
+    corpus_dir: Path,
+    index_dir: Path,
+    embedder: Embedder,
+    previous: store.StoredIndex | None = None,
+    progress: BuildProgress | None = None,
+    *,
+    timeout: float = store.LOCK_TIMEOUT,
+) -> tuple[store.StoredIndex, BuildStats]:
     """Build a new generation (reusing `previous` where files are unchanged), make it live and return it.
 
     The whole build holds the index lock, so that two processes never both embed, and a
@@ -59,9 +66,15 @@ def build(corpus_dir: Path, index_dir: Path, embedder: Embedder, previous: store
         return _build_locked(corpus_dir, index_dir, embedder, previous, progress)
 
 
-def refresh(corpus_dir: Path, index_dir: Path, embedder: Embedder, current: store.StoredIndex | None,
-            progress: BuildProgress | None = None, *, timeout: float = store.LOCK_TIMEOUT,
-            ) -> tuple[store.StoredIndex, BuildStats | None]:
+def refresh(
+    corpus_dir: Path,
+    index_dir: Path,
+    embedder: Embedder,
+    current: store.StoredIndex | None,
+    progress: BuildProgress | None = None,
+    *,
+    timeout: float = store.LOCK_TIMEOUT,
+) -> tuple[store.StoredIndex, BuildStats | None]:
     """The index brought up to date with the notes: (live index, stats or None when nothing was built).
 
     Under the lock, the live generation is re-read (another process may have refreshed it
@@ -89,8 +102,13 @@ def _check_corpus(corpus_dir: Path) -> None:
         raise FileNotFoundError(f"Le dossier de notes « {corpus_dir} » est introuvable.")
 
 
-def _build_locked(corpus_dir: Path, index_dir: Path, embedder: Embedder, previous: store.StoredIndex | None,
-                  progress: BuildProgress | None) -> tuple[store.StoredIndex, BuildStats]:
+def _build_locked(
+    corpus_dir: Path,
+    index_dir: Path,
+    embedder: Embedder,
+    previous: store.StoredIndex | None,
+    progress: BuildProgress | None,
+) -> tuple[store.StoredIndex, BuildStats]:
     t0 = time.perf_counter()
     stats = BuildStats()
     report = stats.report

@@ -4,6 +4,7 @@ No traceback reaches the user: expected failures (missing folder, busy or broken
 model) are one French sentence; anything else is one line too, "Erreur inattendue", with
 the traceback only when RETRIEVAL_DEBUG is set.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -37,8 +38,14 @@ def progress_bar(prefix: str = ""):
     def progress(stage: str, done: int, total: int) -> None:
         bar = bars.get(stage)
         if bar is None:
-            bar = bars[stage] = tqdm(total=total, desc=f"{prefix} {stage}".strip(), file=sys.stderr, leave=False,
-                                     unit="passages" if stage == "embeddings" else "fichiers", mininterval=0.5)
+            bar = bars[stage] = tqdm(
+                total=total,
+                desc=f"{prefix} {stage}".strip(),
+                file=sys.stderr,
+                leave=False,
+                unit="passages" if stage == "embeddings" else "fichiers",
+                mininterval=0.5,
+            )
         bar.total = total
         bar.n = done
         bar.refresh()
@@ -63,8 +70,10 @@ def _cmd_build(args) -> int:
 
     r = Retriever.build(args.corpus, args.index, args.model, progress=progress_bar())
     s = r.last_build
-    print(f"Index construit : {s.files} fichier(s), {s.chunks} passages, modèle {r.manifest['model']}, "
-          f"{s.seconds:.1f} s → {args.index}")
+    print(
+        f"Index construit : {s.files} fichier(s), {s.chunks} passages, modèle {r.manifest['model']}, "
+        f"{s.seconds:.1f} s → {args.index}"
+    )
     for line in s.report.lines():
         print("  " + line)
     return 0
@@ -115,7 +124,9 @@ def main(argv: list[str] | None = None) -> int:
     for p in (b, s):
         p.add_argument("--corpus", default="corpus", help="dossier des notes (défaut : corpus)")
         p.add_argument("--index", default="index", help="dossier de l'index (défaut : index)")
-        p.add_argument("--model", default=None, help="modèle d'embeddings (défaut : $RETRIEVAL_MODEL ou use-multilingual-v3)")
+        p.add_argument(
+            "--model", default=None, help="modèle d'embeddings (défaut : $RETRIEVAL_MODEL ou use-multilingual-v3)"
+        )
     s.add_argument("-k", type=_k, default=5, help=f"nombre de passages, 1 à {MAX_K} (défaut : 5)")
     s.add_argument("--json", action="store_true", help="sortie JSON")
     s.add_argument("query", nargs="+", help="la question")
@@ -131,7 +142,9 @@ def main(argv: list[str] | None = None) -> int:
     except OSError as e:  # our own messages are French sentences; the system's carry a path
         if isinstance(e, BrokenPipeError):  # `... | head`: the reader left, nothing to say
             return 0
-        msg = e.args[0] if len(e.args) == 1 and isinstance(e.args[0], str) else f"{e.strerror or e} ({e.filename or ''})"
+        msg = (
+            e.args[0] if len(e.args) == 1 and isinstance(e.args[0], str) else f"{e.strerror or e} ({e.filename or ''})"
+        )
         print(f"Erreur : {_one_line(msg)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
@@ -140,6 +153,8 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as e:
         if os.environ.get("RETRIEVAL_DEBUG"):
             raise
-        print(f"Erreur inattendue : {e.__class__.__name__}: {_one_line(e)} (RETRIEVAL_DEBUG=1 pour le détail)",
-              file=sys.stderr)
+        print(
+            f"Erreur inattendue : {e.__class__.__name__}: {_one_line(e)} (RETRIEVAL_DEBUG=1 pour le détail)",
+            file=sys.stderr,
+        )
         return 1

@@ -1,4 +1,5 @@
 """Finding and reading note files: a bad file is skipped or read as well as possible, never fatal."""
+
 from __future__ import annotations
 
 import hashlib

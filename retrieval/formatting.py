@@ -2,6 +2,7 @@
 
 Nothing here writes a word of its own into a quote: quotes are printed as they stand in the notes.
 """
+
 from __future__ import annotations
 
 import os
@@ -80,8 +81,9 @@ def _block_marker_end(line: str) -> int:
     return 0
 
 
-def _escape_line(line: str, keep: frozenset[int] | set[int] = frozenset(),
-                 marks: tuple[set[int], set[int]] | None = None) -> str:
+def _escape_line(
+    line: str, keep: frozenset[int] | set[int] = frozenset(), marks: tuple[set[int], set[int]] | None = None
+) -> str:
     """One line escaped; `keep` are the `*`/`_` left live (balanced emphasis), `marks` the
     indexes where a highlight opens (first set) or closes (second set)."""
     out = []
@@ -93,8 +95,11 @@ def _escape_line(line: str, keep: frozenset[int] | set[int] = frozenset(),
             out.append(HIGHLIGHT[1])
         if i in opens:
             out.append(HIGHLIGHT[0])
-        if ch in _ALWAYS_ESCAPED or (ch in _EMPHASIS and i not in keep) or \
-                (i < block_marker_end and not ch.isspace() and (not ch.isdigit() or i == block_marker_end - 1)):
+        if (
+            ch in _ALWAYS_ESCAPED
+            or (ch in _EMPHASIS and i not in keep)
+            or (i < block_marker_end and not ch.isspace() and (not ch.isdigit() or i == block_marker_end - 1))
+        ):
             out.append("\\" + ch)
         else:
             out.append(ch)
@@ -185,8 +190,13 @@ def _pair_renders(line: str, pair: tuple[int, int, int], opens=frozenset(), clos
 def _emphasis_pairs(line: str) -> list[tuple[int, int, int]]:
     """Balanced emphasis runs of one line kept live: non-overlapping, not nested, each certain to render."""
     bm = _block_marker_end(line)
-    found = sorted({(m.start(), m.end(), len(m.group(1)) if rx is _STRONG else 1)
-                    for rx in (_STRONG, _EM_STAR, _EM_UNDER) for m in rx.finditer(line)})
+    found = sorted(
+        {
+            (m.start(), m.end(), len(m.group(1)) if rx is _STRONG else 1)
+            for rx in (_STRONG, _EM_STAR, _EM_UNDER)
+            for m in rx.finditer(line)
+        }
+    )
     pairs, last = [], 0
     for pair in found:
         if pair[0] >= max(last, bm) and _at_word_edges(line, *pair) and _pair_renders(line, pair):
@@ -201,8 +211,10 @@ def _delimiters(pairs) -> set[int]:
 
 def shown_text(text: str) -> str:
     """What a reader sees of `quote_markdown(text)`: the note minus the live emphasis delimiters."""
-    return "\n".join("".join(c for i, c in enumerate(line) if i not in _delimiters(_emphasis_pairs(line)))
-                     for line in text.split("\n"))
+    return "\n".join(
+        "".join(c for i, c in enumerate(line) if i not in _delimiters(_emphasis_pairs(line)))
+        for line in text.split("\n")
+    )
 
 
 def quote_markdown(text: str, query: str = "") -> str:
@@ -264,7 +276,7 @@ def context_block(corpus_dir, hit: Hit) -> str:
         return ""
     if hit.text and hit.text not in lines[hit.line - 1]:
         return ""  # the note changed since indexing: showing other lines would misquote
-    return "\n".join(lines[start - 1:end]).rstrip()
+    return "\n".join(lines[start - 1 : end]).rstrip()
 
 
 _LIST_ITEM = re.compile(r"^([ \t]*)([-+*]|\d+[.)])[ \t]+(.*?)\s*$")

@@ -5,6 +5,7 @@ Why not reciprocal-rank fusion: on the notes, RRF (0.86 hit@1) lost to lexical a
 Score fusion keeps the size of each signal: a query whose words match one bullet
 strongly stays lexical; a paraphrase with no shared word falls back on the dense score.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -25,7 +26,7 @@ def adaptive_weight(known_fraction: float) -> float:
     so that a mostly-known question keeps nearly the full weight. Measured: paraphrase hit@5
     0.43 → 0.52 on eval/extra.jsonl, dev lookup+English hit@1 0.90 → 0.93.
     """
-    return LEXICAL_WEIGHT * known_fraction ** 2
+    return LEXICAL_WEIGHT * known_fraction**2
 
 
 @dataclass
@@ -38,8 +39,14 @@ class Scored:
     dense: np.ndarray  # raw cosine
 
 
-def fuse(lex_scores: np.ndarray, dense_ids: np.ndarray, dense_scores: np.ndarray,
-         dense_lookup, weight: float = LEXICAL_WEIGHT, extra_ids: np.ndarray | None = None) -> Scored:
+def fuse(
+    lex_scores: np.ndarray,
+    dense_ids: np.ndarray,
+    dense_scores: np.ndarray,
+    dense_lookup,
+    weight: float = LEXICAL_WEIGHT,
+    extra_ids: np.ndarray | None = None,
+) -> Scored:
     """Combine a full BM25 score array with the dense top-k.
 
     `dense_lookup(ids) -> cosines` gives the exact cosine of lexical candidates the dense

@@ -3,6 +3,7 @@
 Acronyms and numbers are kept whole: "SES" is not the stop word "ses", "SMS" is not
 stemmed to "sm", "22" and "70" stay tokens.
 """
+
 from __future__ import annotations
 
 import json
@@ -17,18 +18,31 @@ from .text import fold
 _TOKEN = re.compile(r"[0-9A-Za-zÀ-ÖØ-öø-ÿŒœ]+(?:[-'’][0-9A-Za-zÀ-ÖØ-öø-ÿŒœ]+)*")
 
 # French (and a few English) function words, accent-folded; "ses" is only dropped when typed in lower case.
-STOP_WORDS = frozenset(fold(w) for w in """
+STOP_WORDS = frozenset(
+    fold(w)
+    for w in """
 a à au aux avec ce ces c cet cette d dans de des du elle elles en et eux il ils je j l la le les leur leurs lui
 ma mais me même mes moi mon ne n nos notre nous on ou où par pas pour qu que qui s sa se ses son sur ta te tes
 toi ton tu un une vos votre vous y été être est sont ont avoir fait faire peut peuvent plus moins très tout tous
 toute toutes quel quelle quels quelles quoi comment pourquoi quand combien est-ce qu'est-ce c'est cest
 the of and or to in on for with is are a an what how why which does do can it its be by as at from this that
-""".split())
+""".split()
+)
 
 
 # Notes abbreviate ("15 minutes max"); questions spell out ("au maximum").
-ABBREVIATIONS = {"maximum": "max", "maximal": "max", "maximale": "max", "maximaux": "max", "maximales": "max",
-                 "minimum": "min", "minimal": "min", "minimale": "min", "minimaux": "min", "minimales": "min"}
+ABBREVIATIONS = {
+    "maximum": "max",
+    "maximal": "max",
+    "maximale": "max",
+    "maximaux": "max",
+    "maximales": "max",
+    "minimum": "min",
+    "minimal": "min",
+    "minimale": "min",
+    "minimaux": "min",
+    "minimales": "min",
+}
 
 
 @lru_cache(maxsize=1)
@@ -78,7 +92,7 @@ class LexicalIndex:
         self._vocab = bm25.vocab_dict
 
     @classmethod
-    def build(cls, texts: list[str]) -> "LexicalIndex":
+    def build(cls, texts: list[str]) -> LexicalIndex:
         import bm25s
 
         bm25 = bm25s.BM25(k1=1.2, b=0.75)
@@ -91,7 +105,7 @@ class LexicalIndex:
         (folder / "n_docs.json").write_text(json.dumps({"n_docs": self.n_docs}))
 
     @classmethod
-    def load(cls, folder: Path) -> "LexicalIndex":
+    def load(cls, folder: Path) -> LexicalIndex:
         import bm25s
 
         bm25 = bm25s.BM25.load(str(folder), show_progress=False, verbosity=0)
@@ -113,7 +127,7 @@ class LexicalIndex:
         if tid is None:
             return np.zeros(0, dtype=np.int64)
         s = self._bm25.scores
-        return np.asarray(s["indices"][s["indptr"][tid]:s["indptr"][tid + 1]], dtype=np.int64)
+        return np.asarray(s["indices"][s["indptr"][tid] : s["indptr"][tid + 1]], dtype=np.int64)
 
     def idf(self, token: str) -> float:
         """Inverse document frequency of a token (0 when unknown), for query-term weighting."""

@@ -1,4 +1,5 @@
 """Plain data shared by every part of the package: what a chunk, a hit and an answer are."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -20,12 +21,20 @@ class Chunk:
 
     def to_dict(self) -> dict:
         # by hand: dataclasses.asdict deep-copies and was 0.4 s of a 10,000-chunk refresh
-        return {"source": self.source, "line": self.line, "heading": self.heading, "breadcrumb": list(self.breadcrumb),
-                "text": self.text, "kind": self.kind, "title": self.title, "block_start": self.block_start,
-                "block_end": self.block_end}
+        return {
+            "source": self.source,
+            "line": self.line,
+            "heading": self.heading,
+            "breadcrumb": list(self.breadcrumb),
+            "text": self.text,
+            "kind": self.kind,
+            "title": self.title,
+            "block_start": self.block_start,
+            "block_end": self.block_end,
+        }
 
     @classmethod
-    def from_dict(cls, d: dict) -> "Chunk":
+    def from_dict(cls, d: dict) -> Chunk:
         known = {f for f in cls.__dataclass_fields__}
         return cls(**{k: v for k, v in d.items() if k in known})
 

@@ -3,6 +3,7 @@
 The parser never changes a quoted character: `Chunk.text` is always a substring of
 line `Chunk.line` of the file, so every answer can be checked against the notes.
 """
+
 from __future__ import annotations
 
 import re
@@ -51,7 +52,7 @@ def _heading(raw: str) -> tuple[int, str] | None:
 
 
 def _crumbs(items: list[str]) -> list[str]:
-    return items if len(items) <= MAX_CRUMBS else items[:1] + items[-(MAX_CRUMBS - 1):]
+    return items if len(items) <= MAX_CRUMBS else items[:1] + items[-(MAX_CRUMBS - 1) :]
 
 
 def indent_width(prefix: str) -> int:
@@ -102,10 +103,17 @@ def parse_markdown(text: str, source: str = "notes.md") -> list[Chunk]:
                 break
 
     def emit(line_no: int, body: str, kind: str, crumbs: list[str], root: int) -> None:
-        chunks.append(Chunk(
-            source=source, line=line_no, heading=heading or title or default_heading,
-            breadcrumb=_crumbs([t for _, t in subheadings] + crumbs), text=body, kind=kind, title=title,
-        ))
+        chunks.append(
+            Chunk(
+                source=source,
+                line=line_no,
+                heading=heading or title or default_heading,
+                breadcrumb=_crumbs([t for _, t in subheadings] + crumbs),
+                text=body,
+                kind=kind,
+                title=title,
+            )
+        )
         roots.append(root)
 
     for i in range(start, len(lines)):

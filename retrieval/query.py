@@ -4,6 +4,7 @@ Nothing here is written for one set of notes: services are the notes' "##" headi
 short names come from the headings' own words, and acronyms come from definitions found in
 the notes ("DKIM (DomainKeys Identified Mail)", "infrastructure as code (IaC)").
 """
+
 from __future__ import annotations
 
 import re
@@ -17,24 +18,55 @@ VENDOR_WORDS = {"amazon", "aws", "on", "sur", "de"}
 EXAM_PARENT = re.compile(r"\b(examen|exam|certif\w*|a retenir)\b")
 
 _COMPARE = [
-    r"\bdiff[eé]rences?\b", r"\bdiff[eé]rencier\b", r"\bdistingu\w*", r"\bdistinction\b", r"\bcompar\w*",
-    r"\bvs\.?(?=\s|$)", r"\bversus\b", r"\bdifference between\b", r"\bconfondre\b",
+    r"\bdiff[eé]rences?\b",
+    r"\bdiff[eé]rencier\b",
+    r"\bdistingu\w*",
+    r"\bdistinction\b",
+    r"\bcompar\w*",
+    r"\bvs\.?(?=\s|$)",
+    r"\bversus\b",
+    r"\bdifference between\b",
+    r"\bconfondre\b",
 ]
 _TIPS = [
-    r"\bconseils?\b", r"\bastuces?\b", r"\ba retenir\b", r"\bretenir\b", r"\bpour l'?\s?examen\b", r"\bexamen\b",
-    r"\bexam\b", r"\bcertif\w*", r"\btips?\b", r"\bpieges?\b", r"\bquoi reviser\b", r"\bsaa\b",
+    r"\bconseils?\b",
+    r"\bastuces?\b",
+    r"\ba retenir\b",
+    r"\bretenir\b",
+    r"\bpour l'?\s?examen\b",
+    r"\bexamen\b",
+    r"\bexam\b",
+    r"\bcertif\w*",
+    r"\btips?\b",
+    r"\bpieges?\b",
+    r"\bquoi reviser\b",
+    r"\bsaa\b",
 ]
 # The question asks for a figure (folded text: "durée" is "duree").
-_ASKS_FIGURE = re.compile(r"\b(combien|prix|tarifs?|tarification|taille|duree|delai|limites?|quotas?|nombre"
-                          r"|maximum|maximale?|how (?:much|many|long)|price|pricing|size|limits?)\b")
+_ASKS_FIGURE = re.compile(
+    r"\b(combien|prix|tarifs?|tarification|taille|duree|delai|limites?|quotas?|nombre"
+    r"|maximum|maximale?|how (?:much|many|long)|price|pricing|size|limits?)\b"
+)
 _DEFINITION = [
-    r"\bc'?est quoi\b", r"\bqu'?est[- ]ce qu", r"\ba quoi sert\b", r"\bca sert a quoi\b", r"\bdefini\w*",
-    r"\bwhat is\b", r"\bwhat's\b", r"\bpresente\w*", r"\bexplique\w*", r"\bdecri[rs]\w*",
-    r"\bc (?:koi|quoi)\b", r"\bc'?est koi\b", r"\bkesako\b",  # typed fast: "c koi", "c quoi", "késako"
+    r"\bc'?est quoi\b",
+    r"\bqu'?est[- ]ce qu",
+    r"\ba quoi sert\b",
+    r"\bca sert a quoi\b",
+    r"\bdefini\w*",
+    r"\bwhat is\b",
+    r"\bwhat's\b",
+    r"\bpresente\w*",
+    r"\bexplique\w*",
+    r"\bdecri[rs]\w*",
+    r"\bc (?:koi|quoi)\b",
+    r"\bc'?est koi\b",
+    r"\bkesako\b",  # typed fast: "c koi", "c quoi", "késako"
 ]
 # What a bare "what is X" question holds besides X and stop words (folded words).
-_DEFINITION_WORDS = frozenset(fold("""koi kesako sert définition définir définis présente présenter présentation
-    explique expliquer explication décris décrire le la les un une service outil what is it""").split())
+_DEFINITION_WORDS = frozenset(
+    fold("""koi kesako sert définition définir définis présente présenter présentation
+    explique expliquer explication décris décrire le la les un une service outil what is it""").split()
+)
 
 
 def _camel_initials(words: list[str]) -> str:
@@ -97,8 +129,11 @@ def _levenshtein(a: str, b: str, limit: int) -> int:
         cur: dict[int, int] = {}
         best = big
         for j in range(max(0, i - limit), min(len(b), i + limit) + 1):
-            v = i if j == 0 else min(prev.get(j, big) + 1, cur.get(j - 1, big) + 1,
-                                     prev.get(j - 1, big) + (ca != b[j - 1]))
+            v = (
+                i
+                if j == 0
+                else min(prev.get(j, big) + 1, cur.get(j - 1, big) + 1, prev.get(j - 1, big) + (ca != b[j - 1]))
+            )
             cur[j] = v
             best = min(best, v)
         if best > limit:
@@ -144,11 +179,16 @@ class ServiceCatalog:
             plain = [strip_emphasis(c.text) for c in chunks]  # once: acronyms and names both read it
         self.acronyms = defined_acronyms(chunks, plain)
         # Words written in upper case somewhere in the notes: "SES" in a question is the service.
-        self.upper_words = {fold(w) for c in chunks for w in re.findall(r"\b[A-Z][A-Z0-9]{1,7}\b", c.text + " " + c.heading)}
+        self.upper_words = {
+            fold(w) for c in chunks for w in re.findall(r"\b[A-Z][A-Z0-9]{1,7}\b", c.text + " " + c.heading)
+        }
         # Names: words the notes capitalise inside a sentence ("remplace Bastion", "Lambda + API + Glue").
-        self.name_words = {fold(m.group(1)) for t in plain
-                           for m in re.finditer(r"(?<=[\w,+/(] )([A-Z][a-z]+[A-Za-z]*)", t)
-                           if fold(m.group(1)) not in STOP_WORDS}
+        self.name_words = {
+            fold(m.group(1))
+            for t in plain
+            for m in re.finditer(r"(?<=[\w,+/(] )([A-Z][a-z]+[A-Za-z]*)", t)
+            if fold(m.group(1)) not in STOP_WORDS
+        }
 
     @staticmethod
     def _aliases(heading: str) -> list[list[str]]:
@@ -179,7 +219,7 @@ class ServiceCatalog:
         by_len: dict[int, list[tuple[str, int, int]]] = {}
         for m in range(1, span + 1):
             for i in range(len(qwords) - m + 1):
-                window = qwords[i:i + m]
+                window = qwords[i : i + m]
                 first.setdefault(tuple(window), i)
                 cand = "".join(window)
                 by_len.setdefault(len(cand), []).append((cand, i, m))
@@ -204,8 +244,11 @@ class ServiceCatalog:
                     for length in range(len(joined) - lim, len(joined) + lim + 1):
                         for cand, i, m in by_len.get(length, ()):
                             # one edit changes the set of letters by at most 2: most never reach Levenshtein
-                            if (best is None or i < best[0]) and len(set(cand) ^ jset) <= 2 * lim \
-                                    and _levenshtein(cand, joined, lim) <= lim:
+                            if (
+                                (best is None or i < best[0])
+                                and len(set(cand) ^ jset) <= 2 * lim
+                                and _levenshtein(cand, joined, lim) <= lim
+                            ):
                                 best = (i, (i, m, alias))
             if best is not None:
                 found.append((best[0], svc.heading, best[1]))
@@ -241,7 +284,8 @@ class ServiceCatalog:
             # "SES ou Pinpoint ?", "Session Manager ou bastion ?": a choice between two named things;
             # without "?" only between two services ("SES ou pinpoint", not "SES : emails ou SMS")
             compare = self._choice_next_to_service(query, services) or (
-                len(services) >= 2 and bool(re.search(r"\b(et|and)\b", f)))
+                len(services) >= 2 and bool(re.search(r"\b(et|and)\b", f))
+            )
         if compare and not services and len(terms) < 2:
             compare = False
         if not compare:
@@ -255,17 +299,19 @@ class ServiceCatalog:
         if definition and len(services) == 1:
             named = {w for svc in self.services if svc.heading == services[0] for a in svc.aliases for w in a}
             bare = all(w in named or w in STOP_WORDS or w in _DEFINITION_WORDS for w in _words(search_text))
-        return QueryReading(query, intent, services, terms, definition, expansion, search_text,
-                            bool(_ASKS_FIGURE.search(f)), bare)
+        return QueryReading(
+            query, intent, services, terms, definition, expansion, search_text, bool(_ASKS_FIGURE.search(f)), bare
+        )
 
     def _choice_next_to_service(self, query: str, services: list[str]) -> bool:
         """ "X ou Y" where X or Y is a named service ("Batch ou Lambda ?"; not "yaml ou json")."""
         words = _words(query)
         aliases = [a for s in services for a in next(x for x in self.services if x.heading == s).aliases]
         for i, w in enumerate(words):
-            if w in ("ou", "or"):
-                if any(words[max(0, i - len(a)):i] == a or words[i + 1:i + 1 + len(a)] == a for a in aliases):
-                    return True
+            if w in ("ou", "or") and any(
+                words[max(0, i - len(a)) : i] == a or words[i + 1 : i + 1 + len(a)] == a for a in aliases
+            ):
+                return True
         return False
 
     def _compared_terms(self, query: str, services: list[str]) -> list[str]:

@@ -6,6 +6,7 @@ space, and cuts very long input (a pasted page) to MAX_QUERY_CHARS at a word bou
 The notice is one French sentence to show the student, or "" when nothing was changed
 that they need to know about.
 """
+
 from __future__ import annotations
 
 import re
@@ -17,8 +18,7 @@ _PRE_CUT = 8 * MAX_QUERY_CHARS
 
 NOTICE_EMPTY = "La question est vide : écris quelques mots sur ce que tu cherches dans tes notes."
 NOTICE_NO_WORD = "La question ne contient aucun mot (seulement des symboles) : reformule-la avec des mots."
-NOTICE_CUT = (f"Ta question était très longue : seuls les {MAX_QUERY_CHARS} premiers caractères "
-              "ont été pris en compte.")
+NOTICE_CUT = f"Ta question était très longue : seuls les {MAX_QUERY_CHARS} premiers caractères ont été pris en compte."
 
 _SPACE = re.compile(r"\s+")
 

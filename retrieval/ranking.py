@@ -8,6 +8,7 @@
 - tips: the exam bullets ("Pour l'examen ...") of the named service, best first.
 - a question asking for a figure ("combien de temps ...") slightly prefers passages giving one.
 """
+
 from __future__ import annotations
 
 import re
@@ -16,8 +17,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from .fusion import Scored
-from .models import Chunk
 from .lexical import tokenize
+from .models import Chunk
 from .query import QueryReading, ServiceCatalog, _words, folded_words, is_exam_chunk, mentions
 from .text import strip_emphasis
 
@@ -34,9 +35,11 @@ _DEFINES = re.compile(r"^\*\*([^*]{1,40})\*\*\s*[=:(]")
 # 0.2 costs a paraphrase.
 FIGURE_BOOST = 0.1
 # A figure in a note: a number with its unit ("15 minutes", "512 Mo", "70 %", "2h", "12 mois").
-FIGURE = re.compile(r"\d+(?:[.,]\d+)?\s?(?:%|€|\$|(?:ms|s|sec\w*|min\w*|h|heures?|hours?|jours?|days?|semaines?"
-                    r"|mois|months?|ans?|années?|years?|[kmgt]o|[kmgt]i?b|octets?|bytes?|requêtes|requests)\b)",
-                    re.IGNORECASE)
+FIGURE = re.compile(
+    r"\d+(?:[.,]\d+)?\s?(?:%|€|\$|(?:ms|s|sec\w*|min\w*|h|heures?|hours?|jours?|days?|semaines?"
+    r"|mois|months?|ans?|années?|years?|[kmgt]o|[kmgt]i?b|octets?|bytes?|requêtes|requests)\b)",
+    re.IGNORECASE,
+)
 LABEL_MAX_WORDS = 5
 MAX_BOTH_FIRST = 2
 
@@ -57,7 +60,7 @@ class CorpusView:
     plain: list[str]  # per chunk: its text with emphasis stripped (what the catalog reads)
 
     @classmethod
-    def of(cls, chunks: list[Chunk], previous: "CorpusView | None" = None) -> "CorpusView":
+    def of(cls, chunks: list[Chunk], previous: CorpusView | None = None) -> CorpusView:
         """`previous`: the view of the index this one replaces. A refresh changes a few chunks; the
         per-chunk facts of the others are taken from it (they were most of a large index's time)."""
         old = {(c.heading, tuple(c.breadcrumb), c.text): j for j, c in enumerate(previous.chunks)} if previous else {}
@@ -67,7 +70,12 @@ class CorpusView:
         for i, c in enumerate(chunks):
             j = old.get((c.heading, tuple(c.breadcrumb), c.text))
             if j is not None:
-                plain[i], words[i], exam[i], figure[i] = previous.plain[j], previous.words[j], previous.exam[j], previous.figure[j]
+                plain[i], words[i], exam[i], figure[i] = (
+                    previous.plain[j],
+                    previous.words[j],
+                    previous.exam[j],
+                    previous.figure[j],
+                )
             else:
                 plain[i], words[i] = strip_emphasis(c.text), folded_words(c)
                 exam[i], figure[i] = is_exam_chunk(c), bool(FIGURE.search(c.text))
@@ -77,18 +85,36 @@ class CorpusView:
         opening = {}
         for h, ids in sections.items():
             first = chunks[ids[0]]
-            opening[h] = {i for i in ids if chunks[i].source == first.source and chunks[i].block_start == first.block_start}
+            opening[h] = {
+                i for i in ids if chunks[i].source == first.source and chunks[i].block_start == first.block_start
+            }
         label = np.zeros(len(chunks), dtype=bool)
         for i in range(len(chunks) - 1):
             c, nxt = chunks[i], chunks[i + 1]
-            is_parent = c.source == nxt.source and len(nxt.breadcrumb) == len(c.breadcrumb) + 1 and nxt.breadcrumb[:-1] == c.breadcrumb
+            is_parent = (
+                c.source == nxt.source
+                and len(nxt.breadcrumb) == len(c.breadcrumb) + 1
+                and nxt.breadcrumb[:-1] == c.breadcrumb
+            )
             label[i] = is_parent and len(_words(c.text)) <= LABEL_MAX_WORDS
         keys: dict[tuple[str, int], int] = {}
         # a table row stands alone: the table is a list of separate facts
-        block = np.array([keys.setdefault((c.source, c.line if c.kind == "row" else c.block_start), len(keys))
-                          for c in chunks], dtype=np.int64)
-        return cls(chunks, ServiceCatalog(chunks, plain), {h: np.array(v) for h, v in sections.items()}, opening, exam,
-                   label, words, block, figure, plain)
+        block = np.array(
+            [keys.setdefault((c.source, c.line if c.kind == "row" else c.block_start), len(keys)) for c in chunks],
+            dtype=np.int64,
+        )
+        return cls(
+            chunks,
+            ServiceCatalog(chunks, plain),
+            {h: np.array(v) for h, v in sections.items()},
+            opening,
+            exam,
+            label,
+            words,
+            block,
+            figure,
+            plain,
+        )
 
 
 def arrange(reading: QueryReading, scored: Scored, view: CorpusView) -> list[tuple[int, float]]:

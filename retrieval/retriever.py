@@ -1,4 +1,5 @@
 """The public entry point: build or load an index, keep it fresh, search it."""
+
 from __future__ import annotations
 
 import threading
@@ -34,8 +35,7 @@ class Retriever:
 
     # ----- construction -------------------------------------------------------------------
     @classmethod
-    def build(cls, corpus_dir, index_dir, model: str | None = None,
-              progress: BuildProgress | None = None) -> "Retriever":
+    def build(cls, corpus_dir, index_dir, model: str | None = None, progress: BuildProgress | None = None) -> Retriever:
         """Build the index of every note under corpus_dir into index_dir (a full build)."""
         embedder = load_embedder(model)
         stored, stats = build(Path(corpus_dir), Path(index_dir), embedder, None, progress)
@@ -44,15 +44,16 @@ class Retriever:
         return r
 
     @classmethod
-    def load(cls, index_dir) -> "Retriever":
+    def load(cls, index_dir) -> Retriever:
         """Load a built index (raises store.IndexMissing / store.IndexCorrupt, French messages)."""
         stored = store.read(Path(index_dir))
         embedder = load_embedder(stored.manifest["model"])
         return cls(Path(index_dir), stored, embedder)
 
     @classmethod
-    def open(cls, corpus_dir, index_dir, model: str | None = None,
-             progress: BuildProgress | None = None) -> tuple["Retriever", str]:
+    def open(
+        cls, corpus_dir, index_dir, model: str | None = None, progress: BuildProgress | None = None
+    ) -> tuple[Retriever, str]:
         """Load the index, or build it when missing, broken or made with another model.
 
         Returns the retriever and a French sentence saying what was done ("" when it just loaded).
@@ -63,7 +64,8 @@ class Retriever:
         try:
             stored = store.read(index_dir)
             if stored.manifest.get("model") != wanted:
-                notice = f"L'index avait été construit avec un autre modèle ({stored.manifest.get('model')}) : reconstruction."
+                old = stored.manifest.get("model")
+                notice = f"L'index avait été construit avec un autre modèle ({old}) : reconstruction."
             else:
                 r = cls(index_dir, stored, load_embedder(wanted), corpus_dir)
                 r.refresh(progress, timeout=store.LOCK_TIMEOUT)
@@ -99,8 +101,9 @@ class Retriever:
     REFRESH_LOCK_WAIT = 10.0  # seconds an explicit refresh waits for another process's build
     AUTO_REFRESH_WAIT = 2.0  # ... and a refresh started by a question, which then answers from the current index
 
-    def refresh(self, progress: BuildProgress | None = None, *, timeout: float | None = None,
-                wait: bool = True) -> bool:
+    def refresh(
+        self, progress: BuildProgress | None = None, *, timeout: float | None = None, wait: bool = True
+    ) -> bool:
         """Incremental update when notes changed; returns True when the live index changed.
 
         Never raises for a busy or unwritable index: the current snapshot keeps answering and
@@ -119,14 +122,22 @@ class Retriever:
             if not self.is_stale():  # refreshed by another thread meanwhile
                 return False
             try:
-                stored, stats = builder.refresh(self.corpus_dir, self.index_dir, self.embedder, self._stored,
-                                                progress, timeout=self.REFRESH_LOCK_WAIT if timeout is None else timeout)
+                stored, stats = builder.refresh(
+                    self.corpus_dir,
+                    self.index_dir,
+                    self.embedder,
+                    self._stored,
+                    progress,
+                    timeout=self.REFRESH_LOCK_WAIT if timeout is None else timeout,
+                )
             except store.IndexBusy as e:
                 self.refresh_notice = f"{e} Réponses tirées de l'index précédent."
                 return False
             except (OSError, store.IndexError_) as e:
-                self.refresh_notice = (f"Mise à jour de l'index impossible ({e.__class__.__name__}) : "
-                                       "réponses tirées de l'index précédent.")
+                self.refresh_notice = (
+                    f"Mise à jour de l'index impossible ({e.__class__.__name__}) : "
+                    "réponses tirées de l'index précédent."
+                )
                 return False
             self.refresh_notice = ""
             changed = stored is not self._stored
@@ -174,8 +185,9 @@ class Retriever:
         """
         return self.ask(query, k, mode=mode).hits
 
-    def ask(self, query: str, k: int = 5, *, services: list[str] | None = None,
-            exam_only: bool = False, mode: str = "full") -> Answer:
+    def ask(
+        self, query: str, k: int = 5, *, services: list[str] | None = None, exam_only: bool = False, mode: str = "full"
+    ) -> Answer:
         """Search, read as a question: intent, services named, hits grouped for display.
 
         `services` restricts the passages to those headings; `exam_only` to exam-tip bullets.
@@ -222,8 +234,13 @@ class Retriever:
                 groups[s] = []
         for h in hits:
             groups.setdefault(h.heading, []).append(h)
-        return Answer(query=reading.query, intent=reading.intent, services=reading.services,
-                      groups=[(h, g) for h, g in groups.items() if g], hits=hits)
+        return Answer(
+            query=reading.query,
+            intent=reading.intent,
+            services=reading.services,
+            groups=[(h, g) for h, g in groups.items() if g],
+            hits=hits,
+        )
 
     def _view(self, stored: store.StoredIndex) -> CorpusView:
         """Per-index facts for ranking (services, sections, exam bullets), computed once per snapshot."""
@@ -234,8 +251,14 @@ class Retriever:
 
     MAX_EXTRA = 100  # chunks of a named section scored per query beyond the dense and lexical candidates
 
-    def _score(self, stored: store.StoredIndex, query: str, mode: str, extra: np.ndarray | None = None,
-               keep: np.ndarray | None = None):
+    def _score(
+        self,
+        stored: store.StoredIndex,
+        query: str,
+        mode: str,
+        extra: np.ndarray | None = None,
+        keep: np.ndarray | None = None,
+    ):
         tokens = tokenize(query)
         lex = stored.lexical.scores(tokens) if mode != "dense" else np.zeros(len(stored.chunks), np.float32)
         if mode == "lexical":
@@ -248,7 +271,7 @@ class Retriever:
             # milliseconds (lookup, fuse and arrange work per id). Its dense best are already among
             # the dense candidates; add its best by BM25, and its opening block (definitions).
             extra = np.asarray(extra, dtype=np.int64)
-            best = extra[np.argpartition(-lex[extra], self.MAX_EXTRA - 1)[:self.MAX_EXTRA]]
+            best = extra[np.argpartition(-lex[extra], self.MAX_EXTRA - 1)[: self.MAX_EXTRA]]
             extra = np.concatenate([best, keep]) if keep is not None else best
 
         def lookup(missing: np.ndarray) -> np.ndarray:
@@ -264,6 +287,15 @@ class Retriever:
 
     @staticmethod
     def _hit(c: Chunk, score: float, exam: bool) -> Hit:
-        return Hit(source=c.source, line=c.line, heading=c.heading, breadcrumb=list(c.breadcrumb), text=c.text,
-                   score=score, kind=c.kind, block_start=c.block_start, block_end=c.block_end, exam=exam)
-
+        return Hit(
+            source=c.source,
+            line=c.line,
+            heading=c.heading,
+            breadcrumb=list(c.breadcrumb),
+            text=c.text,
+            score=score,
+            kind=c.kind,
+            block_start=c.block_start,
+            block_end=c.block_end,
+            exam=exam,
+        )

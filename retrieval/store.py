@@ -15,6 +15,7 @@ A build writes a new generation then swaps CURRENT: a build killed midway leaves
 previous generation live, and readers never see a half-written folder. Nothing is
 pickled: a tampered index can be wrong, never run code; a wrong one raises IndexCorrupt.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -23,7 +24,7 @@ import os
 import shutil
 import stat
 import time
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -33,7 +34,8 @@ from .dense import DenseIndex
 from .lexical import LexicalIndex
 from .models import Chunk
 
-FORMAT_VERSION = 3  # 2: manifest lists the checksums of the generation's files; 3: "maximum" is indexed as "max", "e-mail" as "email"
+# 2: the manifest lists the checksums of the generation's files; 3: "maximum" is indexed as "max", "e-mail" as "email"
+FORMAT_VERSION = 3
 POINTER = "CURRENT"
 LOCK_TIMEOUT = 120.0  # an explicit build waits this long for another build, then says so
 
@@ -90,8 +92,9 @@ def locked(index_dir: Path, timeout: float = LOCK_TIMEOUT):
     try:
         lk.acquire()
     except Timeout:
-        raise IndexBusy(f"Une autre construction de l'index est en cours depuis plus de {timeout:.0f} s : "
-                        "réessaie dans un moment.") from None
+        raise IndexBusy(
+            f"Une autre construction de l'index est en cours depuis plus de {timeout:.0f} s : réessaie dans un moment."
+        ) from None
     try:
         yield
     finally:
@@ -109,8 +112,15 @@ def current_generation(index_dir: Path) -> Path | None:
     return index_dir / name
 
 
-def write(index_dir: Path, manifest: dict, chunks: list[Chunk], hashes: list[str],
-          vectors: np.ndarray, dense: DenseIndex, lexical: LexicalIndex) -> StoredIndex:
+def write(
+    index_dir: Path,
+    manifest: dict,
+    chunks: list[Chunk],
+    hashes: list[str],
+    vectors: np.ndarray,
+    dense: DenseIndex,
+    lexical: LexicalIndex,
+) -> StoredIndex:
     """Write a new generation and make it live. Call with `lock(index_dir)` held.
 
     Returns it as `read` would, but from the objects in hand: re-reading what was just
@@ -197,10 +207,8 @@ def _collect_garbage(index_dir: Path, keep: set[str]) -> None:
     for p in index_dir.glob(".tmp-g-*"):
         shutil.rmtree(p, ignore_errors=True)
     for p in index_dir.glob(f".{POINTER}.*"):
-        try:
+        with suppress(OSError):
             p.unlink()
-        except OSError:
-            pass
 
 
 def _read_manifest(index_dir: Path, gen: Path | None) -> dict:
@@ -216,9 +224,14 @@ def _read_manifest(index_dir: Path, gen: Path | None) -> dict:
         raise IndexCorrupt("Le manifeste de l'index est illisible.") from None
     if not isinstance(manifest, dict) or manifest.get("format_version") != FORMAT_VERSION:
         raise IndexCorrupt("L'index a été construit dans un autre format.")
-    ok = (isinstance(manifest.get("model"), str) and isinstance(manifest.get("n_chunks"), int)
-          and isinstance(manifest.get("dim"), int) and isinstance(manifest.get("files"), dict)
-          and isinstance(manifest.get("fingerprint"), dict) and isinstance(manifest.get("index_files"), dict))
+    ok = (
+        isinstance(manifest.get("model"), str)
+        and isinstance(manifest.get("n_chunks"), int)
+        and isinstance(manifest.get("dim"), int)
+        and isinstance(manifest.get("files"), dict)
+        and isinstance(manifest.get("fingerprint"), dict)
+        and isinstance(manifest.get("index_files"), dict)
+    )
     if not ok:
         raise IndexCorrupt("Le manifeste de l'index est incomplet.")
     return manifest
@@ -247,8 +260,13 @@ def _read_generation(index_dir: Path, gen: Path | None) -> StoredIndex:
     # Sizes and checksums first: a truncated or edited file is named before any parser sees it.
     root = gen.resolve()
     for name, expected in manifest["index_files"].items():
-        if not (isinstance(name, str) and isinstance(expected, list) and len(expected) == 2) \
-                or not name or "\x00" in name or Path(name).is_absolute() or ".." in Path(name).parts:
+        if (
+            not (isinstance(name, str) and isinstance(expected, list) and len(expected) == 2)
+            or not name
+            or "\x00" in name
+            or Path(name).is_absolute()
+            or ".." in Path(name).parts
+        ):
             raise IndexCorrupt("Le manifeste de l'index est incomplet.")
         p = gen / name
         try:
@@ -277,9 +295,14 @@ def _read_generation(index_dir: Path, gen: Path | None) -> StoredIndex:
                 d = json.loads(line)
                 hashes.append(str(d.pop("hash")))
                 c = Chunk.from_dict(d)
-                if not (isinstance(c.source, str) and isinstance(c.line, int) and isinstance(c.text, str)
-                        and isinstance(c.heading, str) and isinstance(c.breadcrumb, list)
-                        and all(isinstance(b, str) for b in c.breadcrumb)):
+                if not (
+                    isinstance(c.source, str)
+                    and isinstance(c.line, int)
+                    and isinstance(c.text, str)
+                    and isinstance(c.heading, str)
+                    and isinstance(c.breadcrumb, list)
+                    and all(isinstance(b, str) for b in c.breadcrumb)
+                ):
                     raise ValueError("bad chunk")
                 chunks.append(c)
         vecs = np.load(gen / "vectors.npy", mmap_mode="r", allow_pickle=False)

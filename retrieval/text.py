@@ -1,4 +1,5 @@
 """Small text helpers: Markdown emphasis removal and accent folding."""
+
 from __future__ import annotations
 
 import re

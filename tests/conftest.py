@@ -1,4 +1,5 @@
 """Shared fixtures: the real notes, the real model, one index built per test session."""
+
 import os
 from pathlib import Path
 

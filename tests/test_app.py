@@ -3,19 +3,27 @@
 Quotes reach the page as Markdown with backslash escapes and highlight wrappers;
 `unrender_quote` removes exactly those, so comparing with the note proves not one character changed.
 """
+
 import re
 import tomllib
 from pathlib import Path
 
 import pytest
 import streamlit as st
-from hypothesis import given, settings, strategies as hs
+from hypothesis import given, settings
+from hypothesis import strategies as hs
 from streamlit.testing.v1 import AppTest
 
 from retrieval import Hit
 from retrieval import app_support as sup
-from retrieval.formatting import (CONTEXT_MARK, context_block, context_markdown, escape_markdown, quote_markdown,
-                                  unrender_quote)
+from retrieval.formatting import (
+    CONTEXT_MARK,
+    context_block,
+    context_markdown,
+    escape_markdown,
+    quote_markdown,
+    unrender_quote,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 CORPUS = ROOT / "corpus"
@@ -75,7 +83,7 @@ def context_lines(md: str) -> list[str]:
     for line in md.split("\n"):
         text = re.sub(r"^\s*(?:-|\d+[.)]) ", "", line)
         if text.startswith(CONTEXT_MARK[0]) and text.endswith(CONTEXT_MARK[1]):
-            text = text[len(CONTEXT_MARK[0]):-len(CONTEXT_MARK[1])]
+            text = text[len(CONTEXT_MARK[0]) : -len(CONTEXT_MARK[1])]
         out.append(unrender_quote(text))
     return out
 
@@ -190,8 +198,9 @@ def test_rebuild_button(app, monkeypatch, tmp_path):
     monkeypatch.setenv(sup.INDEX_ENV, str(index))
     at = AppTest.from_file(APP, default_timeout=120).run()
     assert "Amazon Nouveau" not in at.multiselect[0].options
-    (corpus / "nouveau.md").write_text("# N\n\n## Amazon Nouveau\n\n- Un service ajouté après le démarrage\n",
-                                       encoding="utf-8")
+    (corpus / "nouveau.md").write_text(
+        "# N\n\n## Amazon Nouveau\n\n- Un service ajouté après le démarrage\n", encoding="utf-8"
+    )
     next(b for b in at.sidebar.button if b.label == "Reconstruire l'index").click().run()
     assert not at.exception and not at.error
     assert any("Index reconstruit" in s.value for s in at.sidebar.success)
@@ -245,9 +254,11 @@ def test_html_in_notes_is_inert(hostile_app):
     at.slider[0].set_value(10).run()
     ask(at, "script alert image onerror lien couleur")
     shown = quotes(at.main)
-    for raw in ["<script>alert(1)</script> dans une note",
-                "Une image <img src=x onerror=alert(1)> qui ne doit pas s'afficher",
-                "Lien [cliquer](javascript:alert(1)) et couleur :red[rouge] et math $a^2$ et ~~barré~~"]:
+    for raw in [
+        "<script>alert(1)</script> dans une note",
+        "Une image <img src=x onerror=alert(1)> qui ne doit pas s'afficher",
+        "Lien [cliquer](javascript:alert(1)) et couleur :red[rouge] et math $a^2$ et ~~barré~~",
+    ]:
         assert raw in shown  # the exact characters, once escapes are removed
     for m in at.markdown:
         assert not m.proto.allow_html
@@ -287,14 +298,17 @@ def test_quote_markdown_changes_no_character(text):
     assert unrender_quote(escape_markdown(text)) == text
 
 
-@pytest.mark.parametrize("text,expected", [
-    ("<script>alert(1)</script>", r"\<script\>alert\(1\)\</script\>"),
-    ("$x$ :red[y] [l](u)", r"\$x\$ \:red\[y\] \[l\]\(u\)"),
-    ("- pas une liste", r"\- pas une liste"),
-    ("12. pas une liste", r"12\. pas une liste"),
-    ("---", r"\---"),
-    ("&lt; reste tel quel", r"\&lt; reste tel quel"),
-])
+@pytest.mark.parametrize(
+    "text,expected",
+    [
+        ("<script>alert(1)</script>", r"\<script\>alert\(1\)\</script\>"),
+        ("$x$ :red[y] [l](u)", r"\$x\$ \:red\[y\] \[l\]\(u\)"),
+        ("- pas une liste", r"\- pas une liste"),
+        ("12. pas une liste", r"12\. pas une liste"),
+        ("---", r"\---"),
+        ("&lt; reste tel quel", r"\&lt; reste tel quel"),
+    ],
+)
 def test_quote_markdown_escapes(text, expected):
     assert quote_markdown(text) == expected
 
@@ -307,11 +321,20 @@ def test_quote_markdown_keeps_emphasis_and_highlights():
 
 
 def test_context_block_is_verbatim_and_stays_in_corpus():
-    hit = Hit(source="other-services.md", line=93, heading="Amazon Pinpoint", breadcrumb=[], text="",
-              score=1.0, block_start=92, block_end=98)
+    hit = Hit(
+        source="other-services.md",
+        line=93,
+        heading="Amazon Pinpoint",
+        breadcrumb=[],
+        text="",
+        score=1.0,
+        block_start=92,
+        block_end=98,
+    )
     assert context_block(CORPUS, hit) == "\n".join(NOTE_LINES[91:98]).rstrip()
-    outside = Hit(source="../README.md", line=1, heading="", breadcrumb=[], text="", score=1.0,
-                  block_start=1, block_end=3)
+    outside = Hit(
+        source="../README.md", line=1, heading="", breadcrumb=[], text="", score=1.0, block_start=1, block_end=3
+    )
     assert context_block(CORPUS, outside) == ""
     gone = Hit(source="absent.md", line=1, heading="", breadcrumb=[], text="", score=1.0)
     assert context_block(CORPUS, gone) == ""
@@ -353,7 +376,8 @@ def test_friendly_errors_are_one_sentence(tmp_path):
     assert "introuvable" in msg and "\n" not in msg
     assert "ValueError" in sup.friendly_error(ValueError("boom"))
     assert sup.friendly_error(RuntimeError("x")) == (
-        "Erreur inattendue (RuntimeError) : réessaie, ou reconstruis l'index depuis le panneau latéral.")
+        "Erreur inattendue (RuntimeError) : réessaie, ou reconstruis l'index depuis le panneau latéral."
+    )
 
 
 def test_context_is_read_once_not_on_every_rerun(app, monkeypatch):

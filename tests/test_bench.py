@@ -2,6 +2,7 @@
 
 Not a timed test: no figure is compared with a target here (the machine may be busy).
 """
+
 import json
 
 from retrieval import bench
@@ -27,8 +28,25 @@ def test_query_pool_is_distinct():
 def test_bench_json_fields(tmp_path, capsys):
     out = tmp_path / "bench.json"
     # 150: real build + one-file refresh; 400 (> --derive-above): derived vectors through builder.build.
-    rc = bench.main(["--sizes", "150,400", "--files", "5", "--derive-above", "300", "--base-real", "60",
-                     "--queries", "4", "--no-cold", "--json", str(out), "--workdir", str(tmp_path / "w")])
+    rc = bench.main(
+        [
+            "--sizes",
+            "150,400",
+            "--files",
+            "5",
+            "--derive-above",
+            "300",
+            "--base-real",
+            "60",
+            "--queries",
+            "4",
+            "--no-cold",
+            "--json",
+            str(out),
+            "--workdir",
+            str(tmp_path / "w"),
+        ]
+    )
     assert rc == 0
     res = json.loads(out.read_text(encoding="utf-8"))
     assert {"machine", "model", "sizes", "total_s"} <= set(res)
@@ -40,7 +58,10 @@ def test_bench_json_fields(tmp_path, capsys):
     assert derived["build"]["real_embedded"] == 60 and derived["build"]["chunks"] >= 390
     for e in (real, derived):
         s = e["serve"]
-        assert s["chunks"] - e["build"]["chunks"] in (0, 1)  # the real size was served after its one-file edit (+1 bullet)
+        assert s["chunks"] - e["build"]["chunks"] in (
+            0,
+            1,
+        )  # the real size was served after its one-file edit (+1 bullet)
         assert {"load_s", "peak_rss_mb", "rss_after_load_mb", "recall_at_10", "components_ms_p50"} <= set(s)
         for k in ("embed", "search", "search_no_refresh", "ask"):
             assert s["latency_ms"][k]["n"] == 4 and s["latency_ms"][k]["p50"] > 0

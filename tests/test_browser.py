@@ -3,6 +3,7 @@
 Never runs `playwright install` (browser downloads fail here): it drives /usr/bin/chromium.
 Screenshots land in artifacts/ (git-ignored) at a laptop and a phone width.
 """
+
 import os
 import socket
 import subprocess
@@ -18,8 +19,15 @@ CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = ROOT / "artifacts"
 NOTES = (ROOT / "corpus" / "other-services.md").read_text(encoding="utf-8")
 COMPARE = "quelle différence entre SES et Pinpoint ?"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 pytestmark = [
     pytest.mark.browser,
@@ -53,18 +61,33 @@ def start(tmp_path, corpus: Path | None = None):
     env.pop("RETRIEVAL_CORPUS", None)
     if corpus is not None:
         env["RETRIEVAL_CORPUS"] = str(corpus)
-    log = open(tmp_path / "streamlit.log", "wb")
+    log = open(tmp_path / "streamlit.log", "wb")  # noqa: SIM115 (closed in finally, after the server)
     proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
-         "--server.address", "127.0.0.1", "--server.headless", "true",
-         "--browser.gatherUsageStats", "false"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+        [
+            sys.executable,
+            "-m",
+            "streamlit",
+            "run",
+            "app.py",
+            "--server.port",
+            str(port),
+            "--server.address",
+            "127.0.0.1",
+            "--server.headless",
+            "true",
+            "--browser.gatherUsageStats",
+            "false",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
     try:
         url = f"http://127.0.0.1:{port}"
         wait_healthy(url, proc)
         yield url
     finally:  # never leave a server behind, whatever happened
-
         proc.terminate()
         try:
             proc.wait(timeout=10)
@@ -128,8 +151,10 @@ def test_chat_in_chromium(server):
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         try:
-            for name, viewport in [("laptop", {"width": 1280, "height": 900}),
-                                   ("phone", {"width": 390, "height": 844})]:
+            for name, viewport in [
+                ("laptop", {"width": 1280, "height": 900}),
+                ("phone", {"width": 390, "height": 844}),
+            ]:
                 page = browser.new_page(viewport=viewport)
                 page.goto(server, wait_until="domcontentloaded")
                 ask_and_check(page, name)

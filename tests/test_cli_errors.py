@@ -1,4 +1,5 @@
 """CLI errors: non-zero exit, one line on stderr, never a traceback."""
+
 import json
 import os
 import subprocess
@@ -12,8 +13,9 @@ ENV = {**os.environ, "HF_HUB_OFFLINE": "1", "PYTHONPATH": str(ROOT)}
 
 
 def _run(*args, module="retrieval", cwd=None):
-    return subprocess.run([sys.executable, "-m", module, *args], capture_output=True, text=True, env=ENV,
-                          timeout=180, cwd=cwd)
+    return subprocess.run(
+        [sys.executable, "-m", module, *args], capture_output=True, text=True, env=ENV, timeout=180, cwd=cwd
+    )
 
 
 def _assert_one_line_error(p, *expected):
@@ -40,11 +42,20 @@ def test_nonexistent_corpus(tmp_path):
     _assert_one_line_error(p, "introuvable")
 
 
-@pytest.mark.parametrize("k, expected", [("0", "entre 1 et 100"), ("-3", "entre 1 et 100"), ("abc", "nombre entier"),
-                                         ("1e9", "nombre entier"), ("100000", "entre 1 et 100")])
+@pytest.mark.parametrize(
+    "k, expected",
+    [
+        ("0", "entre 1 et 100"),
+        ("-3", "entre 1 et 100"),
+        ("abc", "nombre entier"),
+        ("1e9", "nombre entier"),
+        ("100000", "entre 1 et 100"),
+    ],
+)
 def test_bad_k(small, tmp_path, k, expected):
-    _assert_one_line_error(_run("search", "--corpus", str(small), "--index", str(tmp_path / "i"), "-k", k, "Lambda"),
-                           expected)
+    _assert_one_line_error(
+        _run("search", "--corpus", str(small), "--index", str(tmp_path / "i"), "-k", k, "Lambda"), expected
+    )
 
 
 @pytest.mark.parametrize("query, expected", [("", "vide"), ("   ", "vide"), ("?!…", "aucun mot"), ("🚀", "aucun mot")])
@@ -65,13 +76,16 @@ def test_index_path_is_a_file(small, tmp_path):
 
 
 def test_unknown_model(small, tmp_path):
-    p = _run("search", "--corpus", str(small), "--index", str(tmp_path / "i"), "--model", "/nulle/part/modele", "Lambda")
+    p = _run(
+        "search", "--corpus", str(small), "--index", str(tmp_path / "i"), "--model", "/nulle/part/modele", "Lambda"
+    )
     _assert_one_line_error(p, "Erreur : impossible de charger le modèle")
 
 
 def test_evaluate_unreadable_or_invalid_set(tmp_path):
-    _assert_one_line_error(_run("--set", str(tmp_path / "absent.jsonl"), module="retrieval.evaluate"),
-                           "Jeu de questions illisible")
+    _assert_one_line_error(
+        _run("--set", str(tmp_path / "absent.jsonl"), module="retrieval.evaluate"), "Jeu de questions illisible"
+    )
     bad = tmp_path / "bad.jsonl"
     bad.write_text('{"q": "x", "gold": [1]\n')
     _assert_one_line_error(_run("--set", str(bad), module="retrieval.evaluate"), "Jeu de questions illisible")

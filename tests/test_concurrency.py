@@ -1,4 +1,5 @@
 """The app under load: ten sessions share one index while a note is edited and the index refreshed."""
+
 import random
 import threading
 import time

@@ -1,7 +1,9 @@
 """The evaluation script on the project's question sets: figures per kind, and the targets."""
+
 import json
 
 from conftest import CORPUS, ROOT
+
 from retrieval.evaluate import evaluate, load_set, main
 
 DEV = ROOT / "eval" / "dev.jsonl"
@@ -35,7 +37,9 @@ def test_fused_is_as_good_as_its_best_component_on_dev(retriever):
         best = max(t["lexical"][kind]["hit@5"], t["dense"][kind]["hit@5"])
         assert t["fusion"][kind]["hit@5"] >= best and t["full"][kind]["hit@5"] >= best, (kind, t)
     # paraphrases: better than either signal alone
-    assert t["fusion"]["paraphrase"]["mrr@10"] > max(t["lexical"]["paraphrase"]["mrr@10"], t["dense"]["paraphrase"]["mrr@10"])
+    assert t["fusion"]["paraphrase"]["mrr@10"] > max(
+        t["lexical"]["paraphrase"]["mrr@10"], t["dense"]["paraphrase"]["mrr@10"]
+    )
 
 
 def test_cli_prints_table_and_json(built_index, capsys):
@@ -43,7 +47,10 @@ def test_cli_prints_table_and_json(built_index, capsys):
     out = capsys.readouterr().out
     for word in ("hit@1", "hit@5", "MRR@10", "lookup", "paraphrase", "overall", "latence p50"):
         assert word in out
-    assert main(["--set", str(DEV), "--corpus", str(CORPUS), "--index", str(built_index), "--json", "--mode", "lexical"]) == 0
+    assert (
+        main(["--set", str(DEV), "--corpus", str(CORPUS), "--index", str(built_index), "--json", "--mode", "lexical"])
+        == 0
+    )
     data = json.loads(capsys.readouterr().out)
     assert data["results"][0]["mode"] == "lexical" and "overall" in data["results"][0]["table"]
 

@@ -4,6 +4,7 @@ and strikethrough) and the visible text compared with the note minus its emphasi
 Also the context reader: same decoding and line numbers as the indexer, and a note replaced by a
 FIFO or a symlink loop gives "" instead of hanging or crashing the chat.
 """
+
 import html
 import os
 import re
@@ -11,7 +12,8 @@ import threading
 from pathlib import Path
 
 import pytest
-from hypothesis import given, settings, strategies as hs
+from hypothesis import given, settings
+from hypothesis import strategies as hs
 from markdown_it import MarkdownIt
 
 from retrieval import Hit
@@ -56,7 +58,8 @@ def emphasis_removed(line: str) -> str:
 # Quotes never start with white space (the parser strips it); four spaces would make a code block.
 CHARS = list("*_`[]<>$:|#0123456789abSE ()/-.~!\\’€é")
 texts = hs.text(alphabet=hs.sampled_from(CHARS + ["\n"]), max_size=40).map(
-    lambda t: "\n".join(ln.lstrip() for ln in t.split("\n")))
+    lambda t: "\n".join(ln.lstrip() for ln in t.split("\n"))
+)
 
 
 @settings(max_examples=500, deadline=None)
@@ -71,28 +74,45 @@ def test_rendered_quote_shows_every_character(text):
 
 
 @settings(max_examples=300, deadline=None)
-@given(hs.lists(hs.sampled_from([c for c in CHARS if c not in "[]:"] + ["SES", "ab"]), max_size=30)
-       .map(lambda parts: "".join(parts).lstrip()))
+@given(
+    hs.lists(hs.sampled_from([c for c in CHARS if c not in "[]:"] + ["SES", "ab"]), max_size=30).map(
+        lambda parts: "".join(parts).lstrip()
+    )
+)
 def test_highlighted_quote_shows_every_character(text):
     # Without "[", "]" or ":" in the note, every literal ":orange[" and "]" on screen is a wrapper.
     shown = [ln.replace(HIGHLIGHT[0], "").replace(HIGHLIGHT[1], "") for ln in rendered(quote_markdown(text, "SES ab"))]
     assert [ln for ln in (s.strip(" ") for s in shown) if ln] == visible(text)
 
 
-@pytest.mark.parametrize("text", ["Policy : `s3:*` et `ec2:*`", "bucket/*/logs/*", "a_b_c et __init__.py",
-                                  "2**3 et 4**5", "*seul", "x * y * z", "*(a)*b", "_a_b"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Policy : `s3:*` et `ec2:*`",
+        "bucket/*/logs/*",
+        "a_b_c et __init__.py",
+        "2**3 et 4**5",
+        "*seul",
+        "x * y * z",
+        "*(a)*b",
+        "_a_b",
+    ],
+)
 def test_lone_stars_and_underscores_are_shown(text):
     assert shown_text(text) == text
     assert rendered(quote_markdown(text)) == [text]
 
 
-@pytest.mark.parametrize("text,seen", [
-    ("Dans **SNS** ou **SES**, tu gères", "Dans SNS ou SES, tu gères"),
-    ("un *mot* et un _autre_ et __gras__", "un mot et un autre et gras"),
-    ("d’**environnement**.", "d’environnement."),
-    ("(**DKIM (DomainKeys)**)", "(DKIM (DomainKeys))"),
-    ("x**SES**y", "xSESy"),
-])
+@pytest.mark.parametrize(
+    "text,seen",
+    [
+        ("Dans **SNS** ou **SES**, tu gères", "Dans SNS ou SES, tu gères"),
+        ("un *mot* et un _autre_ et __gras__", "un mot et un autre et gras"),
+        ("d’**environnement**.", "d’environnement."),
+        ("(**DKIM (DomainKeys)**)", "(DKIM (DomainKeys))"),
+        ("x**SES**y", "xSESy"),
+    ],
+)
 def test_balanced_emphasis_still_renders(text, seen):
     assert shown_text(text) == seen
     assert rendered(quote_markdown(text)) == [seen]
@@ -111,8 +131,16 @@ def test_every_note_line_renders_as_written(n, line):
 # ----- context blocks ------------------------------------------------------------------------------
 def hit_for(corpus: Path, name: str, needle: str) -> Hit:
     chunk = next(c for c in parse_markdown(context_text(corpus / name), name) if needle in c.text)
-    return Hit(source=name, line=chunk.line, heading=chunk.heading, breadcrumb=[], text=chunk.text, score=1.0,
-               block_start=chunk.block_start, block_end=chunk.block_end)
+    return Hit(
+        source=name,
+        line=chunk.line,
+        heading=chunk.heading,
+        breadcrumb=[],
+        text=chunk.text,
+        score=1.0,
+        block_start=chunk.block_start,
+        block_end=chunk.block_end,
+    )
 
 
 def context_text(path: Path) -> str:

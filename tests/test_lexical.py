@@ -1,4 +1,5 @@
 """French lexical analysis: what becomes an index term."""
+
 from retrieval.lexical import LexicalIndex, tokenize
 
 
@@ -51,8 +52,21 @@ def test_fold_is_nfkd_without_marks_lowercased():
         s = unicodedata.normalize("NFKD", s)
         return "".join(c for c in s if not unicodedata.combining(c)).lower()
 
-    samples = ["Données chiffrées", "l’examen", "‘x’", "a\u00a0b", "ΣΟΦΟΣ", "İstanbul", "ﬁchier", "Œuvre", "e\u0301te\u0301",
-               "한국어", "🙂 emoji", "ẞ", ""]
+    samples = [
+        "Données chiffrées",
+        "l’examen",
+        "‘x’",
+        "a\u00a0b",
+        "ΣΟΦΟΣ",
+        "İstanbul",
+        "ﬁchier",
+        "Œuvre",
+        "e\u0301te\u0301",
+        "한국어",
+        "🙂 emoji",
+        "ẞ",
+        "",
+    ]
     for s in samples:
         assert fold(s) == reference(s), s
     assert fold("Élève À l’ÉCOLE") == "eleve a l'ecole"

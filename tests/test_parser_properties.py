@@ -1,4 +1,5 @@
 """Property-based tests of the parser: any text parses, and every quote is verbatim at its line."""
+
 import time
 
 from hypothesis import HealthCheck, given, settings
@@ -9,9 +10,43 @@ from retrieval.parsing import index_text, parse_markdown, split_lines
 
 # Markdown-ish building blocks, so that generated text hits every branch of the parser
 # (fences, headings, tables, nesting, front matter), mixed with arbitrary Unicode.
-_PIECES = ["- ", "* ", "+ ", "1. ", "2) ", "#", "## ", "### ", "####### ", "```", "~~~", "````", "| a | b |",
-           "|---|---|", "---", "...", "***", "  ", "\t", "**", "_", "`", "[x](y)", "\r\n", "\n", "\r", "\ufeff",
-           "é", "’", "\x00", "\x0c", "\u2028", "\x85", "S3", "EC2"]
+_PIECES = [
+    "- ",
+    "* ",
+    "+ ",
+    "1. ",
+    "2) ",
+    "#",
+    "## ",
+    "### ",
+    "####### ",
+    "```",
+    "~~~",
+    "````",
+    "| a | b |",
+    "|---|---|",
+    "---",
+    "...",
+    "***",
+    "  ",
+    "\t",
+    "**",
+    "_",
+    "`",
+    "[x](y)",
+    "\r\n",
+    "\n",
+    "\r",
+    "\ufeff",
+    "é",
+    "’",
+    "\x00",
+    "\x0c",
+    "\u2028",
+    "\x85",
+    "S3",
+    "EC2",
+]
 _TEXT = st.lists(st.one_of(st.sampled_from(_PIECES), st.text(max_size=8)), max_size=80).map("".join)
 _SETTINGS = settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -52,8 +87,12 @@ def test_any_bytes_read_as_a_note_parse_and_quotes_are_verbatim(tmp_path_factory
 
 
 @_SETTINGS
-@given(st.lists(st.tuples(st.integers(0, 12), st.sampled_from(["-", "*", "+", "1."]), st.text(min_size=1, max_size=10)),
-                max_size=40))
+@given(
+    st.lists(
+        st.tuples(st.integers(0, 12), st.sampled_from(["-", "*", "+", "1."]), st.text(min_size=1, max_size=10)),
+        max_size=40,
+    )
+)
 def test_nested_bullets_keep_their_line_and_parents(items):
     text = "\n".join(" " * (2 * depth) + f"{marker} x{body!r}" for depth, marker, body in items)
     chunks = parse_markdown(text)
@@ -65,8 +104,14 @@ def test_nested_bullets_keep_their_line_and_parents(items):
 def test_pathological_lines_parse_fast():
     # Lines that made regexes backtrack quadratically ("# ###...#x" in the old heading regex,
     # "[[[[..." in emphasis removal): a pasted dump must not stall the build.
-    for line in ["# " + "#" * 200_000 + "x", "[" * 200_000, "- " + "[" * 200_000, "| " + "[" * 200_000,
-                 "**a" * 60_000, "- " + "a " * 100_000]:
+    for line in [
+        "# " + "#" * 200_000 + "x",
+        "[" * 200_000,
+        "- " + "[" * 200_000,
+        "| " + "[" * 200_000,
+        "**a" * 60_000,
+        "- " + "a " * 100_000,
+    ]:
         t0 = time.perf_counter()
         chunks = parse_markdown(line + "\n- fin\n")
         for c in chunks:

@@ -1,7 +1,9 @@
 """The parser on the shipped notes and on small notes written here."""
+
 from collections import Counter
 
 from conftest import NOTES
+
 from retrieval.parsing import index_text, parse_markdown
 
 
@@ -68,7 +70,9 @@ def test_table_rows_keep_header_as_context():
 def test_index_text_is_heading_breadcrumb_text_without_emphasis():
     by = _by_line(_chunks())
     assert index_text(by[57]) == (
-        "Amazon SES > Monitoring et gestion de la réputation > Statistiques détaillées : > Bounces (échecs de livraison)")
+        "Amazon SES > Monitoring et gestion de la réputation > Statistiques détaillées : "
+        "> Bounces (échecs de livraison)"
+    )
 
 
 def test_blocks_span_the_parent_bullet_and_its_children():
@@ -78,19 +82,21 @@ def test_blocks_span_the_parent_bullet_and_its_children():
 
 
 def test_markers_paragraphs_subheadings_and_numbered_lists():
-    text = "\n".join([
-        "# Titre",
-        "Intro sans rubrique.",
-        "## Service A",
-        "* étoile",
-        "  + plus enfant",
-        "1. numéro un",
-        "   2) numéro deux enfant",
-        "### Sous-partie",
-        "- sous puce",
-        "---",
-        "Un paragraphe.",
-    ])
+    text = "\n".join(
+        [
+            "# Titre",
+            "Intro sans rubrique.",
+            "## Service A",
+            "* étoile",
+            "  + plus enfant",
+            "1. numéro un",
+            "   2) numéro deux enfant",
+            "### Sous-partie",
+            "- sous puce",
+            "---",
+            "Un paragraphe.",
+        ]
+    )
     chunks = parse_markdown(text, "a/b.md")
     got = [(c.line, c.heading, c.breadcrumb, c.text, c.kind) for c in chunks]
     assert got == [

@@ -1,7 +1,8 @@
 """Question understanding: services, acronyms, typos, intents, comparisons, tips, abstention."""
-import pytest
 
+import pytest
 from conftest import NOTES
+
 from retrieval import Retriever
 from retrieval.parsing import parse_markdown
 from retrieval.query import ServiceCatalog, defined_acronyms
@@ -20,58 +21,69 @@ def test_acronyms_defined_in_the_notes():
 
 
 def test_acronyms_from_new_notes_both_directions():
-    chunks = parse_markdown("## Réseau\n- Le Border Gateway Protocol (BGP) route\n- MTU (Maximum Transmission Unit)\n", "n.md")
+    chunks = parse_markdown(
+        "## Réseau\n- Le Border Gateway Protocol (BGP) route\n- MTU (Maximum Transmission Unit)\n", "n.md"
+    )
     assert defined_acronyms(chunks) == {"bgp": "Border Gateway Protocol", "mtu": "Maximum Transmission Unit"}
 
 
-@pytest.mark.parametrize("q, services", [
-    ("quelle différence entre SES et Pinpoint ?", ["Amazon SES", "Amazon Pinpoint"]),
-    ("conseils pour l'examen sur SSM", ["SSM Session Manager"]),
-    ("c'est quoi Cost Explorer", ["AWS Cost Explorer"]),
-    ("instance scheduler et RDS", ["Instance Scheduler on AWS"]),
-    ("pinpont c'est quoi", ["Amazon Pinpoint"]),
-    ("cloudformaton rollback", ["CloudFormation"]),
-    ("sesion manager sans port 22", ["SSM Session Manager"]),
-    ("costexplorer prévisions", ["AWS Cost Explorer"]),
-    ("ÀMPLIFY graphql", ["AWS Amplify"]),
-    ("résultat du match hier soir", []),  # "match" is not a typo of "Batch"
-    ("c'est quoi ses avantages", []),  # lower-case "ses" is the French possessive
-])
+@pytest.mark.parametrize(
+    "q, services",
+    [
+        ("quelle différence entre SES et Pinpoint ?", ["Amazon SES", "Amazon Pinpoint"]),
+        ("conseils pour l'examen sur SSM", ["SSM Session Manager"]),
+        ("c'est quoi Cost Explorer", ["AWS Cost Explorer"]),
+        ("instance scheduler et RDS", ["Instance Scheduler on AWS"]),
+        ("pinpont c'est quoi", ["Amazon Pinpoint"]),
+        ("cloudformaton rollback", ["CloudFormation"]),
+        ("sesion manager sans port 22", ["SSM Session Manager"]),
+        ("costexplorer prévisions", ["AWS Cost Explorer"]),
+        ("ÀMPLIFY graphql", ["AWS Amplify"]),
+        ("résultat du match hier soir", []),  # "match" is not a typo of "Batch"
+        ("c'est quoi ses avantages", []),  # lower-case "ses" is the French possessive
+    ],
+)
 def test_services_named_in_questions(q, services):
     assert CAT.read(q).services == services
 
 
-@pytest.mark.parametrize("q, intent", [
-    ("quelle différence entre SES et Pinpoint ?", "compare"),
-    ("SES vs Pinpoint", "compare"),
-    ("SES ou Pinpoint ?", "compare"),
-    ("comparer Batch et Lambda", "compare"),
-    ("difference between Outposts and Direct Connect", "compare"),
-    ("conseils pour l'examen sur SSM", "tips"),
-    ("à retenir pour la certif : SES", "tips"),
-    ("astuces Cost Explorer", "tips"),
-    ("exam tips for Pinpoint", "tips"),
-    ("SES peut-il recevoir des emails ?", "lookup"),
-    ("what is AWS Batch", "lookup"),
-    ("Session Manager ou bastion ?", "compare"),  # a service against a name the notes use
-    ("SES ou pinpoint", "compare"),  # two services: a choice even without "?"
-    ("SES pour des emails ou des SMS", "lookup"),
-    ("format des templates CloudFormation, yaml ou json ?", "lookup"),  # a choice, but not of services
-    ("SES peut-il envoyer ou recevoir des emails ?", "lookup"),
-])
+@pytest.mark.parametrize(
+    "q, intent",
+    [
+        ("quelle différence entre SES et Pinpoint ?", "compare"),
+        ("SES vs Pinpoint", "compare"),
+        ("SES ou Pinpoint ?", "compare"),
+        ("comparer Batch et Lambda", "compare"),
+        ("difference between Outposts and Direct Connect", "compare"),
+        ("conseils pour l'examen sur SSM", "tips"),
+        ("à retenir pour la certif : SES", "tips"),
+        ("astuces Cost Explorer", "tips"),
+        ("exam tips for Pinpoint", "tips"),
+        ("SES peut-il recevoir des emails ?", "lookup"),
+        ("what is AWS Batch", "lookup"),
+        ("Session Manager ou bastion ?", "compare"),  # a service against a name the notes use
+        ("SES ou pinpoint", "compare"),  # two services: a choice even without "?"
+        ("SES pour des emails ou des SMS", "lookup"),
+        ("format des templates CloudFormation, yaml ou json ?", "lookup"),  # a choice, but not of services
+        ("SES peut-il envoyer ou recevoir des emails ?", "lookup"),
+    ],
+)
 def test_intents_french_and_english(q, intent):
     assert CAT.read(q).intent == intent
 
 
-@pytest.mark.parametrize("q, figure", [
-    ("combien de temps tourne une fonction Lambda ?", True),
-    ("durée maximale d'un job Batch", True),
-    ("taille max d'un message SNS ?", True),
-    ("what is the maximum duration of an AWS Batch job", True),
-    ("how much does Pinpoint cost", True),
-    ("c'est quoi Batch ?", False),
-    ("réduire les coûts avec des instances Spot", False),  # about costs, not asking an amount
-])
+@pytest.mark.parametrize(
+    "q, figure",
+    [
+        ("combien de temps tourne une fonction Lambda ?", True),
+        ("durée maximale d'un job Batch", True),
+        ("taille max d'un message SNS ?", True),
+        ("what is the maximum duration of an AWS Batch job", True),
+        ("how much does Pinpoint cost", True),
+        ("c'est quoi Batch ?", False),
+        ("réduire les coûts avec des instances Spot", False),  # about costs, not asking an amount
+    ],
+)
 def test_questions_asking_for_a_figure(q, figure):
     assert CAT.read(q).figure is figure
 
@@ -127,15 +139,18 @@ def test_tips_are_exam_bullets_of_the_named_service(retriever):
     assert 136 not in [h.line for h in retriever.search("conseils pour l'examen sur SSM", k=5)]
 
 
-@pytest.mark.parametrize("q, bare", [
-    ("instance scheduler c koi", True),
-    ("c'est quoi le service Amazon SES ?", True),  # "SES" typed in capitals, "le service" says nothing more
-    ("what is AWS Batch", True),
-    ("pinpont c'est quoi", True),
-    ("c'est quoi le drift detection de CloudFormation", False),
-    ("c'est quoi SES et ses limites", False),
-    ("c'est quoi une stack", False),  # no service named
-])
+@pytest.mark.parametrize(
+    "q, bare",
+    [
+        ("instance scheduler c koi", True),
+        ("c'est quoi le service Amazon SES ?", True),  # "SES" typed in capitals, "le service" says nothing more
+        ("what is AWS Batch", True),
+        ("pinpont c'est quoi", True),
+        ("c'est quoi le drift detection de CloudFormation", False),
+        ("c'est quoi SES et ses limites", False),
+        ("c'est quoi une stack", False),  # no service named
+    ],
+)
 def test_bare_definition_questions(q, bare):
     assert CAT.read(q).bare is bare
 
@@ -154,46 +169,52 @@ def test_named_service_lifts_its_section(retriever):
     assert retriever.search("cest quoi appflow", k=1)[0].line == 234
 
 
-@pytest.mark.parametrize("q", [
-    "meilleure recette de crêpes",
-    "tarifs de CloudFront pour la vidéo à la demande",
-    "how to configure an SQS dead-letter queue",
-    "quels sont les tiers de récupération de S3 Glacier ?",
-    "Route 53 routage par géolocalisation",  # a service named in two words
-    "tarifs Lambda par requête",  # Lambda is only mentioned in passing by the notes
-    # AWS services the notes name only in passing, asked about what they do not say:
-    "configurer un bucket S3 en site web statique",  # no block naming S3 shares a word of it
-    "DynamoDB mode à la demande ou capacité provisionnée ?",
-    "comment créer une table DynamoDB avec des index secondaires globaux ?",  # mostly unknown words
-    "quelles sont les politiques IAM gérées par AWS ?",  # nothing but "AWS" and the name is known
-    "taille max d'un message SNS ?",  # a figure asked, none given next to SNS
-    "combien coûte une instance EC2 Spot ?",
-    "durée de rétention par défaut des logs CloudWatch",
-    "quelle est la capitale de l'Australie ?",
-    "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
-])
+@pytest.mark.parametrize(
+    "q",
+    [
+        "meilleure recette de crêpes",
+        "tarifs de CloudFront pour la vidéo à la demande",
+        "how to configure an SQS dead-letter queue",
+        "quels sont les tiers de récupération de S3 Glacier ?",
+        "Route 53 routage par géolocalisation",  # a service named in two words
+        "tarifs Lambda par requête",  # Lambda is only mentioned in passing by the notes
+        # AWS services the notes name only in passing, asked about what they do not say:
+        "configurer un bucket S3 en site web statique",  # no block naming S3 shares a word of it
+        "DynamoDB mode à la demande ou capacité provisionnée ?",
+        "comment créer une table DynamoDB avec des index secondaires globaux ?",  # mostly unknown words
+        "quelles sont les politiques IAM gérées par AWS ?",  # nothing but "AWS" and the name is known
+        "taille max d'un message SNS ?",  # a figure asked, none given next to SNS
+        "combien coûte une instance EC2 Spot ?",
+        "durée de rétention par défaut des logs CloudWatch",
+        "quelle est la capitale de l'Australie ?",
+        "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
+    ],
+)
 def test_abstains_when_the_notes_do_not_cover_it(retriever, q):
     a = retriever.ask(q)
     assert a.hits == [] and a.intent == "none"
 
 
-@pytest.mark.parametrize("q", [
-    "ne plus gérer de clés SSH",
-    "éteindre automatiquement les bases de données hors des horaires de travail",
-    "Snow Family",
-    "Drift Detection",
-    "pinpont c'est quoi",
-    "Outposts vs Direct Connect",  # "Direct Connect" is an AWS name the notes know word by word
-    "journaliser les sessions dans S3 ou CloudWatch Logs",
-    "how to connect to an EC2 instance without opening port 22",
-    "les dossiers patients ne doivent jamais quitter le pays",  # no shared word, best cosine 0.125
-    # services named in passing, asked about what the notes do say of them:
-    "arrêter les instances EC2 le soir et le week-end",  # "soir", "week-end" unknown, the rest in one bullet
-    "combien de temps une fonction Lambda peut-elle tourner au maximum ?",  # "15 minutes max"
-    "envoyer les données Salesforce vers Redshift",  # "Redshift" and "Salesforce" in one block
-    "recevoir des emails et les déposer dans S3",  # the note writes "e-mails"
-    "EC2 Spot pour réduire les coûts des jobs",
-])
+@pytest.mark.parametrize(
+    "q",
+    [
+        "ne plus gérer de clés SSH",
+        "éteindre automatiquement les bases de données hors des horaires de travail",
+        "Snow Family",
+        "Drift Detection",
+        "pinpont c'est quoi",
+        "Outposts vs Direct Connect",  # "Direct Connect" is an AWS name the notes know word by word
+        "journaliser les sessions dans S3 ou CloudWatch Logs",
+        "how to connect to an EC2 instance without opening port 22",
+        "les dossiers patients ne doivent jamais quitter le pays",  # no shared word, best cosine 0.125
+        # services named in passing, asked about what the notes do say of them:
+        "arrêter les instances EC2 le soir et le week-end",  # "soir", "week-end" unknown, the rest in one bullet
+        "combien de temps une fonction Lambda peut-elle tourner au maximum ?",  # "15 minutes max"
+        "envoyer les données Salesforce vers Redshift",  # "Redshift" and "Salesforce" in one block
+        "recevoir des emails et les déposer dans S3",  # the note writes "e-mails"
+        "EC2 Spot pour réduire les coûts des jobs",
+    ],
+)
 def test_does_not_refuse_covered_questions(retriever, q):
     assert retriever.search(q)
 
@@ -214,9 +235,12 @@ def _retriever_on(tmp_path, name: str, text: str) -> Retriever:
 
 
 def test_services_come_from_any_notes(tmp_path):
-    r = _retriever_on(tmp_path, "reseau.md",
-                      "## Amazon Route 53\n- Service DNS managé\n- **Pour l'examen**\n  - Routage par latence\n"
-                      "## Elastic Load Balancing\n- Répartit le trafic\n")
+    r = _retriever_on(
+        tmp_path,
+        "reseau.md",
+        "## Amazon Route 53\n- Service DNS managé\n- **Pour l'examen**\n  - Routage par latence\n"
+        "## Elastic Load Balancing\n- Répartit le trafic\n",
+    )
     cat = r._view(r._stored).catalog
     assert cat.read("conseils examen route 53").services == ["Amazon Route 53"]
     a = r.ask("conseils examen route 53", k=2)
@@ -224,9 +248,12 @@ def test_services_come_from_any_notes(tmp_path):
 
 
 def test_services_named_in_passing_in_other_notes(tmp_path):
-    r = _retriever_on(tmp_path, "calcul.md",
-                      "## AWS Batch\n- Les jobs tournent sur des instances EC2\n- Comparé à Lambda\n"
-                      "  - Lambda : 15 minutes max\n  - Batch : aucune limite\n## AWS Amplify\n- Héberge des sites web\n")
+    r = _retriever_on(
+        tmp_path,
+        "calcul.md",
+        "## AWS Batch\n- Les jobs tournent sur des instances EC2\n- Comparé à Lambda\n"
+        "  - Lambda : 15 minutes max\n  - Batch : aucune limite\n## AWS Amplify\n- Héberge des sites web\n",
+    )
     assert [h.line for h in r.search("durée maximale d'une fonction Lambda ?", k=1)] == [4]  # the figure is there
     assert r.search("taille maximale d'une instance EC2 ?") == []  # no figure next to EC2
     assert r.search("prix des instances EC2") == []

@@ -1,7 +1,9 @@
 """Build, load and search the shipped notes with the real default model."""
+
 import json
 
 from conftest import CORPUS, NOTES
+
 from retrieval import Hit, Retriever
 
 LINES = NOTES.read_text(encoding="utf-8").split("\n")
@@ -63,7 +65,9 @@ def test_component_modes_for_evaluation(retriever):
 def test_minilm_builds_offline_too(tmp_path):
     notes = tmp_path / "notes"
     notes.mkdir()
-    (notes / "n.md").write_text("## Chats\n- Le chat dort sur le canapé\n## Voitures\n- La voiture roule vite\n", encoding="utf-8")
+    (notes / "n.md").write_text(
+        "## Chats\n- Le chat dort sur le canapé\n## Voitures\n- La voiture roule vite\n", encoding="utf-8"
+    )
     r = Retriever.build(notes, tmp_path / "idx", model="all-MiniLM-L6-v2")
     assert r.manifest["model"] == "all-MiniLM-L6-v2" and r.manifest["dim"] == 384
     assert r.search("voiture", k=1)[0].heading == "Voitures"
@@ -73,7 +77,9 @@ def test_minilm_builds_offline_too(tmp_path):
 def test_cli_search_json_and_text(built_index, capsys):
     from retrieval.cli import main
 
-    assert main(["search", "--corpus", str(CORPUS), "--index", str(built_index), "--json", "-k", "2", "SES", "DKIM"]) == 0
+    assert (
+        main(["search", "--corpus", str(CORPUS), "--index", str(built_index), "--json", "-k", "2", "SES", "DKIM"]) == 0
+    )
     out = json.loads(capsys.readouterr().out)
     assert out["query"] == "SES DKIM" and len(out["hits"]) == 2
     assert set(out["hits"][0]) == {"source", "line", "heading", "breadcrumb", "text", "score"}

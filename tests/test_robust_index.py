@@ -1,4 +1,5 @@
 """An index that is missing, stale, broken or being rebuilt: the next search copes, never a traceback."""
+
 import json
 import os
 import pickle
@@ -56,7 +57,11 @@ def test_note_added_after_build_is_found_by_the_very_next_search(built):
     c, idx = built
     r = Retriever.load(idx)
     (c / "sqs.md").write_text("## Amazon SQS\n- file d'attente pour découpler les microservices\n")
-    assert _top(r, "file d'attente découpler microservices") == ("sqs.md", 2, "file d'attente pour découpler les microservices")
+    assert _top(r, "file d'attente découpler microservices") == (
+        "sqs.md",
+        2,
+        "file d'attente pour découpler les microservices",
+    )
     assert r.last_build.files_parsed == 1 and r.last_build.embedded == 1  # only the new note
 
 
@@ -115,8 +120,11 @@ def test_is_stale_costs_little_on_100_files(tmp_path):
     old = time.time_ns() - 10**10
     for _, p in files:
         os.utime(p, ns=(old, old))
-    manifest = {"fingerprint": fingerprint(files), "fingerprint_ns": time.time_ns(),
-                "files": {rel: corpus.file_hash(p) for rel, p in files}}
+    manifest = {
+        "fingerprint": fingerprint(files),
+        "fingerprint_ns": time.time_ns(),
+        "files": {rel: corpus.file_hash(p) for rel, p in files},
+    }
     times = []
     for _ in range(50):
         t0 = time.perf_counter()
@@ -155,10 +163,20 @@ _KILLED_BUILD = textwrap.dedent("""
 def test_build_killed_midway_leaves_the_previous_index_loadable(built, tmp_path, where):
     c, idx = built
     before = _top(Retriever.load(idx), "exécution serverless")
-    big = _corpus(tmp_path / "big", {f"n{i}.md": "".join(f"## Service {i}\n" + f"- fait {i}-{j} sur le service\n"
-                                                         for j in range(30)) for i in range(40)})
-    proc = subprocess.Popen([sys.executable, "-c", _KILLED_BUILD, str(big), str(idx), where],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=ENV)
+    big = _corpus(
+        tmp_path / "big",
+        {
+            f"n{i}.md": "".join(f"## Service {i}\n" + f"- fait {i}-{j} sur le service\n" for j in range(30))
+            for i in range(40)
+        },
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-c", _KILLED_BUILD, str(big), str(idx), where],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=ENV,
+    )
     try:
         line = proc.stdout.readline()
         assert line.startswith("EMBED" if where == "embed" else "TMP"), (line, proc.stderr.read() if not line else "")
@@ -196,11 +214,21 @@ _TIMED_BUILD = textwrap.dedent("""
 
 
 def test_two_builds_at_once_are_serialized_and_the_index_stays_sound(tmp_path):
-    c = _corpus(tmp_path / "c", {f"n{i}.md": f"## S{i}\n" + "".join(f"- élément {i}.{j}\n" for j in range(40))
-                                 for i in range(10)})
+    c = _corpus(
+        tmp_path / "c",
+        {f"n{i}.md": f"## S{i}\n" + "".join(f"- élément {i}.{j}\n" for j in range(40)) for i in range(10)},
+    )
     idx = tmp_path / "idx"
-    procs = [subprocess.Popen([sys.executable, "-c", _TIMED_BUILD, str(c), str(idx)], stdout=subprocess.PIPE,
-                              stderr=subprocess.PIPE, text=True, env=ENV) for _ in range(2)]
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", _TIMED_BUILD, str(c), str(idx)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=ENV,
+        )
+        for _ in range(2)
+    ]
     outs = [p.communicate(timeout=180) for p in procs]
     assert [p.returncode for p in procs] == [0, 0], [o[1][-500:] for o in outs]
     spans = sorted(tuple(map(float, o[0].split()[1:3])) for o in outs)
@@ -224,6 +252,7 @@ def test_refresh_waiting_for_a_busy_lock_gives_up_with_a_french_notice(built):
         _verbatim(c, old)
         with pytest.raises(store.IndexBusy, match="réessaie"):
             from retrieval.builder import build
+
             build(c, idx, r.embedder, timeout=0.2)
     assert r.refresh() is True and r.refresh_notice == ""
     assert _top(r, "file d'attente")[0] == "sqs.md"
@@ -318,9 +347,19 @@ def _pickle_instead_of_manifest(idx):
     (_gen(idx) / "manifest.json").write_bytes(pickle.dumps(_Boom()))
 
 
-TAMPERS = [_truncate_faiss, _garbage_chunks, _garbage_chunks_checksum_fixed, _wrong_version, _manifest_garbage,
-           _current_missing_folder, _current_dotdot, _current_deleted, _pickled_npy, _pickled_lexical_npy,
-           _pickle_instead_of_manifest]
+TAMPERS = [
+    _truncate_faiss,
+    _garbage_chunks,
+    _garbage_chunks_checksum_fixed,
+    _wrong_version,
+    _manifest_garbage,
+    _current_missing_folder,
+    _current_dotdot,
+    _current_deleted,
+    _pickled_npy,
+    _pickled_lexical_npy,
+    _pickle_instead_of_manifest,
+]
 
 
 @pytest.mark.parametrize("tamper", TAMPERS, ids=lambda f: f.__name__.strip("_"))

@@ -1,4 +1,5 @@
 """Notes that are not clean: each case is skipped or read as well as possible, with a report, never fatal."""
+
 import os
 import subprocess
 import sys
@@ -84,7 +85,11 @@ def test_utf16_note_over_the_size_cap_is_indexed_from_its_start(tmp_path, encodi
     assert any("gros16.md dépasse 2 Mo" in w and "seul le début" in w for w in rep.warnings)
     assert any("UTF-16" in w for w in rep.warnings)
     chunks = parse_markdown(note.text, "gros16.md")
-    assert (chunks[0].heading, chunks[0].line, chunks[0].text) == ("Gros UTF-16", 2, "ligne 0 : réplication 😀 du gros fichier")
+    assert (chunks[0].heading, chunks[0].line, chunks[0].text) == (
+        "Gros UTF-16",
+        2,
+        "ligne 0 : réplication 😀 du gros fichier",
+    )
     lines = split_lines(data.decode(encoding).lstrip("\ufeff"))
     assert all(c.text in lines[c.line - 1] for c in chunks)
 
@@ -118,14 +123,22 @@ def test_sixty_levels_of_nested_bullets(tmp_path):
 
 def test_bullets_inside_fenced_code_are_not_bullets():
     # A fence closes only with the same character, at least as long (CommonMark).
-    text = ("## Code\n- avant\n````yaml\n- pas une puce\n## pas un titre\n```\n````\n- après\n"
-            "~~~\n- dans tilde\n```\n~~~\n- fin\n")
+    text = (
+        "## Code\n- avant\n````yaml\n- pas une puce\n## pas un titre\n```\n````\n- après\n"
+        "~~~\n- dans tilde\n```\n~~~\n- fin\n"
+    )
     c = parse_markdown(text, "c.md")
     got = [(x.line, x.kind, x.text, x.heading) for x in c]
-    assert got == [(2, "bullet", "avant", "Code"), (4, "paragraph", "- pas une puce", "Code"),
-                   (5, "paragraph", "## pas un titre", "Code"), (6, "paragraph", "```", "Code"),
-                   (8, "bullet", "après", "Code"), (10, "paragraph", "- dans tilde", "Code"),
-                   (11, "paragraph", "```", "Code"), (13, "bullet", "fin", "Code")]
+    assert got == [
+        (2, "bullet", "avant", "Code"),
+        (4, "paragraph", "- pas une puce", "Code"),
+        (5, "paragraph", "## pas un titre", "Code"),
+        (6, "paragraph", "```", "Code"),
+        (8, "bullet", "après", "Code"),
+        (10, "paragraph", "- dans tilde", "Code"),
+        (11, "paragraph", "```", "Code"),
+        (13, "bullet", "fin", "Code"),
+    ]
 
 
 def test_inline_triple_backticks_do_not_open_a_fence():
@@ -140,11 +153,17 @@ def test_yaml_front_matter_is_not_indexed():
 
 
 def test_headings_of_every_level():
-    text = ("# Titre\n- sous le titre\n## Service\n### Sous-partie\n#### Détail\n##### Cinq\n###### Six ######\n"
-            "- au fond\n####### sept\n#sansespace\n## C# ##\n- dotnet\n")
+    text = (
+        "# Titre\n- sous le titre\n## Service\n### Sous-partie\n#### Détail\n##### Cinq\n###### Six ######\n"
+        "- au fond\n####### sept\n#sansespace\n## C# ##\n- dotnet\n"
+    )
     c = parse_markdown(text, "h.md")
     assert (c[0].heading, c[0].title, c[0].text) == ("Titre", "Titre", "sous le titre")
-    assert (c[1].heading, c[1].breadcrumb, c[1].text) == ("Service", ["Sous-partie", "Détail", "Cinq", "Six"], "au fond")
+    assert (c[1].heading, c[1].breadcrumb, c[1].text) == (
+        "Service",
+        ["Sous-partie", "Détail", "Cinq", "Six"],
+        "au fond",
+    )
     assert [(x.kind, x.text) for x in c[2:4]] == [("paragraph", "####### sept"), ("paragraph", "#sansespace")]
     assert (c[4].heading, c[4].text) == ("C#", "dotnet")
 
@@ -226,13 +245,21 @@ def test_a_messy_corpus_builds_with_a_report(messy, tmp_path):
     r = Retriever.build(messy, tmp_path / "idx")
     lines = r.last_build.report.lines()
     assert r.info()["report"] == lines  # stored in the manifest for the app's sidebar
-    for expected in ("ignoré : vide.md (fichier vide)", "ignoré : image.md (fichier binaire",
-                     "ignoré : lien.md (lien symbolique", "ignoré : boucle.md (lien symbolique",
-                     "ignoré : tube.md (pas un fichier ordinaire)", "attention : windows.md n'est pas en UTF-8"):
+    for expected in (
+        "ignoré : vide.md (fichier vide)",
+        "ignoré : image.md (fichier binaire",
+        "ignoré : lien.md (lien symbolique",
+        "ignoré : boucle.md (lien symbolique",
+        "ignoré : tube.md (pas un fichier ordinaire)",
+        "attention : windows.md n'est pas en UTF-8",
+    ):
         assert any(line.startswith(expected) for line in lines), (expected, lines)
     assert sorted(r.manifest["files"]) == ["bom.md", "profond.md", "propre.md", "windows.md"]
-    for q, src in [("flux de données temps réel", "windows.md"), ("file d'attente", "bom.md"),
-                   ("palier 59", "profond.md")]:
+    for q, src in [
+        ("flux de données temps réel", "windows.md"),
+        ("file d'attente", "bom.md"),
+        ("palier 59", "profond.md"),
+    ]:
         hits = r.search(q, k=3)
         assert hits and hits[0].source == src, (q, hits[:1])
     for h in r.search("ne doit pas apparaître", k=20):
@@ -241,8 +268,13 @@ def test_a_messy_corpus_builds_with_a_report(messy, tmp_path):
 
 def test_cli_build_prints_the_report(messy, tmp_path):
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "PYTHONPATH": str(ROOT)}
-    p = subprocess.run([sys.executable, "-m", "retrieval", "build", "--corpus", str(messy), "--index", str(tmp_path / "i")],
-                       capture_output=True, text=True, env=env, timeout=120)
+    p = subprocess.run(
+        [sys.executable, "-m", "retrieval", "build", "--corpus", str(messy), "--index", str(tmp_path / "i")],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
     assert p.returncode == 0, p.stderr
     assert "Index construit : 6 fichier(s)" in p.stdout  # discovered regular note files
     assert "ignoré : vide.md (fichier vide)" in p.stdout and "attention : windows.md" in p.stdout

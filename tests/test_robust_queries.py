@@ -1,11 +1,12 @@
 """Questions that are not clean: a clear notice or a normal answer, within a second once warm, never an exception."""
+
 import time
 
 import pytest
+from conftest import CORPUS
 
 from retrieval.parsing import split_lines
 from retrieval.querytext import MAX_QUERY_CHARS, NOTICE_CUT, NOTICE_EMPTY, NOTICE_NO_WORD, clean_query
-from conftest import CORPUS
 
 
 def test_clean_query_cases():
@@ -13,7 +14,10 @@ def test_clean_query_cases():
     assert clean_query(" \n\t\r ") == ("", NOTICE_EMPTY)
     assert clean_query(None) == ("", NOTICE_EMPTY)
     assert clean_query("S3\x00bucket\x07 \x1b versioning") == ("S3 bucket versioning", "")
-    assert clean_query("\u202eDrift\u200b Detection\ud800") == ("Drift Detection", "")  # bidi, zero-width, lone surrogate
+    assert clean_query("\u202eDrift\u200b Detection\ud800") == (
+        "Drift Detection",
+        "",
+    )  # bidi, zero-width, lone surrogate
     assert clean_query("?!… ;; --") == ("", NOTICE_NO_WORD)
     assert clean_query("🚀🔥👍🏽") == ("", NOTICE_NO_WORD)
     assert clean_query("Lambda 🚀") == ("Lambda 🚀", "")
