@@ -1,0 +1,77 @@
+"""What every page shares: loading the index with visible progress, and the index panel of the sidebar."""
+
+from pathlib import Path
+
+import streamlit as st
+
+from retrieval import app_support as sup
+from retrieval.formatting import escape_markdown
+
+APP_DIR = Path(__file__).resolve().parents[1]
+
+
+def progress_ui(bar):
+    def cb(stage, done, total):
+        frac, text = sup.progress_text(stage, done, total)
+        bar.progress(frac, text=text)
+
+    return cb
+
+
+def load():
+    """(shared, retriever, info) of the notes; on failure one French sentence, the sidebar, and the page stops."""
+    shared = None
+    try:
+        shared = sup.shared_for(APP_DIR)
+        if shared.retriever is None:
+            with st.status(sup.loading_label(shared.index_dir), expanded=True) as status:
+                bar = st.progress(0.0, text="Chargement du modèle…")
+                r = shared.ensure(progress_ui(bar))
+                info = r.info()
+                status.update(
+                    label=f"Index prêt : {info['chunks']} passages, {info['files']} fichier(s).",
+                    state="complete",
+                    expanded=False,
+                )
+        r = shared.ensure()
+        info = r.info()
+    except Exception as e:  # one French sentence, never a traceback
+        st.error(sup.friendly_error(e))
+        if shared is not None:
+            with st.sidebar:
+                rebuild_button(shared)
+        st.stop()
+    return shared, r, info
+
+
+def index_panel(shared, r, info) -> None:
+    """Index state, build report and the rebuild button (call inside `with st.sidebar`)."""
+    st.subheader("État de l'index", anchor=False)
+    for line in sup.index_summary(info):
+        st.caption(escape_markdown(line))
+    for line in info.get("report", []):
+        st.caption("⚠️ " + escape_markdown(line))
+    if shared.notice:
+        st.caption(escape_markdown(shared.notice))
+    if not r.corpus_dir.is_dir():
+        st.warning("Le dossier de notes est introuvable : l'index existant est utilisé tel quel.")
+    rebuild_button(shared)
+
+
+def rebuild_button(shared) -> None:
+    rebuilt = st.session_state.pop("rebuilt", None)
+    if rebuilt:
+        st.success(rebuilt, icon=":material/check_circle:")
+    if st.button("Reconstruire l'index", icon=":material/refresh:", width="stretch"):
+        try:
+            with st.status("Reconstruction de l'index…", expanded=True) as status:
+                bar = st.progress(0.0, text="Démarrage…")
+                r = shared.rebuild(progress_ui(bar))
+                info = r.info()
+                status.update(label=f"Index reconstruit : {info['chunks']} passages.", state="complete", expanded=False)
+        except Exception as e:
+            st.error(sup.friendly_error(e))
+        else:
+            # Lists drawn from the old index (services, filters) are drawn again.
+            st.session_state["rebuilt"] = f"Index reconstruit : {info['chunks']} passages."
+            st.rerun()
