@@ -1,7 +1,8 @@
 """Retrieval over Markdown study notes: per-bullet chunks, FAISS + French BM25, verbatim hits."""
 
+from .corpus import CorpusReport, parse_notes
 from .models import Answer, Chunk, Hit
 from .retriever import Retriever
 from .store import IndexCorrupt, IndexMissing
 
-__all__ = ["Retriever", "Hit", "Chunk", "Answer", "IndexMissing", "IndexCorrupt"]
+__all__ = ["Retriever", "Hit", "Chunk", "Answer", "IndexMissing", "IndexCorrupt", "CorpusReport", "parse_notes"]

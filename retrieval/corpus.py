@@ -239,3 +239,20 @@ def is_stale(corpus_dir: Path, manifest: dict, verified: dict | None = None) -> 
         if verified is not None and cur[1] < now - RACY_NS:
             verified[rel] = cur
     return False
+
+
+def parse_notes(corpus_dir: Path) -> tuple[list, CorpusReport]:
+    """Every note of the folder parsed into chunks, without an index or a model: (chunks, report).
+
+    The same reading as a build (discover, read_note, parse_markdown), for tools that need the
+    notes' structure but no search: study cards, the notes page.
+    """
+    from .parsing import parse_markdown
+
+    report = CorpusReport()
+    chunks = []
+    for rel, path in discover(Path(corpus_dir), report):
+        note = read_note(rel, path, report)
+        if note is not None:
+            chunks.extend(parse_markdown(note.text, rel))
+    return chunks, report

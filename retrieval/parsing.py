@@ -1,32 +1,47 @@
-"""Markdown notes → chunks: one per bullet, one per table row, one per paragraph line.
+"""Markdown notes → chunks: one per bullet, table row, paragraph line and code line.
 
 The parser never changes a quoted character: `Chunk.text` is always a substring of
 line `Chunk.line` of the file, so every answer can be checked against the notes.
+
+Students write notes in many ways; each is read for its structure:
+- headings of any level: a chunk's heading is the nearest one, its heading path all of them;
+- bullets (`-`, `*`, `+`, `1.`, `2)`) nested by 2, 4 spaces or tabs, in any mix;
+- a paragraph that introduces what follows ("**Sécurité**", "Exemple :", "**Object Lock** : …"
+  right above a list) is the parent of that list or code block, like a bullet would be;
+- code blocks belong to the label above them, and their `# comments` are not headings;
+- tables: each row is a chunk whose parent is the header row;
+- Obsidian: callouts (`> [!tip] Pour l'examen`) are parents of their lines, tip callouts are
+  exam tips; embedded images (`![[schema.png]]`) are skipped; `[[liens]]` and `#tags` are text.
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from pathlib import PurePosixPath
 
 from .models import Chunk
-from .text import strip_emphasis
+from .text import MAX_MARKUP_CHARS, fold, strip_emphasis
 
 _BULLET = re.compile(r"^([ \t]*)([-*+]|\d{1,9}[.)])(?:[ \t]+(.*))?$")
 _FENCE = re.compile(r"^[ \t]*(`{3,}|~{3,})(.*)$")
 _TABLE_SEP = re.compile(r"^\|?[ \t]*:?-+:?[ \t]*(\|[ \t]*:?-+:?[ \t]*)*\|?$")
 _RULE = re.compile(r"^[ \t]*([-*_])([ \t]*\1){2,}[ \t]*$")
+_QUOTE = re.compile(r"^ {0,3}>(?:[ \t]?>)*[ \t]?")
+_CALLOUT = re.compile(r"^\[!([A-Za-z-]+)\][+-]?[ \t]*(.*)$")
+_IMAGE_ONLY = re.compile(r"^!\[\[[^\]]*\]\]$|^!\[[^\]]*\]\([^)]*\)$")
+_ONLY_EMPHASIS = re.compile(r"^(\*\*|__)[^*_]+\1$|^\*[^*]+\*$|^_[^_]+_$")
+# Exam tips, in a heading ("Astuces examen", "7. Astuces pour l'Examen", "Exam tips"), a parent
+# bullet ("Pour l'examen AWS SAA", "À retenir :", "Pièges") or a callout's title (folded text).
+TIPS_LABEL = re.compile(r"\b(examen|exam|certif\w*|a retenir|astuces?|pieges?|tips?)\b")
+TIP_CALLOUTS = frozenset({"tip", "hint", "important", "exam"})
 
 TAB_WIDTH = 4
 # Guards against pathological input (a dumped file of one huge line, thousands of nesting
 # levels): emphasis removal is quadratic on some inputs ("[[[[..."), breadcrumbs grow with depth.
-MAX_MARKUP_CHARS = 1000  # longer strings only get their white space collapsed
 MAX_CRUMBS = 64  # deeper breadcrumbs keep their first entry and the nearest parents
 MAX_INDEX_CHARS = 4000  # indexed text of one chunk (the quote itself is never cut)
-
-
-def _plain(s: str) -> str:
-    return strip_emphasis(s) if len(s) <= MAX_MARKUP_CHARS else " ".join(s.split())
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
 
 
 def _heading(raw: str) -> tuple[int, str] | None:
@@ -64,11 +79,13 @@ def indent_width(prefix: str) -> int:
 
 
 def split_lines(text: str) -> list[str]:
-    """Lines as an editor numbers them: only "\\n" (or "\\r\\n") ends a line, a BOM is dropped."""
+    """Lines as an editor numbers them: "\\n", "\\r\\n" and a lone "\\r" (old Mac files) end a line; a BOM is dropped.
+
+    The indexer, the context shown in the app and the card extractor all number lines with this.
+    """
     if text.startswith("\ufeff"):
         text = text[1:]
-    lines = text.split("\n")
-    return [ln[:-1] if ln.endswith("\r") else ln for ln in lines]
+    return _LINE_BREAK.split(text)
 
 
 def _cells(row: str) -> list[str]:
@@ -77,22 +94,50 @@ def _cells(row: str) -> list[str]:
         s = s[1:]
     if s.endswith("|"):
         s = s[:-1]
-    return [_plain(c) for c in s.split("|")]
+    return [strip_emphasis(c) for c in s.split("|")]
+
+
+def is_label_text(text: str) -> bool:
+    """Text that names what follows rather than says something: "Statistiques détaillées :", "**Sécurité**"."""
+    t = text.rstrip()
+    if t.endswith(":"):
+        return True
+    return len(t) <= MAX_MARKUP_CHARS and bool(_ONLY_EMPHASIS.match(t))
+
+
+def is_tips_label(text: str) -> bool:
+    """A heading, parent bullet or callout title announcing exam tips ("Pour l'examen", "Astuces examen")."""
+    return bool(TIPS_LABEL.search(fold(text)))
+
+
+@dataclass
+class _Parent:
+    indent: int  # columns; -1 for a paragraph that introduces a list at the margin
+    text: str  # emphasis-free, for breadcrumbs
+    line: int
+    exam: bool  # this parent or one above it announces exam tips
+    labelish: bool  # ends with ":" (keeps a code block at its own indentation as its child)
+    paragraph: bool = False  # a paragraph parent: the next paragraph at the margin closes it
 
 
 def parse_markdown(text: str, source: str = "notes.md") -> list[Chunk]:
     lines = split_lines(text)
     title = ""
-    heading = ""
     default_heading = PurePosixPath(source).stem
-    subheadings: list[tuple[int, str]] = []  # ("###"+ level, text) under the current "##"
-    stack: list[tuple[int, str, int]] = []  # (indent, emphasis-free text, line) of open parent bullets
+    headings: list[tuple[int, str]] = []  # open headings, shallowest first
+    heading_exam = False  # a heading of the path announces exam tips
+    stack: list[_Parent] = []  # open parents: bullets, introducing paragraphs, callouts
     chunks: list[Chunk] = []
     roots: list[int] = []  # per chunk: line of its top-level block
     fence: str | None = None
+    fence_quoted = False  # the open fence started inside a blockquote
+    fence_owner: _Parent | None = None  # the label a code block at its own indentation belongs to
     table_header: list[str] | None = None
     table_header_text = ""
+    table_header_line = 0
     table_root = 0
+    quote_depth: int | None = None  # len(stack) when the current blockquote began
+    callouts: set[int] = set()  # lines of callout titles (labels of the callout's lines)
     start = 0
 
     # YAML front matter is metadata, not notes.
@@ -102,114 +147,206 @@ def parse_markdown(text: str, source: str = "notes.md") -> list[Chunk]:
                 start = j + 1
                 break
 
-    def emit(line_no: int, body: str, kind: str, crumbs: list[str], root: int) -> None:
+    def emit(line_no: int, body: str, kind: str, extra_crumbs: tuple[str, ...] = (), parent: int = 0) -> None:
+        path = [t for _, t in headings]
         chunks.append(
             Chunk(
                 source=source,
                 line=line_no,
-                heading=heading or title or default_heading,
-                breadcrumb=_crumbs([t for _, t in subheadings] + crumbs),
+                heading=path[-1] if path else default_heading,
+                breadcrumb=_crumbs([p.text for p in stack] + list(extra_crumbs)),
                 text=body,
                 kind=kind,
                 title=title,
+                heading_path=path,
+                parent_line=parent or (stack[-1].line if stack else 0),
+                exam=heading_exam or any(p.exam for p in stack),
             )
         )
-        roots.append(root)
+        roots.append(stack[0].line if stack else line_no)
+
+    def push(indent: int, body: str, line_no: int, *, paragraph: bool = False, exam: bool | None = None) -> None:
+        plain = strip_emphasis(body)
+        is_exam = (stack[-1].exam if stack else False) or (is_tips_label(plain) if exam is None else exam)
+        stack.append(_Parent(indent, plain, line_no, is_exam, is_label_text(body), paragraph))
+
+    def starts_block(j: int) -> bool:
+        """Line j (0-based) opens a list, a code block or a table: what an introducing paragraph introduces."""
+        if j >= len(lines):
+            return False
+        s = lines[j]
+        if quote_depth is not None:
+            q = _QUOTE.match(s)
+            if not q:
+                return False
+            s = s[q.end() :]
+        st = s.strip()
+        if st.startswith("|") or _FENCE.match(s):
+            return True
+        m = _BULLET.match(s)
+        return bool(m and (m.group(3) or "").strip()) and not _RULE.match(s)
 
     for i in range(start, len(lines)):
         raw = lines[i]
         n = i + 1
+        offset = 0  # columns of blockquote markers before the content
+
+        if fence is None or fence_quoted:
+            q = _QUOTE.match(raw)
+            if q:
+                if quote_depth is None:  # a blockquote begins: it closes the lists above it
+                    while stack and stack[-1].indent >= indent_width(raw[: len(raw) - len(raw.lstrip())]):
+                        stack.pop()
+                    table_header = None
+                    quote_depth = len(stack)
+                offset = indent_width(q.group(0)) + 1
+                raw = raw[q.end() :]
+            elif quote_depth is not None and fence is None:
+                del stack[quote_depth:]  # the blockquote ended: its parents close with it
+                quote_depth = None
+                table_header = None
         stripped = raw.strip()
 
         if fence is not None:  # inside a code block nothing is a bullet or a heading
             k = len(stripped) - len(stripped.lstrip(fence[0]))
             if k >= len(fence) and not stripped[k:].strip():  # closing fence: same char, at least as long
                 fence = None
+                if stack and stack[-1] is fence_owner:  # "Exemple :" introduced this code block, and only it
+                    stack.pop()
             elif stripped:
-                emit(n, stripped, "paragraph", [t for _, t, _ in stack], stack[0][2] if stack else n)
+                emit(n, stripped, "code")
             continue
         m = _FENCE.match(raw)
         if m and not (m.group(1)[0] == "`" and "`" in m.group(2)):  # "```x``` y" is inline code, not a fence
-            fence = m.group(1)
+            fence, fence_quoted = m.group(1), quote_depth is not None
+            fi = offset + indent_width(raw[: len(raw) - len(raw.lstrip())])
+            # A code block under "**Activer le versioning** :" belongs to it, even at its indentation.
+            while stack and stack[-1].indent >= fi and not stack[-1].labelish:
+                stack.pop()
+            # kept only as the label of this block: it closes with it
+            fence_owner = stack[-1] if stack and (stack[-1].paragraph or stack[-1].indent >= fi) else None
+            table_header = None
             continue
 
         if not stripped:
             table_header = None
+            if quote_depth is not None and offset == 0:
+                del stack[quote_depth:]
+                quote_depth = None
             continue
 
-        h = _heading(raw) if stripped.startswith("#") else None
-        if h:
-            level, htext = h[0], _plain(h[1])
-            stack.clear()
-            table_header = None
-            if level == 1:
-                title, heading, subheadings = htext, "", []
-            elif level == 2:
-                heading, subheadings = htext, []
-            else:
-                subheadings = [(lv, t) for lv, t in subheadings if lv < level] + [(level, htext)]
-            continue
+        if offset == 0 and stripped.startswith("#"):
+            h = _heading(raw)
+            if h:
+                level, htext = h[0], strip_emphasis(h[1])
+                stack.clear()
+                table_header = None
+                if level == 1:
+                    title = htext
+                headings = [(lv, t) for lv, t in headings if lv < level] + ([(level, htext)] if htext else [])
+                heading_exam = any(is_tips_label(t) for lv, t in headings if lv > 1)  # not the file's title
+                continue
+
+        if offset and not stack[quote_depth or 0 :]:
+            c = _CALLOUT.match(stripped)
+            if c:  # "> [!tip] Pour l'examen": the title is a parent of the callout's lines
+                ctype, ctitle = c.group(1).lower(), c.group(2).strip()
+                exam = ctype in TIP_CALLOUTS or is_tips_label(ctitle)
+                if ctitle:
+                    emit(n, ctitle, "paragraph")
+                    callouts.add(n)
+                push(offset - 1, ctitle or ctype, n, exam=exam)
+                continue
+
+        if _IMAGE_ONLY.match(stripped):
+            continue  # an embedded picture carries no words to quote
 
         if stripped.startswith("|"):
             if table_header is None:
+                ti = offset + indent_width(raw[: len(raw) - len(raw.lstrip())])
+                while stack and stack[-1].indent >= ti and not stack[-1].labelish and len(stack) > (quote_depth or 0):
+                    stack.pop()
                 table_header = _cells(stripped)
                 table_header_text = " | ".join(c for c in table_header if c)
-                table_root = stack[0][2] if stack else n
+                table_header_line = n
+                table_root = stack[0].line if stack else n
                 continue
             if _TABLE_SEP.match(stripped):
                 continue
-            crumbs = [t for _, t, _ in stack] + ([table_header_text] if table_header_text else [])
-            emit(n, stripped, "row", crumbs, table_root)
+            crumbs = (table_header_text,) if table_header_text else ()
+            emit(n, stripped, "row", crumbs, parent=table_header_line)
+            roots[-1] = table_root
             continue
         table_header = None
 
         if _RULE.match(raw):
-            stack.clear()
+            del stack[quote_depth or 0 :]
             continue
 
         m = _BULLET.match(raw)
         if m and (m.group(3) or "").strip():
-            ind = indent_width(m.group(1))
-            while stack and stack[-1][0] >= ind:
+            ind = offset + indent_width(m.group(1))
+            while stack and stack[-1].indent >= ind and len(stack) > (quote_depth or 0):
                 stack.pop()
             body = m.group(3).rstrip()
-            emit(n, body, "bullet", [t for _, t, _ in stack], stack[0][2] if stack else n)
-            stack.append((ind, _plain(body), n))
+            if _IMAGE_ONLY.match(body.strip()):
+                continue
+            emit(n, body, "bullet")
+            push(ind, body, n)
             continue
         if m:  # a bare marker carries no words
             continue
 
         # Plain text: a continuation of the open bullet when indented, else a paragraph of its own.
-        ind = indent_width(raw[: len(raw) - len(raw.lstrip())])
-        while stack and stack[-1][0] >= ind:
+        ind = offset + indent_width(raw[: len(raw) - len(raw.lstrip())])
+        while stack and (stack[-1].indent >= ind or (stack[-1].paragraph and ind <= offset)):
+            if len(stack) <= (quote_depth or 0):
+                break
             stack.pop()
-        emit(n, stripped, "paragraph", [t for _, t, _ in stack], stack[0][2] if stack else n)
+        emit(n, stripped, "paragraph")
+        at_margin = not stack[quote_depth or 0 :]
+        # "**Sécurité**", "Exemple :" or "**Object Lock** : …" right above a list: the list's parent.
+        if at_margin and (starts_block(i + 1) or (is_label_text(stripped) and _next_starts(i, starts_block))):
+            push(offset - 1, stripped, n, paragraph=True)
 
     # A block runs from its top-level line to the last line of a chunk under it.
     ends: dict[int, int] = {}
     for c, r in zip(chunks, roots):
         ends[r] = max(ends.get(r, r), c.line)
+    parents = {c.parent_line for c in chunks if c.parent_line}
     for c, r in zip(chunks, roots):
         c.block_start, c.block_end = r, ends[r]
+        c.label = (
+            c.line in parents and c.kind in ("bullet", "paragraph") and (is_label_text(c.text) or c.line in callouts)
+        )
     return chunks
 
 
-def index_text(c: Chunk) -> str:
-    """What is embedded and indexed: heading > breadcrumb > text, emphasis removed.
+def _next_starts(i: int, starts_block) -> bool:
+    """A label paragraph may have one blank line before what it introduces."""
+    return starts_block(i + 2) and not starts_block(i + 1)
 
-    A table row is spelled out against its header ("Durée max: AWS Lambda 15 minutes max ...")
-    so that each cell keeps its meaning.
+
+def index_text(c: Chunk) -> str:
+    """What is embedded and indexed: headings > breadcrumb > text, emphasis removed.
+
+    The document's "#" title is left out when a deeper heading exists: it is the same for
+    every chunk of the file and would drown the service's own name. A table row is spelled
+    out against its header ("Durée max: AWS Lambda 15 minutes max ...") so that each cell
+    keeps its meaning.
     """
     crumbs = list(c.breadcrumb)
-    body = _plain(c.text)
+    body = strip_emphasis(c.text)
     if c.kind == "row" and crumbs:
         header = [h.strip() for h in crumbs[-1].split("|")]
         cells = _cells(c.text)
         if len(cells) == len(header) and len(cells) > 1:
             body = cells[0] + " : " + " ; ".join(f"{h} : {v}" for h, v in zip(header[1:], cells[1:]))
             crumbs = crumbs[:-1]
-    parts = [p for p in [c.heading, *crumbs] if p]
+    path = c.heading_path or [c.heading]
+    heads = [h for h in path if h != c.title] or path[-1:]
+    parts = [p for p in [*heads, *crumbs] if p]
     # Over-long context gives way to the chunk's own words: far ancestors go first.
     while len(parts) > 1 and sum(len(p) + 3 for p in parts) + len(body) > MAX_INDEX_CHARS:
         del parts[1]
-    return " > ".join(parts + [body] if body else parts)[:MAX_INDEX_CHARS]
+    return " > ".join([*parts, body] if body else parts)[:MAX_INDEX_CHARS]

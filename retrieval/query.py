@@ -15,7 +15,6 @@ from .models import Chunk
 from .text import fold, strip_emphasis
 
 VENDOR_WORDS = {"amazon", "aws", "on", "sur", "de"}
-EXAM_PARENT = re.compile(r"\b(examen|exam|certif\w*|a retenir)\b")
 
 _COMPARE = [
     r"\bdiff[eé]rences?\b",
@@ -332,11 +331,6 @@ class ServiceCatalog:
                     b += 1
                 out.append(" ".join(words[a:b]) if w[0].isupper() else w)
         return list(dict.fromkeys(out))
-
-
-def is_exam_chunk(c) -> bool:
-    """A bullet under an exam-tips parent ("Pour l'examen AWS SAA", "À retenir")."""
-    return any(EXAM_PARENT.search(fold(b)) for b in c.breadcrumb)
 
 
 def folded_words(c: Chunk) -> str:

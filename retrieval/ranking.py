@@ -19,7 +19,7 @@ import numpy as np
 from .fusion import Scored
 from .lexical import tokenize
 from .models import Chunk
-from .query import QueryReading, ServiceCatalog, _words, folded_words, is_exam_chunk, mentions
+from .query import QueryReading, ServiceCatalog, _words, folded_words, mentions
 from .text import strip_emphasis
 
 SERVICE_BOOST = 0.3
@@ -78,7 +78,7 @@ class CorpusView:
                 )
             else:
                 plain[i], words[i] = strip_emphasis(c.text), folded_words(c)
-                exam[i], figure[i] = is_exam_chunk(c), bool(FIGURE.search(c.text))
+                exam[i], figure[i] = c.exam, bool(FIGURE.search(c.text))
         sections: dict[str, list[int]] = {}
         for i, c in enumerate(chunks):
             sections.setdefault(c.heading, []).append(i)

@@ -34,8 +34,9 @@ from .dense import DenseIndex
 from .lexical import LexicalIndex
 from .models import Chunk
 
-# 2: the manifest lists the checksums of the generation's files; 3: "maximum" is indexed as "max", "e-mail" as "email"
-FORMAT_VERSION = 3
+# 2: the manifest lists the checksums of the generation's files; 3: "maximum" is indexed as "max", "e-mail" as
+# "email"; 4: chunks keep their heading path, parent line, exam and label flags, headings of every level
+FORMAT_VERSION = 4
 POINTER = "CURRENT"
 LOCK_TIMEOUT = 120.0  # an explicit build waits this long for another build, then says so
 

@@ -10,13 +10,28 @@ _STRONG = re.compile(r"(\*\*|__)(?=\S)(.+?)(?<=\S)\1")
 _EM_STAR = re.compile(r"(?<![\w*])\*(?=\S)([^*]+?)(?<=\S)\*(?![\w*])")
 _EM_UNDER = re.compile(r"(?<![\w_])_(?=\S)([^_]+?)(?<=\S)_(?![\w_])")
 _CODE = re.compile(r"`([^`]*)`")
+_WIKI = re.compile(r"\[\[([^\]|]*)(?:\|([^\]]*))?\]\]")  # Obsidian [[page]] / [[page|alias]]
+_MARK = re.compile(r"==(?=\S)([^=]+?)(?<=\S)==")  # Obsidian ==highlight==
 _SPACES = re.compile(r"\s+")
+# Emphasis patterns backtrack quadratically on long runs of markers ("**a" * 60,000): a longer
+# text (a pasted dump) only gets its white space collapsed. Hand-written notes never come close.
+MAX_MARKUP_CHARS = 1000
+
+
+def _wiki(m: re.Match) -> str:
+    return m.group(2) if m.group(2) else m.group(1)
 
 
 def strip_emphasis(s: str) -> str:
     """Markdown inline markup removed, words kept (used for breadcrumbs and indexing, never for quotes)."""
+    if len(s) > MAX_MARKUP_CHARS:
+        return " ".join(s.split())
     # Each pass only when its marker is there: run over every chunk of a large index, the
     # regular expressions were most of the time spent preparing it.
+    if "[[" in s:
+        s = _WIKI.sub(_wiki, s)
+    if "==" in s:
+        s = _MARK.sub(r"\1", s)
     if "](" in s:
         s = _LINK.sub(r"\1", s)
     if "`" in s:

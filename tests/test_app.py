@@ -231,7 +231,7 @@ HOSTILE = """# Pièges
 - Lien [cliquer](javascript:alert(1)) et couleur :red[rouge] et math $a^2$ et ~~barré~~
 - # pas un titre | pas | un tableau |
 
-## Vide d'examen
+## Section sans conseil
 
 - Rien ici sur les conseils
 """
@@ -272,7 +272,7 @@ def test_html_in_notes_is_inert(hostile_app):
 
 def test_nothing_relevant_message(hostile_app):
     at = hostile_app
-    at.multiselect[0].set_value(["Vide d'examen"]).run()
+    at.multiselect[0].set_value(["Section sans conseil"]).run()
     at.toggle[0].set_value(True).run()
     ask(at, "conseils")
     assert not quotes(at.main)

@@ -105,9 +105,10 @@ def test_markers_paragraphs_subheadings_and_numbered_lists():
         (5, "Service A", ["étoile"], "plus enfant", "bullet"),
         (6, "Service A", [], "numéro un", "bullet"),
         (7, "Service A", ["numéro un"], "numéro deux enfant", "bullet"),
-        (9, "Service A", ["Sous-partie"], "sous puce", "bullet"),
-        (11, "Service A", ["Sous-partie"], "Un paragraphe.", "paragraph"),
+        (9, "Sous-partie", [], "sous puce", "bullet"),
+        (11, "Sous-partie", [], "Un paragraphe.", "paragraph"),
     ]
+    assert chunks[-1].heading_path == ["Titre", "Service A", "Sous-partie"]
     assert all(c.source == "a/b.md" for c in chunks)
 
 

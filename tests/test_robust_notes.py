@@ -131,12 +131,12 @@ def test_bullets_inside_fenced_code_are_not_bullets():
     got = [(x.line, x.kind, x.text, x.heading) for x in c]
     assert got == [
         (2, "bullet", "avant", "Code"),
-        (4, "paragraph", "- pas une puce", "Code"),
-        (5, "paragraph", "## pas un titre", "Code"),
-        (6, "paragraph", "```", "Code"),
+        (4, "code", "- pas une puce", "Code"),
+        (5, "code", "## pas un titre", "Code"),
+        (6, "code", "```", "Code"),
         (8, "bullet", "après", "Code"),
-        (10, "paragraph", "- dans tilde", "Code"),
-        (11, "paragraph", "```", "Code"),
+        (10, "code", "- dans tilde", "Code"),
+        (11, "code", "```", "Code"),
         (13, "bullet", "fin", "Code"),
     ]
 
@@ -159,11 +159,8 @@ def test_headings_of_every_level():
     )
     c = parse_markdown(text, "h.md")
     assert (c[0].heading, c[0].title, c[0].text) == ("Titre", "Titre", "sous le titre")
-    assert (c[1].heading, c[1].breadcrumb, c[1].text) == (
-        "Service",
-        ["Sous-partie", "Détail", "Cinq", "Six"],
-        "au fond",
-    )
+    assert (c[1].heading, c[1].breadcrumb, c[1].text) == ("Six", [], "au fond")
+    assert c[1].heading_path == ["Titre", "Service", "Sous-partie", "Détail", "Cinq", "Six"]
     assert [(x.kind, x.text) for x in c[2:4]] == [("paragraph", "####### sept"), ("paragraph", "#sansespace")]
     assert (c[4].heading, c[4].text) == ("C#", "dotnet")
 

@@ -1,0 +1,139 @@
+"""Note styles students really write, read for their structure: heading levels, labels over
+lists and code, numbered lists, callouts, wiki links, tags, images, old Mac line endings."""
+
+from pathlib import Path
+
+from retrieval.parsing import index_text, parse_markdown, split_lines
+
+ROOT = Path(__file__).resolve().parents[1]
+STOCKAGE = ROOT / "tests" / "data" / "stockage" / "stockage.md"
+
+
+def _by_line(text: str, source: str = "n.md"):
+    chunks = parse_markdown(text, source)
+    lines = split_lines(text)
+    for c in chunks:  # whatever the style, every quote stays verbatim at its line
+        assert c.text in lines[c.line - 1], (c.line, c.text)
+    return {c.line: c for c in chunks}
+
+
+def test_stockage_headings_of_every_level():
+    by = _by_line(STOCKAGE.read_text(encoding="utf-8"), "stockage.md")
+    assert by[11].heading == "Amazon S3"
+    assert by[11].heading_path == ["Stockage sur AWS", "Amazon S3"]
+    assert by[62].heading == "Amazon EBS" and by[90].heading == "Amazon FSx"
+    assert by[3].heading == "Stockage sur AWS"  # before any deeper heading the title counts
+    # the title is left out of what is indexed when a deeper heading exists
+    assert index_text(by[11]).startswith("Amazon S3 > Concepts > Objet = fichier")
+
+
+def test_stockage_numbered_lists_and_introducing_paragraphs():
+    by = _by_line(STOCKAGE.read_text(encoding="utf-8"), "stockage.md")
+    # "2. **Classes de stockage**" over 4-space bullets
+    assert by[14].breadcrumb == ["Classes de stockage"] and by[14].parent_line == 13
+    assert by[13].label
+    # "**Sécurité**" alone on its line introduces the list right under it
+    assert by[25].breadcrumb == ["Sécurité"] and by[25].parent_line == 24 and by[24].label
+    # "**Object Lock** : modèle WORM (…)" right above its list is its parent, but no label
+    assert by[41].parent_line == 40 and not by[40].label
+    # a sentence followed by a blank line introduces nothing
+    assert by[56].parent_line == 0 and by[56].breadcrumb == []
+    # "1. SSD" then four-space bullets: a numbered parent inside a label's list
+    assert by[62].breadcrumb == ["Types de volumes", "SSD"] and by[62].parent_line == 61
+    # "Exemple :" owns the code block under it; the shell lines are code
+    assert by[48].kind == "code" and by[48].parent_line == 46 and by[46].label
+    # a table row's parent is its header row
+    assert by[101].kind == "row" and by[101].parent_line == 98
+
+
+def test_stockage_tips_heading_marks_exam_tips():
+    by = _by_line(STOCKAGE.read_text(encoding="utf-8"), "stockage.md")
+    tips = sorted(n for n, c in by.items() if c.exam)
+    assert tips == list(range(115, 122))
+
+
+def test_label_with_code_block_and_comment_lines():
+    text = "\n".join(
+        [
+            "# Aide-mémoire",  # 1
+            "### **2. Services AWS Essentiels**",  # 2
+            "#### **S3 (Simple Storage Service)**",  # 3
+            "**Activer le versioning** :",  # 4
+            "```bash",  # 5
+            "# Activer le versioning du bucket",  # 6
+            "aws s3api put-bucket-versioning --bucket b",  # 7
+            "```",  # 8
+            "- **Supprimer toutes les images** :",  # 9
+            "```bash",  # 10
+            "docker rmi $(docker images -q)",  # 11
+            "```",  # 12
+            "",  # 13
+            "| Commande | Effet |",  # 14
+            "|---|---|",  # 15
+            "| git revert | annule par un commit |",  # 16
+        ]
+    )
+    by = _by_line(text)
+    assert by[7].heading == "S3 (Simple Storage Service)"
+    assert by[7].heading_path == ["Aide-mémoire", "2. Services AWS Essentiels", "S3 (Simple Storage Service)"]
+    # comment lines in code are code, not headings
+    assert by[6].kind == "code" and by[6].heading == "S3 (Simple Storage Service)"
+    assert by[6].breadcrumb == by[7].breadcrumb == ["Activer le versioning :"]
+    assert by[4].label and by[9].label
+    assert by[11].parent_line == 9
+    # the label's code block ended: the table after it is nobody's child
+    assert by[16].breadcrumb == ["Commande | Effet"] and by[16].parent_line == 14
+    assert index_text(by[7]) == (
+        "2. Services AWS Essentiels > S3 (Simple Storage Service) > Activer le versioning : "
+        "> aws s3api put-bucket-versioning --bucket b"
+    )
+
+
+def test_indentation_of_two_four_and_tabs():
+    for unit in ["  ", "    ", "\t"]:
+        by = _by_line(f"## S\n- a\n{unit}- b\n{unit}{unit}- c\n- d\n")
+        assert by[3].breadcrumb == ["a"] and by[4].breadcrumb == ["a", "b"] and by[5].breadcrumb == []
+
+
+def test_obsidian_callouts_links_tags_and_images():
+    text = "\n".join(
+        [
+            "---",  # 1
+            "tags: [aws, réseau]",  # 2
+            "---",  # 3
+            "# Réseau",  # 4
+            "## Amazon VPC",  # 5
+            "- Un VPC est isolé #réseau, voir [[Sous-réseaux|les subnets]]",  # 6
+            "![[schema-vpc.png]]",  # 7
+            "> [!tip] Pour l'examen",  # 8
+            "> - NAT Gateway = ==managé== par AWS",  # 9
+            ">   - pas de Security Group dessus",  # 10
+            "",  # 11
+            "> [!warning]",  # 12
+            "> Le peering n'est pas transitif",  # 13
+            "",  # 14
+            "- [ ] revoir les quotas",  # 15
+        ]
+    )
+    by = _by_line(text)
+    assert 2 not in by and 7 not in by  # front matter and embedded image: no passage
+    assert "[[Sous-réseaux|les subnets]]" in by[6].text and "#réseau" in by[6].text
+    # markup goes from breadcrumbs and indexed text as Obsidian shows it: the alias, the highlighted words
+    assert "voir les subnets" in index_text(by[6]) and "#réseau" in index_text(by[6])
+    assert by[8].text == "Pour l'examen" and by[8].label
+    assert by[9].exam and by[10].exam and by[9].breadcrumb == ["Pour l'examen"]
+    assert by[10].breadcrumb == ["Pour l'examen", "NAT Gateway = managé par AWS"]
+    assert not by[13].exam and by[13].breadcrumb == ["warning"]
+    assert not by[15].exam and by[15].breadcrumb == []  # the callout closed at the blank line
+
+
+def test_cr_only_line_endings_are_line_breaks():
+    text = "## Amazon SES\r- envoi d emails\r- reception\r"
+    assert split_lines(text) == ["## Amazon SES", "- envoi d emails", "- reception", ""]
+    chunks = parse_markdown(text)
+    assert [(c.line, c.heading, c.text) for c in chunks] == [
+        (2, "Amazon SES", "envoi d emails"),
+        (3, "Amazon SES", "reception"),
+    ]
+    mixed = "# T\r\n## A\n- un\r- deux\r\n"
+    assert [c.line for c in parse_markdown(mixed)] == [3, 4]
