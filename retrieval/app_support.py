@@ -10,11 +10,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .embedding import ModelLoadError, resolve_model_name
+from .embedding import resolve_model_name
+from .errors import friendly_error  # noqa: F401  (used as sup.friendly_error)
 from .formatting import NOTHING_FOUND, context_block  # noqa: F401  (NOTHING_FOUND: used as sup.NOTHING_FOUND)
 from .models import Answer, Hit
 from .retriever import Retriever
-from .store import IndexError_
 
 CORPUS_ENV = "RETRIEVAL_CORPUS"
 INDEX_ENV = "RETRIEVAL_INDEX"
@@ -52,24 +52,6 @@ def progress_text(stage: str, done: int, total: int) -> tuple[float, str]:
     else:
         text = f"{label}…" if done < total else "Index prêt."
     return min(max(frac, 0.0), 1.0), text
-
-
-def friendly_error(e: BaseException) -> str:
-    """One French sentence for the user; never a traceback."""
-    if isinstance(e, IndexError_):
-        return str(e)
-    if isinstance(e, ModelLoadError):
-        return f"Le modèle d'embeddings n'a pas pu être chargé ({e})."
-    if isinstance(e, FileNotFoundError) and str(e).startswith("Le dossier"):
-        return f"{e} Vérifie le chemin (variable {CORPUS_ENV}) ou crée le dossier avec tes notes .md."
-    if isinstance(e, PermissionError):
-        return (
-            f"Accès refusé à « {e.filename or 'un fichier'} » : "
-            "vérifie les droits sur le dossier de l'index ou des notes."
-        )
-    if isinstance(e, OSError):
-        return f"Erreur de fichier : {e.strerror or e.__class__.__name__} ({e.filename or 'chemin inconnu'})."
-    return f"Erreur inattendue ({e.__class__.__name__}) : réessaie, ou reconstruis l'index depuis le panneau latéral."
 
 
 def examples_for(headings: list[str]) -> list[str]:

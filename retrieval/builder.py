@@ -61,7 +61,7 @@ def build(
     wait beyond `timeout` raises store.IndexBusy.
     """
     corpus_dir, index_dir = Path(corpus_dir), Path(index_dir)
-    _check_corpus(corpus_dir)
+    _check_corpus(corpus_dir, index_dir)
     with store.locked(index_dir, timeout):
         return _build_locked(corpus_dir, index_dir, embedder, previous, progress)
 
@@ -82,7 +82,7 @@ def refresh(
     An unreadable live index, or one made with another model, is rebuilt in full.
     """
     corpus_dir, index_dir = Path(corpus_dir), Path(index_dir)
-    _check_corpus(corpus_dir)
+    _check_corpus(corpus_dir, index_dir)
     with store.locked(index_dir, timeout):
         latest = current
         if current is None or store.current_generation(index_dir) != current.folder:
@@ -97,9 +97,11 @@ def refresh(
         return _build_locked(corpus_dir, index_dir, embedder, latest, progress)
 
 
-def _check_corpus(corpus_dir: Path) -> None:
+def _check_corpus(corpus_dir: Path, index_dir: Path | None = None) -> None:
     if not corpus_dir.is_dir():
         raise FileNotFoundError(f"Le dossier de notes « {corpus_dir} » est introuvable.")
+    if index_dir is not None:
+        store.check_location(corpus_dir, index_dir)
 
 
 def _build_locked(

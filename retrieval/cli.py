@@ -8,11 +8,14 @@ the traceback only when RETRIEVAL_DEBUG is set.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import sys
 
 from .embedding import ModelLoadError
+from .errors import os_error_sentence
+from .formatting import terminal_safe
 
 MAX_K = 100
 
@@ -65,17 +68,23 @@ def _k(value: str) -> int:
     return k
 
 
+NO_NOTES = "Aucune note trouvée dans « {} » : ajoute des fichiers .md, puis relance."
+
+
 def _cmd_build(args) -> int:
     from .retriever import Retriever
 
     r = Retriever.build(args.corpus, args.index, args.model, progress=progress_bar())
     s = r.last_build
+    assert s is not None
     print(
         f"Index construit : {s.files} fichier(s), {s.chunks} passages, modèle {r.manifest['model']}, "
-        f"{s.seconds:.1f} s → {args.index}"
+        f"{s.seconds:.1f} s → {terminal_safe(str(args.index))}"
     )
     for line in s.report.lines():
-        print("  " + line)
+        print("  " + terminal_safe(line))
+    if not s.chunks:
+        print(terminal_safe(NO_NOTES.format(args.corpus)), file=sys.stderr)
     return 0
 
 
@@ -90,11 +99,13 @@ def _cmd_search(args) -> int:
         return 2
     r, notice = Retriever.open(args.corpus, args.index, args.model, progress=progress_bar())
     if notice:
-        print(notice, file=sys.stderr)
+        print(terminal_safe(notice), file=sys.stderr)
     hits = r.search(query, k=args.k)
     # search() refreshes the index first when notes changed: say so, with what was skipped.
     for line in _build_report(r, notice):
-        print(line, file=sys.stderr)
+        print(terminal_safe(line), file=sys.stderr)
+    if not r.chunks:
+        print(terminal_safe(NO_NOTES.format(args.corpus)), file=sys.stderr)
     if qnotice:
         print(qnotice, file=sys.stderr)
     if args.json:
@@ -116,7 +127,17 @@ def _build_report(r, notice: str) -> list[str]:
     return out
 
 
+def _tolerant_streams() -> None:
+    """A terminal that cannot show a character (an emoji under cp1252) gets "?" instead of a crash."""
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None:
+            with contextlib.suppress(ValueError, OSError):
+                reconfigure(errors="replace")
+
+
 def main(argv: list[str] | None = None) -> int:
+    _tolerant_streams()
     ap = _Parser(prog="python -m retrieval", description="Recherche dans tes notes (citations exactes).")
     sub = ap.add_subparsers(dest="cmd", required=True, parser_class=_Parser)
     b = sub.add_parser("build", help="construire l'index des notes")
@@ -137,15 +158,12 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return _cmd_build(args) if args.cmd == "build" else _cmd_search(args)
     except (ModelLoadError, IndexError_) as e:
-        print(f"Erreur : {_one_line(e)}", file=sys.stderr)
+        print(f"Erreur : {_one_line(terminal_safe(str(e)))}", file=sys.stderr)
         return 2
-    except OSError as e:  # our own messages are French sentences; the system's carry a path
+    except OSError as e:  # our own messages are French sentences; the system's become one
         if isinstance(e, BrokenPipeError):  # `... | head`: the reader left, nothing to say
             return 0
-        msg = (
-            e.args[0] if len(e.args) == 1 and isinstance(e.args[0], str) else f"{e.strerror or e} ({e.filename or ''})"
-        )
-        print(f"Erreur : {_one_line(msg)}", file=sys.stderr)
+        print(f"Erreur : {_one_line(terminal_safe(os_error_sentence(e)))}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("Interrompu.", file=sys.stderr)

@@ -79,6 +79,12 @@ def _scan(corpus_dir: Path, report: CorpusReport | None = None) -> list[tuple[st
             if name.startswith("."):
                 continue
             rel = prefix + name
+            if not _utf8(name):
+                # Bytes that are not UTF-8 in a name (b"r\xe9sum\xe9.md", from an old zip or disk) come
+                # through as lone surrogates, which no JSON file or web page can hold: named, skipped.
+                if e.is_dir(follow_symlinks=False) or name.lower().endswith(NOTE_SUFFIXES):
+                    skip(printable_name(rel), "nom de fichier qui n'est pas en UTF-8 : renomme-le pour l'indexer")
+                continue
             try:
                 is_link = e.is_symlink()
                 if e.is_dir(follow_symlinks=False):
@@ -108,6 +114,19 @@ def _scan(corpus_dir: Path, report: CorpusReport | None = None) -> list[tuple[st
 
     walk(str(root), "")
     return found
+
+
+def _utf8(name: str) -> bool:
+    try:
+        name.encode("utf-8")
+        return True
+    except UnicodeEncodeError:
+        return False
+
+
+def printable_name(name: str) -> str:
+    """A file name as text that can be shown and stored: undecodable bytes become "\ufffd"."""
+    return name.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
 
 
 def fingerprint(files: list[tuple[str, Path]]) -> dict[str, list[int]]:
@@ -166,7 +185,10 @@ def read_note(rel: str, path: Path, report: CorpusReport) -> NoteFile | None:
         return None
     if len(data) > MAX_FILE_BYTES:
         cut = data[:MAX_FILE_BYTES]
-        data = cut[: cut.rfind(b"\n") + 1] or cut
+        end = max(cut.rfind(b"\n"), cut.rfind(b"\r")) + 1
+        # At a line end, unless that drops most of what was read (one huge line): then mid-line,
+        # so that what the report calls indexed really is.
+        data = cut[:end] if end > MAX_FILE_BYTES // 2 else cut
         report.warnings.append(f"{rel} dépasse {_size(MAX_FILE_BYTES)} : seul le début est indexé")
     try:
         text = data.decode("utf-8-sig")
@@ -190,7 +212,8 @@ def _cap(text: str, rel: str, report: CorpusReport, nbytes: int) -> str:
         return text
     report.warnings.append(f"{rel} dépasse {_size(MAX_FILE_BYTES)} : seul le début est indexé")
     cut = text[: MAX_FILE_BYTES // 2]
-    return cut[: cut.rfind("\n") + 1] or cut
+    end = max(cut.rfind("\n"), cut.rfind("\r")) + 1
+    return cut[:end] if end > len(cut) // 2 else cut
 
 
 def _size(n: int) -> str:

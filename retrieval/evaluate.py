@@ -1,17 +1,28 @@
-"""Retrieval quality on a question set: hit@1, hit@5, MRR@10 per kind, the misses, latency.
+"""Retrieval quality on question sets, per corpus: hit@1, hit@5, MRR@10 per kind, answers complete, latency.
 
-    python -m retrieval.evaluate --set eval/dev.jsonl [--set eval/extra.jsonl] [--mode full|fusion|lexical|dense|all]
+    python -m retrieval.evaluate --set eval/dev.jsonl [--set eval/stockage.jsonl ...] [--mode full|all]
 
-A question set is JSONL: {"q", "gold": [lines of other-services.md], "kind", optional "source",
-"services" (compare), "service" (tips), "variant"}. Out-of-scope questions (gold []) count as
-right when nothing is returned.
+Two kinds of sets, one JSON object per line:
+- ranked: {"q", "gold": [lines], "kind", optional "source" (file, default other-services.md),
+  "corpus" (notes folder, default --corpus), "services" (compare), "service" (tips), "variant"}.
+  Out-of-scope questions (gold []) count as right when nothing is returned.
+- answers: {"q", "must": [[line, line], [line]], optional "min", "kind", "source", "corpus"}: a group
+  is met when one of its lines is shown in the first k passages; the answer is complete when at
+  least `min` groups (default: all) are met. The lines shown are counted too: showing a whole file
+  must not be the way to win.
+
+Each corpus gets its own index (the --index folder for --corpus, a cache under the system's temp
+folder for the others) and its own tables, then one line saying whether the default ranking is at
+least as good as lexical alone and dense alone on every kind.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import sys
+import tempfile
 import time
 from collections import defaultdict
 from pathlib import Path
@@ -19,8 +30,9 @@ from pathlib import Path
 import numpy as np
 
 DEFAULT_SOURCE = "other-services.md"
-EXAM_MARKERS = ("examen", "exam")
 EXPECTED_INTENT = {"compare": "compare", "tips": "tips", "out_of_scope": "none"}  # other kinds: "lookup"
+MODES = ["lexical", "dense", "fusion", "full"]
+ANSWER_K = 5
 
 
 def load_set(paths: list[str]) -> list[dict]:
@@ -29,6 +41,8 @@ def load_set(paths: list[str]) -> list[dict]:
         for n, line in enumerate(Path(p).read_text(encoding="utf-8").splitlines(), 1):
             if line.strip():
                 d = json.loads(line)
+                if not isinstance(d, dict) or "q" not in d or ("gold" not in d and "must" not in d):
+                    raise ValueError(f"{Path(p).name}:{n} : ni « gold » ni « must »")
                 d.setdefault("source", DEFAULT_SOURCE)
                 d["_origin"] = f"{Path(p).name}:{n}"
                 items.append(d)
@@ -43,12 +57,18 @@ def _rank(hits, item) -> int | None:
     return None
 
 
+def _headings(h) -> set[str]:
+    return {h.heading, *getattr(h, "heading_path", [])}
+
+
 def evaluate(retriever, items: list[dict], mode: str = "full") -> dict:
-    """Per-kind figures and the misses for one ranking mode (see Retriever.search)."""
+    """Per-kind figures and the misses for one ranking mode (see Retriever.search); ranked items only."""
     by_kind: dict[str, list[dict]] = defaultdict(list)
     misses: list[str] = []
     latencies: list[float] = []
     for it in items:
+        if "gold" not in it:
+            continue
         t0 = time.perf_counter()
         answer = retriever.ask(it["q"], k=10, mode=mode)
         hits = answer.hits
@@ -70,43 +90,17 @@ def evaluate(retriever, items: list[dict], mode: str = "full") -> dict:
                     f"[{kind}] {it['q']!r} hors sujet mais {len(hits)} passage(s), top={hits[0].source}:{hits[0].line}"
                 )
         if it["kind"] == "compare" and it.get("services"):
-            top8 = {h.heading for h in hits[:8]}
+            top8 = set().union(*(_headings(h) for h in hits[:8])) if hits else set()
             row["compare_ok"] = all(s in top8 for s in it["services"])
-        if it["kind"] == "tips" and it.get("service"):
-            good = sum(
-                1
-                for h in hits[:4]
-                if h.heading == it["service"] and any(m in " ".join(h.breadcrumb).lower() for m in EXAM_MARKERS)
-            )
-            row["tips_ok"] = good >= 3
+        if it["kind"] == "tips":
+            good = [h for h in hits[:4] if h.exam and (not it.get("service") or it["service"] in _headings(h))]
+            row["tips_ok"] = len(good) >= min(3, len(hits[:4])) and bool(hits)
         by_kind[kind].append(row)
-    table = {}
-    for kind, rows in sorted(by_kind.items()):
-        if not rows:
-            continue
-        t = {
-            "n": len(rows),
-            "hit@1": float(np.mean([r["hit1"] for r in rows])),
-            "hit@5": float(np.mean([r["hit5"] for r in rows])),
-            "mrr@10": float(np.mean([r["rr"] for r in rows])),
-            "refused": int(sum(r["refused"] for r in rows)),
-        }
-        if any("compare_ok" in r for r in rows):
-            t["compare_ok"] = float(np.mean([r["compare_ok"] for r in rows if "compare_ok" in r]))
-        if any("tips_ok" in r for r in rows):
-            t["tips_ok"] = float(np.mean([r["tips_ok"] for r in rows if "tips_ok" in r]))
-        if any("intent_ok" in r for r in rows):
-            t["intent_ok"] = float(np.mean([r["intent_ok"] for r in rows if "intent_ok" in r]))
-        table[kind] = t
+    table = {kind: _summary(rows) for kind, rows in sorted(by_kind.items()) if rows}
     all_rows = [r for rows in by_kind.values() for r in rows]
-    table["overall"] = {
-        "n": len(all_rows),
-        "hit@1": float(np.mean([r["hit1"] for r in all_rows])),
-        "hit@5": float(np.mean([r["hit5"] for r in all_rows])),
-        "mrr@10": float(np.mean([r["rr"] for r in all_rows])),
-        "refused": int(sum(r["refused"] for r in all_rows)),
-    }
-    lat = np.array(latencies) * 1000
+    if all_rows:
+        table["overall"] = _summary(all_rows, extras=False)
+    lat = np.array(latencies or [0.0]) * 1000
     return {
         "mode": mode,
         "table": table,
@@ -115,8 +109,79 @@ def evaluate(retriever, items: list[dict], mode: str = "full") -> dict:
     }
 
 
+def _summary(rows: list[dict], extras: bool = True) -> dict:
+    t = {
+        "n": len(rows),
+        "hit@1": float(np.mean([r["hit1"] for r in rows])),
+        "hit@5": float(np.mean([r["hit5"] for r in rows])),
+        "mrr@10": float(np.mean([r["rr"] for r in rows])),
+        "refused": int(sum(r["refused"] for r in rows)),
+    }
+    if extras:
+        for key in ("compare_ok", "tips_ok", "intent_ok"):
+            vals = [r[key] for r in rows if key in r]
+            if vals:
+                t[key] = float(np.mean(vals))
+    return t
+
+
+def _shown_lines(answer, k: int) -> list[tuple[str, int]]:
+    """(source, line) of what the first k answer units show: passages when the answer has them, else hits."""
+    passages = getattr(answer, "passages", None)
+    if passages is not None:
+        return [(p.source, n) for p in passages[:k] for n in p.lines]
+    return [(h.source, h.line) for h in answer.hits[:k]]
+
+
+def evaluate_answers(retriever, items: list[dict], k: int = ANSWER_K) -> dict:
+    """Complete answers per kind (default mode), and the average number of lines shown."""
+    by_kind: dict[str, list[tuple[bool, int]]] = defaultdict(list)
+    misses: list[str] = []
+    for it in items:
+        if "must" not in it:
+            continue
+        shown = set(_shown_lines(retriever.ask(it["q"], k=k), k))
+        met = [any((it["source"], n) in shown for n in group) for group in it["must"]]
+        need = it.get("min", len(it["must"]))
+        ok = sum(met) >= need
+        by_kind[it["kind"]].append((ok, len(shown)))
+        if not ok:
+            lost = [g for g, m in zip(it["must"], met) if not m]
+            misses.append(f"[{it['kind']}] {it['q']!r} {sum(met)}/{need} groupes ; manquent {lost}")
+    table = {
+        kind: {"n": len(rows), "complete": sum(ok for ok, _ in rows), "lines": float(np.mean([n for _, n in rows]))}
+        for kind, rows in sorted(by_kind.items())
+    }
+    rows = [r for v in by_kind.values() for r in v]
+    if rows:
+        table["overall"] = {
+            "n": len(rows),
+            "complete": sum(ok for ok, _ in rows),
+            "lines": float(np.mean([n for _, n in rows])),
+        }
+    return {"k": k, "table": table, "misses": misses}
+
+
+def beats_components(results: dict[str, dict]) -> list[str]:
+    """Where the default (full) falls below lexical alone or dense alone: '' entries mean it never does."""
+    worse = []
+    full = results.get("full", {}).get("table", {})
+    for kind, t in full.items():
+        if kind == "overall" or kind.startswith("out_of_scope"):
+            continue
+        for metric in ("hit@1", "hit@5"):
+            for other in ("lexical", "dense"):
+                o = results.get(other, {}).get("table", {}).get(kind)
+                if o and t[metric] + 1e-9 < o[metric]:
+                    worse.append(f"{kind} {metric} : défaut {t[metric]:.2f} < {other} {o[metric]:.2f}")
+    return worse
+
+
 def format_result(res: dict) -> str:
-    lines = [f"== {res['mode']} ==", f"{'kind':<22}{'n':>4}{'hit@1':>8}{'hit@5':>8}{'MRR@10':>8}{'refusés':>9}  extra"]
+    lines = [
+        f"== {res['mode']} ==",
+        f"{'kind':<22}{'n':>4}{'hit@1':>8}{'hit@5':>8}{'MRR@10':>8}{'refusés':>9}  extra",
+    ]
     for kind, t in res["table"].items():
         extra = " ".join(f"{k}={t[k]:.2f}" for k in ("intent_ok", "compare_ok", "tips_ok") if k in t)
         lines.append(
@@ -126,19 +191,33 @@ def format_result(res: dict) -> str:
     return "\n".join(lines)
 
 
+def format_answers(res: dict) -> str:
+    lines = [f"== réponses complètes (k = {res['k']}) ==", f"{'kind':<22}{'n':>4}{'complètes':>11}{'lignes':>8}"]
+    for kind, t in res["table"].items():
+        lines.append(f"{kind:<22}{t['n']:>4}{t['complete']:>6}/{t['n']:<4}{t['lines']:>8.1f}")
+    return "\n".join(lines)
+
+
+def index_for(corpus: Path, default_corpus: Path, default_index: Path, model: str | None) -> Path:
+    """The --index folder for the --corpus notes; a cached index per other corpus (and model)."""
+    if corpus.resolve() == default_corpus.resolve():
+        return default_index
+    key = hashlib.sha1(f"{corpus.resolve()}|{model or ''}".encode()).hexdigest()[:12]
+    return Path(tempfile.gettempdir()) / "retrieval-eval" / f"{corpus.name}-{key}"
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m retrieval.evaluate", description=__doc__.splitlines()[0])
     ap.add_argument("--set", action="append", required=True, help="question set (JSONL); repeatable")
-    ap.add_argument("--corpus", default="corpus")
-    ap.add_argument("--index", default="index")
+    ap.add_argument("--corpus", default="corpus", help="notes of the questions without a 'corpus' field")
+    ap.add_argument("--index", default="index", help="index of --corpus (other corpora: a cache)")
     ap.add_argument("--model", default=None)
     ap.add_argument(
         "--mode",
         default="full",
-        choices=["full", "fusion", "lexical", "dense", "all"],
+        choices=[*MODES, "all"],
         help="full: the default search; fusion: hybrid without question understanding; all: the four",
     )
-    ap.add_argument("--lexical-weight", type=float, default=None, help="override the fusion weight (tuning)")
     ap.add_argument("--json", action="store_true", help="print the figures as JSON")
     ap.add_argument("--misses", type=int, default=30, help="how many misses to list")
     args = ap.parse_args(argv)
@@ -150,26 +229,49 @@ def main(argv: list[str] | None = None) -> int:
     except (OSError, ValueError) as e:
         print(f"Jeu de questions illisible : {e}", file=sys.stderr)
         return 2
-    if args.lexical_weight is not None:
-        from . import fusion
-
-        fusion.LEXICAL_WEIGHT = args.lexical_weight
-    retriever, notice = Retriever.open(args.corpus, args.index, args.model)
-    if notice:
-        print(notice, file=sys.stderr)
-    modes = ["lexical", "dense", "fusion", "full"] if args.mode == "all" else [args.mode]
-    results = [evaluate(retriever, items, m) for m in modes]
+    groups: dict[str, list[dict]] = defaultdict(list)
+    for it in items:
+        groups[it.get("corpus") or args.corpus].append(it)
+    modes = MODES if args.mode == "all" else [args.mode]
+    report = []
+    for corpus, its in groups.items():
+        index = index_for(Path(corpus), Path(args.corpus), Path(args.index), args.model)
+        retriever, notice = Retriever.open(corpus, index, args.model)
+        if notice:
+            print(notice, file=sys.stderr)
+        results = {m: evaluate(retriever, its, m) for m in modes if any("gold" in i for i in its)}
+        answers = evaluate_answers(retriever, its) if any("must" in i for i in its) else None
+        report.append(
+            {
+                "corpus": corpus,
+                "model": retriever.manifest.get("model"),
+                "questions": len(its),
+                "results": list(results.values()),
+                "answers": answers,
+                "default_below": beats_components(results) if args.mode == "all" else None,
+            }
+        )
     if args.json:
-        print(json.dumps({"model": retriever.manifest.get("model"), "results": results}, ensure_ascii=False, indent=1))
+        print(json.dumps({"corpora": report}, ensure_ascii=False, indent=1))
         return 0
-    print(f"modèle : {retriever.manifest.get('model')}, {len(items)} questions")
-    for res in results:
-        print(format_result(res))
-        if res["misses"] and args.misses:
-            print("manqués :")
-            for m in res["misses"][: args.misses]:
+    for r in report:
+        print(f"### {r['corpus']} — modèle {r['model']}, {r['questions']} questions\n")
+        for res in r["results"]:
+            print(format_result(res))
+            if res["misses"] and args.misses:
+                print("manqués :")
+                for m in res["misses"][: args.misses]:
+                    print("  " + m)
+            print()
+        if r["answers"]:
+            print(format_answers(r["answers"]))
+            for m in r["answers"]["misses"][: args.misses]:
                 print("  " + m)
-        print()
+            print()
+        if r["default_below"] is not None:
+            below = r["default_below"]
+            verdict = "oui" if not below else "non : " + " ; ".join(below)
+            print(f"défaut ≥ lexical et ≥ dense (hit@1, hit@5, chaque type) : {verdict}\n")
     return 0
 
 

@@ -25,13 +25,39 @@ def hits_to_json(query: str, hits: list[Hit]) -> dict:
     return {"query": query, "hits": [h.to_dict() for h in hits]}
 
 
+# A quote longer than this is cut in the terminal, with a marker that is not part of it.
+MAX_SHOWN_CHARS = 1500
+
+
+def terminal_safe(text: str) -> str:
+    """Text from a note or a file name, made inert for a terminal: control and format characters
+    (escape sequences, CR, bidi overrides, zero-width) are shown as \\x1b, \\r, \\u202e instead
+    of acting on the screen. Tabs stay."""
+    out = []
+    for ch in text:
+        cat = unicodedata.category(ch)
+        if ch != "\t" and (cat == "Cc" or cat == "Cf" or cat == "Cs" or ch in "\u2028\u2029"):
+            code = ord(ch)
+            out.append(f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}")
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+def shown_quote(text: str, limit: int = MAX_SHOWN_CHARS) -> str:
+    """« quote » for the terminal: cut at `limit` characters with a marker outside the quote marks."""
+    if len(text) <= limit:
+        return f"« {terminal_safe(text)} »"
+    return f"« {terminal_safe(text[:limit])} » […] (passage coupé : {len(text):,} caractères)".replace(",", " ")
+
+
 def format_hit(h: Hit, rank: int | None = None) -> str:
     head = f"{rank}. " if rank is not None else ""
     crumbs = " > ".join(h.breadcrumb)
-    lines = [f"{head}[{h.heading}] {h.source}:{h.line}  (score {h.score:.3f})"]
+    lines = [f"{head}[{terminal_safe(h.heading)}] {terminal_safe(h.source)}:{h.line}  (score {h.score:.3f})"]
     if crumbs:
-        lines.append(f"   {crumbs}")
-    lines.append(f"   « {h.text} »")
+        lines.append(f"   {terminal_safe(crumbs)}")
+    lines.append(f"   {shown_quote(h.text)}")
     return "\n".join(lines)
 
 

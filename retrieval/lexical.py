@@ -84,32 +84,45 @@ def tokenize(text: str) -> list[str]:
 
 
 class LexicalIndex:
-    """BM25 over the chunks' index texts; `scores` gives one score per chunk."""
+    """BM25 over the chunks' index texts; `scores` gives one score per chunk.
+
+    Notes with no word at all (an empty folder, headings only) have no BM25 model (bm25s cannot
+    index an empty vocabulary): every score is then 0 and every word unknown.
+    """
 
     def __init__(self, bm25, n_docs: int):
         self._bm25 = bm25
         self.n_docs = n_docs
-        self._vocab = bm25.vocab_dict
+        self._vocab: dict[str, int] = bm25.vocab_dict if bm25 is not None else {}
 
     @classmethod
     def build(cls, texts: list[str]) -> LexicalIndex:
         import bm25s
 
+        docs = [tokenize(t) for t in texts]
+        if not any(docs):
+            return cls(None, len(texts))
         bm25 = bm25s.BM25(k1=1.2, b=0.75)
         # An empty document still needs a token for bm25s; "" is its reserved empty token.
-        bm25.index([tokenize(t) or [""] for t in texts], show_progress=False)
+        bm25.index([d or [""] for d in docs], show_progress=False)
         return cls(bm25, len(texts))
 
     def save(self, folder: Path) -> None:
-        self._bm25.save(str(folder), show_progress=False)
-        (folder / "n_docs.json").write_text(json.dumps({"n_docs": self.n_docs}))
+        if self._bm25 is not None:
+            self._bm25.save(str(folder), show_progress=False)
+        (folder / "n_docs.json").write_text(json.dumps({"n_docs": self.n_docs, "empty": self._bm25 is None}))
 
     @classmethod
     def load(cls, folder: Path) -> LexicalIndex:
         import bm25s
 
+        meta = json.loads((folder / "n_docs.json").read_text())
+        n = meta.get("n_docs") if isinstance(meta, dict) else None
+        if not isinstance(n, int) or isinstance(n, bool) or not 0 <= n <= 10**8:
+            raise ValueError("bad n_docs")
+        if meta.get("empty") is True:
+            return cls(None, n)
         bm25 = bm25s.BM25.load(str(folder), show_progress=False, verbosity=0)
-        n = json.loads((folder / "n_docs.json").read_text())["n_docs"]
         return cls(bm25, n)
 
     def known(self, tokens: list[str]) -> list[str]:
@@ -117,7 +130,7 @@ class LexicalIndex:
 
     def scores(self, tokens: list[str]) -> np.ndarray:
         toks = self.known(tokens)
-        if not toks:
+        if not toks or self._bm25 is None:
             return np.zeros(self.n_docs, dtype=np.float32)
         return np.asarray(self._bm25.get_scores(toks), dtype=np.float32)
 

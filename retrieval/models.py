@@ -60,13 +60,17 @@ class Hit:
     kind: str = "bullet"
     block_start: int = 0
     block_end: int = 0
-    exam: bool = False  # sits under an exam-tips parent ("Pour l'examen ...")
+    exam: bool = False  # an exam tip: under a tips heading, parent bullet or callout
+    heading_path: list[str] = field(default_factory=list)  # every heading above, shallowest first
+    parent_line: int = 0  # line of the nearest parent (bullet, label, callout, table header); 0: none
+    label: bool = False  # names its children rather than says something ("Statistiques détaillées :")
 
     def to_dict(self) -> dict:
         return {
             "source": self.source,
             "line": self.line,
             "heading": self.heading,
+            "heading_path": list(self.heading_path),
             "breadcrumb": list(self.breadcrumb),
             "text": self.text,
             "score": round(float(self.score), 6),

@@ -41,6 +41,7 @@ TAB_WIDTH = 4
 # levels): emphasis removal is quadratic on some inputs ("[[[[..."), breadcrumbs grow with depth.
 MAX_CRUMBS = 64  # deeper breadcrumbs keep their first entry and the nearest parents
 MAX_INDEX_CHARS = 4000  # indexed text of one chunk (the quote itself is never cut)
+MAX_CHUNK_CHARS = 3000  # a longer line is indexed as several chunks, each a piece of it
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 
 
@@ -149,21 +150,23 @@ def parse_markdown(text: str, source: str = "notes.md") -> list[Chunk]:
 
     def emit(line_no: int, body: str, kind: str, extra_crumbs: tuple[str, ...] = (), parent: int = 0) -> None:
         path = [t for _, t in headings]
-        chunks.append(
-            Chunk(
-                source=source,
-                line=line_no,
-                heading=path[-1] if path else default_heading,
-                breadcrumb=_crumbs([p.text for p in stack] + list(extra_crumbs)),
-                text=body,
-                kind=kind,
-                title=title,
-                heading_path=path,
-                parent_line=parent or (stack[-1].line if stack else 0),
-                exam=heading_exam or any(p.exam for p in stack),
+        crumbs = _crumbs([p.text for p in stack] + list(extra_crumbs))
+        for piece in _windows(body):
+            chunks.append(
+                Chunk(
+                    source=source,
+                    line=line_no,
+                    heading=path[-1] if path else default_heading,
+                    breadcrumb=crumbs,
+                    text=piece,
+                    kind=kind,
+                    title=title,
+                    heading_path=path,
+                    parent_line=parent or (stack[-1].line if stack else 0),
+                    exam=heading_exam or any(p.exam for p in stack),
+                )
             )
-        )
-        roots.append(stack[0].line if stack else line_no)
+            roots.append(stack[0].line if stack else line_no)
 
     def push(indent: int, body: str, line_no: int, *, paragraph: bool = False, exam: bool | None = None) -> None:
         plain = strip_emphasis(body)
@@ -320,6 +323,27 @@ def parse_markdown(text: str, source: str = "notes.md") -> list[Chunk]:
             c.line in parents and c.kind in ("bullet", "paragraph") and (is_label_text(c.text) or c.line in callouts)
         )
     return chunks
+
+
+def _windows(body: str) -> list[str]:
+    """A line longer than MAX_CHUNK_CHARS (a pasted dump) as consecutive pieces cut at white space.
+
+    Each piece is a chunk of its own, so every part of the line is searchable (only the first
+    MAX_INDEX_CHARS of a chunk are indexed), and each is still a substring of the line.
+    """
+    if len(body) <= MAX_CHUNK_CHARS:
+        return [body]
+    out, start = [], 0
+    while start < len(body):
+        end = min(start + MAX_CHUNK_CHARS, len(body))
+        if end < len(body):
+            cut = body.rfind(" ", start + MAX_CHUNK_CHARS // 2, end)
+            end = cut if cut > start else end
+        piece = body[start:end].strip()
+        if piece:
+            out.append(piece)
+        start = end
+    return out
 
 
 def _next_starts(i: int, starts_block) -> bool:

@@ -21,6 +21,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import shutil
 import stat
 import time
@@ -51,6 +52,10 @@ class IndexMissing(IndexError_):
 
 class IndexCorrupt(IndexError_):
     pass
+
+
+class IndexLocation(IndexError_):
+    """The index folder is the notes folder, inside it, or holds it."""
 
 
 class IndexBusy(IndexError_):
@@ -102,15 +107,83 @@ def locked(index_dir: Path, timeout: float = LOCK_TIMEOUT):
         lk.release()
 
 
+# A generation folder is named exactly so, and holds MARKER: cleanup deletes nothing else (a notes
+# subfolder "g-cloud/" next to a misplaced index was once taken for an old generation).
+GENERATION = re.compile(r"g-\d{1,20}-\d{1,10}")
+TEMPORARY = re.compile(r"\.tmp-g-\d{1,20}-\d{1,10}")
+MARKER = ".retrieval-generation"
+MAX_POINTER_BYTES = 256
+MAX_MANIFEST_BYTES = 64 * 1024 * 1024  # a manifest lists every note: ~100 bytes a file
+MAX_JSON_DEPTH = 32
+
+
+def read_small_file(path: Path, cap: int) -> bytes:
+    """The bytes of a regular file of at most `cap` bytes; OSError otherwise.
+
+    Opened without blocking and checked after opening: a FIFO put in place of an index file
+    would block a plain read forever, and a link to /dev/zero would fill the memory.
+    """
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise OSError(f"{path.name} n'est pas un fichier ordinaire")
+        if st.st_size > cap:
+            raise OSError(f"{path.name} est trop gros")
+        with os.fdopen(os.dup(fd), "rb") as f:
+            data = f.read(cap + 1)
+        if len(data) > cap:
+            raise OSError(f"{path.name} est trop gros")
+        return data
+    finally:
+        os.close(fd)
+
+
 def current_generation(index_dir: Path) -> Path | None:
     try:
-        name = (index_dir / POINTER).read_text(encoding="utf-8").strip()
+        name = read_small_file(index_dir / POINTER, MAX_POINTER_BYTES).decode("utf-8").strip()
     except (OSError, UnicodeDecodeError):
         return None
-    # Only a plain "g-..." name: a tampered pointer ("../x", "/etc", ".tmp-...") is never followed.
-    if not name.startswith("g-") or "/" in name or "\\" in name or "\x00" in name or name in (".", ".."):
+    # Only a generation name: a tampered pointer ("../x", "/etc", ".tmp-...", "g-cloud") is never followed.
+    if not GENERATION.fullmatch(name):
         return None
     return index_dir / name
+
+
+def _ours(folder: Path) -> bool:
+    """A folder this program made: a real folder (not a link) holding its marker file."""
+    try:
+        return stat.S_ISDIR(os.lstat(folder).st_mode) and stat.S_ISREG(os.lstat(folder / MARKER).st_mode)
+    except OSError:
+        return False
+
+
+def check_location(corpus_dir: Path, index_dir: Path) -> None:
+    """Refuse an index folder that is the notes folder, inside it, or holds it (IndexLocation, in French).
+
+    The index writes and deletes its own folders: among the notes it could index itself or, worse,
+    take a note folder for one of its own.
+    """
+    corpus, index = Path(corpus_dir).resolve(), Path(index_dir).resolve()
+    if corpus == index or corpus in index.parents or index in corpus.parents:
+        raise IndexLocation(
+            f"Le dossier de l'index « {index} » ne peut pas être le dossier des notes « {corpus} », "
+            "ni se trouver dedans, ni le contenir : choisis un dossier à part (--index ou RETRIEVAL_INDEX)."
+        )
+
+
+def clean_leftovers(index_dir: Path) -> None:
+    """Remove what a killed build left (temporary generations, pointer files), if no build is running now."""
+    from filelock import FileLock, Timeout
+
+    index_dir = Path(index_dir)
+    if not index_dir.is_dir() or not any(TEMPORARY.fullmatch(p.name) for p in index_dir.iterdir()):
+        return
+    try:
+        with FileLock(str(index_dir / ".lock"), timeout=0):
+            _remove_leftovers(index_dir)
+    except (Timeout, OSError):
+        pass  # a build holds the lock (and cleans up after itself), or the folder is not ours to write
 
 
 def write(
@@ -133,6 +206,7 @@ def write(
     tmp = index_dir / f".tmp-{gen.name}"
     tmp.mkdir()
     try:
+        (tmp / MARKER).write_text("generation d'index de retrieval : supprimable\n", encoding="utf-8")
         with open(tmp / "chunks.jsonl", "w", encoding="utf-8") as f:
             for c, h in zip(chunks, hashes):
                 f.write(json.dumps({**c.to_dict(), "hash": h}, ensure_ascii=False) + "\n")
@@ -200,42 +274,100 @@ def _fsync_tree(folder: Path) -> None:
 
 
 def _collect_garbage(index_dir: Path, keep: set[str]) -> None:
-    """Old generations go; the newest previous one stays a while for readers still loading it."""
-    gens = sorted((p for p in index_dir.glob("g-*") if p.is_dir() and p.name not in keep), key=lambda p: p.name)
+    """Old generations go; the newest previous one stays a while for readers still loading it.
+
+    Only folders named like a generation AND holding MARKER are ever deleted."""
+    gens = sorted(
+        (p for p in index_dir.iterdir() if GENERATION.fullmatch(p.name) and p.name not in keep and _ours(p)),
+        key=lambda p: (int(p.name.split("-")[1]), p.name),
+    )
     for p in gens[:-1]:
         shutil.rmtree(p, ignore_errors=True)
+    _remove_leftovers(index_dir)
+
+
+def _remove_leftovers(index_dir: Path) -> None:
     # Left by a killed build: the caller holds the lock, so no build is writing them now.
-    for p in index_dir.glob(".tmp-g-*"):
-        shutil.rmtree(p, ignore_errors=True)
-    for p in index_dir.glob(f".{POINTER}.*"):
-        with suppress(OSError):
-            p.unlink()
+    for p in index_dir.iterdir():
+        if TEMPORARY.fullmatch(p.name) and _ours(p):
+            shutil.rmtree(p, ignore_errors=True)
+        elif p.name.startswith(f".{POINTER}.") and p.name[len(POINTER) + 2 :].isdigit() and p.is_file():
+            with suppress(OSError):
+                p.unlink()
 
 
 def _read_manifest(index_dir: Path, gen: Path | None) -> dict:
     if gen is None:
-        if index_dir.exists() and any(index_dir.glob("g-*")):
+        if (index_dir / POINTER).exists() or (
+            index_dir.is_dir() and any(GENERATION.fullmatch(p.name) for p in index_dir.iterdir())
+        ):
             raise IndexCorrupt("L'index est incomplet (pointeur CURRENT absent ou invalide).")
         raise IndexMissing("Aucun index n'a encore été construit.")
     try:
-        manifest = json.loads((gen / "manifest.json").read_text(encoding="utf-8"))
+        manifest = json.loads(read_small_file(gen / "manifest.json", MAX_MANIFEST_BYTES).decode("utf-8"))
     except FileNotFoundError:
         raise IndexCorrupt("L'index est incomplet (génération ou manifeste absent).") from None
-    except (OSError, ValueError, UnicodeDecodeError):
+    except (OSError, ValueError, UnicodeDecodeError, RecursionError):
         raise IndexCorrupt("Le manifeste de l'index est illisible.") from None
     if not isinstance(manifest, dict) or manifest.get("format_version") != FORMAT_VERSION:
         raise IndexCorrupt("L'index a été construit dans un autre format.")
-    ok = (
-        isinstance(manifest.get("model"), str)
-        and isinstance(manifest.get("n_chunks"), int)
-        and isinstance(manifest.get("dim"), int)
-        and isinstance(manifest.get("files"), dict)
-        and isinstance(manifest.get("fingerprint"), dict)
-        and isinstance(manifest.get("index_files"), dict)
-    )
-    if not ok:
+    if not manifest_ok(manifest):
         raise IndexCorrupt("Le manifeste de l'index est incomplet.")
     return manifest
+
+
+def _chunk_ok(c: Chunk) -> bool:
+    return (
+        isinstance(c.source, str)
+        and _int(c.line, 1, 2**31)
+        and isinstance(c.text, str)
+        and isinstance(c.heading, str)
+        and isinstance(c.title, str)
+        and c.kind in ("bullet", "row", "paragraph", "code")
+        and all(isinstance(x, list) and all(isinstance(b, str) for b in x) for x in (c.breadcrumb, c.heading_path))
+        and all(_int(x, 0, 2**31) for x in (c.parent_line, c.block_start, c.block_end))
+        and isinstance(c.exam, bool)
+        and isinstance(c.label, bool)
+    )
+
+
+def _int(v, lo: int, hi: int) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool) and lo <= v <= hi
+
+
+def _depth_ok(v, depth: int = 0) -> bool:
+    if depth > MAX_JSON_DEPTH:
+        return False
+    if isinstance(v, dict):
+        return all(_depth_ok(x, depth + 1) for x in v.values())
+    if isinstance(v, list):
+        return all(_depth_ok(x, depth + 1) for x in v)
+    return True
+
+
+def manifest_ok(m: dict) -> bool:
+    """Every field a reader uses, checked by type and bound: a tampered manifest is refused, never trusted."""
+    files, fp, report = m.get("files"), m.get("fingerprint"), m.get("report", [])
+    return (
+        _depth_ok(m)
+        and isinstance(m.get("model"), str)
+        and _int(m.get("n_chunks"), 0, 10**8)
+        and _int(m.get("dim"), 1, 65_536)
+        and m.get("index_type", "flat") in ("flat", "hnsw")
+        and _int(m.get("fingerprint_ns", 0), 0, 2**63)
+        and isinstance(m.get("corpus_dir", ""), str)
+        and isinstance(m.get("built_at", ""), str)
+        and isinstance(files, dict)
+        and all(isinstance(k, str) and isinstance(v, str) for k, v in files.items())
+        and isinstance(fp, dict)
+        and all(
+            isinstance(k, str) and isinstance(v, list) and len(v) == 2 and all(_int(x, -1, 2**63) for x in v)
+            for k, v in fp.items()
+        )
+        and isinstance(report, list)
+        and all(isinstance(x, str) for x in report)
+        and isinstance(m.get("index_files"), dict)
+    )
 
 
 def read(index_dir: Path) -> StoredIndex:
@@ -296,14 +428,7 @@ def _read_generation(index_dir: Path, gen: Path | None) -> StoredIndex:
                 d = json.loads(line)
                 hashes.append(str(d.pop("hash")))
                 c = Chunk.from_dict(d)
-                if not (
-                    isinstance(c.source, str)
-                    and isinstance(c.line, int)
-                    and isinstance(c.text, str)
-                    and isinstance(c.heading, str)
-                    and isinstance(c.breadcrumb, list)
-                    and all(isinstance(b, str) for b in c.breadcrumb)
-                ):
+                if not _chunk_ok(c):
                     raise ValueError("bad chunk")
                 chunks.append(c)
         vecs = np.load(gen / "vectors.npy", mmap_mode="r", allow_pickle=False)

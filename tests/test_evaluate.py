@@ -52,7 +52,8 @@ def test_cli_prints_table_and_json(built_index, capsys):
         == 0
     )
     data = json.loads(capsys.readouterr().out)
-    assert data["results"][0]["mode"] == "lexical" and "overall" in data["results"][0]["table"]
+    results = data["corpora"][0]["results"]
+    assert results[0]["mode"] == "lexical" and "overall" in results[0]["table"]
 
 
 def test_unreadable_set_is_one_line_error(built_index, capsys, tmp_path):

@@ -82,7 +82,7 @@ def test_cli_search_json_and_text(built_index, capsys):
     )
     out = json.loads(capsys.readouterr().out)
     assert out["query"] == "SES DKIM" and len(out["hits"]) == 2
-    assert set(out["hits"][0]) == {"source", "line", "heading", "breadcrumb", "text", "score"}
+    assert set(out["hits"][0]) == {"source", "line", "heading", "heading_path", "breadcrumb", "text", "score"}
     assert out["hits"][0]["heading"] == "Amazon SES"
     _verbatim([Hit(**{**h, "score": h["score"]}) for h in out["hits"]])
 
