@@ -14,12 +14,13 @@ from __future__ import annotations
 import hashlib
 import re
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from retrieval import Chunk, parse_notes
-from retrieval.parsing import is_tips_label
+from retrieval import Chunk, CorpusReport
+from retrieval.corpus import discover, read_note
+from retrieval.parsing import is_tips_label, parse_markdown, split_lines
 from retrieval.text import strip_emphasis
 
 MASK = "[…]"
@@ -30,6 +31,7 @@ _STRONG = re.compile(r"(\*\*|__)(?=\S)(.+?)(?<=\S)\1")
 _BARE_NUMBER = re.compile(r"[\d\s.,]+")
 _WORD = re.compile(r"\w")
 _CELL_SPLIT = re.compile(r"(?<!\\)\|")
+_QUOTE_MARK = re.compile(r"^\s{0,3}>(?:\s?>)*\s?")  # a table inside a blockquote or callout
 
 
 @dataclass
@@ -116,11 +118,15 @@ def table_cells(row: str) -> list[tuple[int, int]]:
 
 def _label(text: str) -> str:
     """A label as the question names it: emphasis and the closing ":" removed."""
-    return strip_emphasis(text).rstrip(" :\u00a0").strip()
+    return strip_emphasis(text).rstrip(" :?\u00a0").strip()
 
 
-def extract(chunks: Iterable[Chunk]) -> list[Card]:
-    """Every card of these chunks, in note order."""
+def extract(chunks: Iterable[Chunk], lines: Mapping[str, list[str]] | None = None) -> list[Card]:
+    """Every card of these chunks, in note order.
+
+    `lines` (per source, as `split_lines` numbers them) gives table cards their header row as
+    written; without it the parser's breadcrumb stands in, which drops empty header cells.
+    """
     chunks = list(chunks)
     children: dict[tuple[str, int], list[Chunk]] = {}
     for c in chunks:
@@ -181,12 +187,20 @@ def extract(chunks: Iterable[Chunk]) -> list[Card]:
                     answer_lines=[k.line for k in kids],
                 )
         elif c.kind == "row" and c.breadcrumb:
-            _table_cards(c, add)
+            _table_cards(c, _header(c, lines), add)
     return cards
 
 
-def _table_cards(c: Chunk, add) -> None:
-    header = [h.strip() for h in c.breadcrumb[-1].split("|")]
+def _header(c: Chunk, lines: Mapping[str, list[str]] | None) -> list[str]:
+    """The column labels of a row's table, emphasis removed, empty ones kept (a blank corner cell)."""
+    src = (lines or {}).get(c.source)
+    if src and 0 < c.parent_line <= len(src):
+        row = _QUOTE_MARK.sub("", src[c.parent_line - 1]).strip()
+        return [strip_emphasis(row[a:b]) for a, b in table_cells(row)]
+    return [h.strip() for h in c.breadcrumb[-1].split("|")]
+
+
+def _table_cards(c: Chunk, header: list[str], add) -> None:
     cells = table_cells(c.text)
     if len(cells) != len(header) or len(cells) < 2:
         return  # a row that does not line up with its header: no way to name its columns
@@ -210,10 +224,23 @@ def _table_cards(c: Chunk, add) -> None:
         )
 
 
+def read_notes(corpus_dir: str | Path) -> tuple[list[Chunk], dict[str, list[str]], CorpusReport]:
+    """(chunks, lines per file, report): the notes read and parsed exactly as the index reads them."""
+    report = CorpusReport()
+    chunks: list[Chunk] = []
+    lines: dict[str, list[str]] = {}
+    for rel, path in discover(Path(corpus_dir), report):
+        note = read_note(rel, path, report)
+        if note is not None:
+            chunks.extend(parse_markdown(note.text, rel))
+            lines[rel] = split_lines(note.text)
+    return chunks, lines, report
+
+
 def cards_of(corpus_dir: str | Path) -> list[Card]:
-    """Every card of the notes folder (parsed as the index parses it)."""
-    chunks, _ = parse_notes(Path(corpus_dir))
-    return extract(chunks)
+    """Every card of the notes folder."""
+    chunks, lines, _ = read_notes(corpus_dir)
+    return extract(chunks, lines)
 
 
 def filter_cards(cards: list[Card], services: Iterable[str] | None = None, exam_only: bool = False) -> list[Card]:

@@ -107,6 +107,9 @@ class Store:
                 f"Impossible de créer le dossier de la base de révision « {store.path.parent} » "
                 f"({e.strerror or e.__class__.__name__})."
             ) from e
+        if store.path.is_file() and store.path.stat().st_size and not _sqlite_header(store.path):
+            # Not even SQLite's header: never let SQLite open it (it would tidy a -wal file away).
+            raise StoreCorrupt(f"La base de révision « {store.path.name} » n'est pas un fichier SQLite.")
         if store.path.exists() and not os.access(store.path, os.R_OK | os.W_OK):
             raise StoreUnreadable(
                 f"La base de révision « {store.path} » n'est pas lisible ou pas modifiable : vérifie ses droits."
@@ -280,6 +283,14 @@ class Store:
             return max(0, int(self.setting("new_per_day") or DEFAULT_NEW_PER_DAY))
         except ValueError:
             return DEFAULT_NEW_PER_DAY
+
+
+def _sqlite_header(path: Path) -> bool:
+    try:
+        with open(path, "rb") as f:
+            return f.read(16) == b"SQLite format 3\x00"
+    except OSError:
+        return True  # unreadable: sqlite's own error says so
 
 
 def _translate(e: sqlite3.Error, path: Path) -> StoreError:

@@ -13,10 +13,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from retrieval import parse_notes
 from retrieval.corpus import discover, fingerprint
 
-from .cards import Card, extract
+from .cards import Card, extract, read_notes
 from .store import Store, SyncReport
 
 _FINGERPRINT_KEY = "notes_fingerprint"
@@ -48,8 +47,8 @@ def load_cards(corpus_dir: str | Path) -> NotesCards:
         cached = _memo.get(root)
         if cached is not None and cached.fingerprint == fp:
             return cached
-        chunks, report = parse_notes(root)
-        fresh = NotesCards(root, fp, extract(chunks), report.lines())
+        chunks, lines, report = read_notes(root)
+        fresh = NotesCards(root, fp, extract(chunks, lines), report.lines())
         _memo[root] = fresh
         return fresh
 
