@@ -67,7 +67,5 @@ def reviews_per_day(reviews: Iterable[Review], now: datetime, days: int = 14) ->
     today = local_day(now)
     first = today - timedelta(days=days - 1)
     n = Counter(d for r in reviews if first <= (d := local_day(r.reviewed_at)) <= today)
-    return [
-        {"jour": (first + timedelta(days=i)).isoformat(), "révisions": n[first + timedelta(days=i)]}
-        for i in range(days)
-    ]
+    dates = [first + timedelta(days=i) for i in range(days)]
+    return [{"date": d.isoformat(), "jour": d.strftime("%d/%m"), "révisions": n[d]} for d in dates]

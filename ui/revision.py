@@ -19,24 +19,28 @@ The page reads the request once and removes it.
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import altair as alt
 import streamlit as st
 
 from retrieval import app_support as sup
 from retrieval.formatting import escape_markdown
 from revision import app_support as rsup
 from revision.cards import Card, count_kinds, filter_cards, headings_of
-from revision.progress import STATUSES, counts, per_service, reviews_per_day
+from revision.progress import counts, per_service, reviews_per_day
 from revision.scheduler import GRADES, interval_label, new_state, preview
 from revision.store import StoreError
 from revision.study import Filters, Request, build_queue, local_day, new_seen_today, next_due
 from revision.sync import sync_notes
 from revision.view import context_markdown, prompt_markdown, ref_markdown, reveal_markdown
+from ui import revision_charts as charts
 
 APP_DIR = Path(__file__).resolve().parents[1]
 ss = st.session_state
 
 st.title(":material/school: Réviser", anchor=False)
+st.caption(
+    "Des cartes tirées mot pour mot de tes notes : un passage en gras masqué, une liste sous son titre, "
+    "une case de tableau. Réponds de tête, clique sur « Montrer », puis dis si tu savais."
+)
 now = datetime.now(UTC)
 
 # ----- the database and the cards ----------------------------------------------------------------
@@ -112,21 +116,28 @@ today = datetime.combine(local_day(now), datetime.min.time()).astimezone()
 new_left = cap - new_seen_today(store.reviews(since=today), now)
 cnt = counts(cards, states, now, filters, new_left)
 
+# Two pairs: one row of four on a laptop, two rows of two on a phone (not 3 + 1, nor cut labels).
 with st.container(horizontal=True, key="rev-counts"):
-    st.metric("À réviser", cnt.due, border=True, width="content")
-    st.metric(
-        "Nouvelles", cnt.new, border=True, width="content", help=f"{cnt.new_total} nouvelles en tout, {cap} par jour."
-    )
-    st.metric("En cours", cnt.learning, border=True, width="content")
-    st.metric("Connues", cnt.known, border=True, width="content")
+    for pair in (
+        (("À réviser", cnt.due), ("Nouvelles", cnt.new)),
+        (("En cours", cnt.learning), ("Connues", cnt.known)),
+    ):
+        with st.container(horizontal=True, wrap=False, width=340):
+            for label, value in pair:
+                st.metric(label, value, border=True)
 
 
 # ----- the session -------------------------------------------------------------------------------
-def show_answer() -> None:
-    ss["rev_shown"] = True
+def show_answer(card_id: str) -> None:
+    if ss.get("rev_current") == card_id:
+        ss["rev_shown"] = True
 
 
 def grade(card_id: str, label: str) -> None:
+    # A second click on a button the next card has not replaced yet (double click, slow rerun)
+    # would grade the previous card again: only the card on screen, once revealed, is graded.
+    if ss.get("rev_current") != card_id or not ss.get("rev_shown"):
+        return
     started = ss.get("rev_started")
     when = datetime.now(UTC)
     duration = int((when - started).total_seconds() * 1000) if started else None
@@ -158,12 +169,13 @@ if ss.get("rev_current"):
     card = queue[ids.index(ss["rev_current"])]
     st.caption(
         f"{len(queue)} carte{'s' if len(queue) > 1 else ''} dans la session · {ss.get('rev_done', 0)} révisée(s)"
+        f" · {cnt.new_total} nouvelles en tout, {cap} par jour"
     )
     with st.container(border=True, key="rev-card"):
         st.caption(context_markdown(card))
         st.markdown(prompt_markdown(card))
         if not ss.get("rev_shown"):
-            st.button("Montrer", type="primary", on_click=show_answer, width="stretch", key="rev-show")
+            st.button("Montrer", type="primary", on_click=show_answer, args=(card.id,), width="stretch", key="rev-show")
         else:
             st.divider()
             st.markdown(reveal_markdown(card))
@@ -196,28 +208,12 @@ else:
 
 # ----- progress ------------------------------------------------------------------------------------
 st.subheader("Progression", anchor=False)
-bars = per_service(cards, states)
-colors = alt.Scale(domain=list(STATUSES), range=["#9ca3af", "#f59e0b", "#16a34a"])
-by_service = (
-    alt.Chart(alt.Data(values=bars), title="Cartes par service")
-    .mark_bar()
-    .encode(
-        y=alt.Y("service:N", sort=headings, title=None, axis=alt.Axis(labelLimit=140)),
-        x=alt.X("cartes:Q", stack="zero", title="Cartes"),
-        color=alt.Color("statut:N", scale=colors, sort=list(STATUSES), legend=alt.Legend(orient="bottom", title=None)),
-        order=alt.Order("ordre:Q"),
-        tooltip=[alt.Tooltip("service:N"), alt.Tooltip("statut:N"), alt.Tooltip("cartes:Q")],
-    )
-)
-st.altair_chart(by_service, width="stretch")
+# The legend is drawn as badges: Vega's own overflowed a phone's width.
+st.markdown("**Cartes par service** :gray-badge[Nouvelles] :orange-badge[En cours] :green-badge[Connues]")
+st.altair_chart(charts.by_service(per_service(cards, states), headings), width="stretch")
 days = reviews_per_day(store.reviews(since=now - timedelta(days=15)), now)
-per_day = (
-    alt.Chart(alt.Data(values=days), title="Révisions par jour (14 derniers jours)")
-    .mark_bar(color="#2563eb")
-    .encode(
-        x=alt.X("jour:O", title=None, axis=alt.Axis(labelAngle=-45)),
-        y=alt.Y("révisions:Q", title="Révisions", axis=alt.Axis(tickMinStep=1)),
-        tooltip=[alt.Tooltip("jour:O"), alt.Tooltip("révisions:Q")],
-    )
-)
-st.altair_chart(per_day, width="stretch")
+st.markdown("**Révisions par jour** (14 derniers jours)")
+if any(d["révisions"] for d in days):
+    st.altair_chart(charts.per_day(days), width="stretch")
+else:
+    st.caption("Aucune révision ces 14 derniers jours.")
