@@ -131,7 +131,9 @@ class Store:
 
     def migrate(self, upto: int = SCHEMA_VERSION) -> list[str]:
         """Apply the migrations the file lacks, each in its own transaction; return their names."""
-        done = []
+        done: list[str] = []
+        if self.version() >= upto:
+            return done  # the usual case: no write lock taken on every page run
         for number, (name, statements) in enumerate(MIGRATIONS[:upto], 1):
             with self._write() as con:
                 if con.execute("PRAGMA user_version").fetchone()[0] >= number:
@@ -212,6 +214,10 @@ class Store:
             cid: CardState(cid, sch.FsrsCard.from_json(f) if f else None, reps, lapses, retired is not None)
             for cid, f, reps, lapses, retired in rows
         }
+
+    def retired_count(self) -> int:
+        with self._connection() as con:
+            return int(con.execute("SELECT count(*) FROM cards WHERE retired_at IS NOT NULL").fetchone()[0])
 
     def card_row(self, card_id: str) -> dict | None:
         """What the store keeps of a card (its last known text, even once retired)."""

@@ -255,6 +255,7 @@ def test_moved_lines_keep_history_and_deleted_bullets_retire_their_cards(tmp_pat
     kept = store.states(include_retired=True)
     assert all(kept[c.id].retired and kept[c.id].reps == 1 for c in ssm)  # retired, not erased
     assert len(store.reviews()) == 3 and store.card_row(ssm[0].id)["answer"] == "IAM Role"
+    assert store.retired_count() == 3
 
     path.write_text(text, encoding="utf-8")  # the bullet comes back: so does its history
     _, report = sync_notes(store, notes, T0 + timedelta(minutes=3))

@@ -107,6 +107,11 @@ with st.sidebar:
         width="stretch",
         on_click="ignore",
     )
+    retired = store.retired_count()
+    if retired:
+        st.caption(
+            f"{retired} carte(s) retirée(s) : leur puce a changé ou disparu des notes ; leur historique est gardé."
+        )
     for line in notes.report:
         st.caption("⚠️ " + escape_markdown(line))
 
