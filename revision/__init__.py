@@ -8,7 +8,7 @@ from .cards import Card, cards_for_lines, cards_of, extract, filter_cards, headi
 from .export import export_anki
 from .scheduler import GRADES, interval_label
 from .store import DB_ENV, Store, StoreCorrupt, StoreError, quarantine
-from .study import Filters, Request, build_queue, quiz_target
+from .study import Filters, Request, build_queue, match_service, quiz_target
 from .sync import load_cards, sync_notes
 
 __all__ = [
@@ -30,6 +30,7 @@ __all__ = [
     "Request",
     "build_queue",
     "quiz_target",
+    "match_service",
     "load_cards",
     "sync_notes",
 ]

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from .cards import Card, cards_of, count_kinds, filter_cards, headings_of
 from .export import export_anki
-from .study import _catalog
+from .study import match_service
 
 KIND_NAMES = {"cloze": "à trous", "list": "listes", "table": "tableaux"}
 
@@ -37,10 +37,7 @@ def _select(args) -> list[Card]:
     services = None
     if args.service:
         headings = headings_of(cards)
-        service = args.service if args.service in headings else None
-        if service is None:  # "SSM", "pinpoint": read as the chat reads service names
-            found = _catalog(tuple(headings)).read(args.service).services
-            service = found[0] if found else None
+        service = match_service(args.service, headings)  # "SSM", "pinpoint" as well as the full heading
         if service is None:
             raise CliError(f"Aucun service « {args.service} » dans les notes (services : {', '.join(headings)}).")
         services = [service]

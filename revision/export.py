@@ -17,7 +17,7 @@ from pathlib import Path, PurePosixPath
 
 import genanki
 
-from .cards import MASK, Card
+from .cards import Card
 
 _STRONG = re.compile(r"(\*\*|__)(?=\S)(.+?)(?<=\S)\1")
 CSS = """.card { font-family: sans-serif; font-size: 20px; text-align: left; color: #1f2933; background: white; }
@@ -98,7 +98,7 @@ def note_for(card: Card) -> genanki.Note:
         answer = "<ul>" + "".join(f"<li>{_html(line)}</li>" for line in card.answer.split("\n")) + "</ul>"
     else:
         answer = _html(card.answer)
-    question = html.escape(card.prompt.replace(MASK, "[…]"), quote=False)
+    question = html.escape(card.prompt, quote=False)
     return genanki.Note(model=QA_MODEL, fields=[question, answer, _context(card), card.ref], tags=tags, guid=guid)
 
 

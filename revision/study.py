@@ -115,11 +115,16 @@ def quiz_target(question: str, headings: list[str]) -> str | None:
         return None
     for _ in range(3):
         target = _TRAILING.sub("", _ARTICLE.sub("", target)).strip()
-    if not target:
-        return None
+    return match_service(target, headings) if target else None
+
+
+def match_service(name: str, headings: list[str]) -> str | None:
+    """The heading a service name designates, read as the chat reads service names (short names, typos)."""
+    if name in headings:
+        return name
     catalog = _catalog(tuple(headings))
-    # After "quiz", the words are a service's name: "ses" is SES here, not the French possessive.
-    for attempt in (target, target.upper()):
+    # Here the words are a service's name: "ses" is SES, not the French possessive.
+    for attempt in (name, name.upper()):
         services = catalog.read(attempt).services
         if services:
             return services[0]

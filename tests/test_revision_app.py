@@ -159,6 +159,18 @@ def test_an_unopenable_database_is_one_sentence(revision_db):
     assert not at.exception
 
 
+def test_a_database_gone_mid_session_is_one_sentence(revision_db):
+    at = page()
+    at.button(key="rev-show").click().run()
+    for side in revision_db.parent.iterdir():
+        side.unlink()
+    revision_db.mkdir()  # the file replaced by a folder: nothing can be written any more
+    at.button(key="rev-grade-2").click().run()
+    assert not at.exception
+    (err,) = at.error
+    assert err.value.startswith(f"La base de révision « {revision_db} »") and err.value.endswith("vérifie ses droits.")
+
+
 def test_exam_tips_only(revision_db):
     at = page()
     at.sidebar.toggle[0].set_value(True).run()

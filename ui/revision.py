@@ -84,6 +84,15 @@ if request is not None:
 ss["rev_services"] = [s for s in ss.get("rev_services", []) if s in headings]  # a heading may have left the notes
 if "rev_cap" not in ss:
     ss["rev_cap"] = store.new_per_day()
+
+
+def save_cap() -> None:
+    try:
+        store.set_setting("new_per_day", str(int(ss["rev_cap"])))
+    except StoreError as e:
+        ss["rev_error"] = str(e)
+
+
 with st.sidebar:
     st.header("Réglages", anchor=False)
     services = st.multiselect("Filtrer par service", headings, key="rev_services", placeholder="Tous les services")
@@ -91,9 +100,17 @@ with st.sidebar:
     due_only = st.toggle(
         "Cartes dues seulement", value=True, key="rev_due_only", help="Désactivé : réviser aussi en avance."
     )
-    cap = int(st.number_input("Nouvelles cartes par jour", min_value=0, max_value=1000, step=5, key="rev_cap"))
-    if cap != store.new_per_day():
-        store.set_setting("new_per_day", str(cap))
+    # Saved when changed here only: a tab left open must not write its old value over another tab's.
+    cap = int(
+        st.number_input(
+            "Nouvelles cartes par jour",
+            min_value=0,
+            max_value=1000,
+            step=5,
+            key="rev_cap",
+            on_change=save_cap,
+        )
+    )
     st.divider()
     chosen = filter_cards(cards, services, exam_only)
     kinds = count_kinds(chosen)
@@ -158,8 +175,8 @@ def grade(card_id: str, label: str) -> None:
         ss["rev_last"] = f"« {label} » : revient dans {interval_label(state.fsrs.due - when)}."
 
 
-if ss.pop("rev_error", None):
-    st.error("La révision n'a pas été enregistrée : la base de révision ne répond pas, réessaie.")
+if ss.get("rev_error"):
+    st.error(ss.pop("rev_error"))
 if ss.get("rev_last"):
     st.toast(ss.pop("rev_last"), icon=":material/check:")
 
