@@ -13,6 +13,14 @@ CORPUS = ROOT / "corpus"
 NOTES = CORPUS / "other-services.md"
 
 
+@pytest.fixture(autouse=True)
+def revision_db(tmp_path, monkeypatch):
+    """Every test studies in its own database: the student's data/revision.sqlite3 is never touched."""
+    path = tmp_path / "revision-data" / "revision.sqlite3"
+    monkeypatch.setenv("REVISION_DB", str(path))
+    return path
+
+
 @pytest.fixture(scope="session")
 def built_index(tmp_path_factory):
     """Index of the shipped notes, built once with the default model."""

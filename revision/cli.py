@@ -1,0 +1,105 @@
+"""Command line: `python -m revision cards|export`. Errors are one French line on stderr.
+
+python -m revision cards [--corpus corpus] [--json] [--service S] [--exam-only]
+python -m revision export --anki FILE.apkg [--corpus corpus] [--service S] [--exam-only]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+
+from .cards import Card, cards_of, count_kinds, filter_cards, headings_of
+from .export import export_anki
+from .study import match_service
+
+KIND_NAMES = {"cloze": "à trous", "list": "listes", "table": "tableaux"}
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str):  # one line, no usage block
+        print(f"Erreur : {' '.join(message.split())} (voir --help)", file=sys.stderr)
+        raise SystemExit(2)
+
+
+class CliError(Exception):
+    pass
+
+
+def _select(args) -> list[Card]:
+    corpus = Path(args.corpus)
+    if not corpus.is_dir():
+        raise CliError(f"Le dossier de notes « {corpus} » est introuvable (option --corpus).")
+    cards = cards_of(corpus)
+    services = None
+    if args.service:
+        headings = headings_of(cards)
+        service = match_service(args.service, headings)  # "SSM", "pinpoint" as well as the full heading
+        if service is None:
+            raise CliError(f"Aucun service « {args.service} » dans les notes (services : {', '.join(headings)}).")
+        services = [service]
+    return filter_cards(cards, services, args.exam_only)
+
+
+def _summary(cards: list[Card]) -> str:
+    n = count_kinds(cards)
+    return f"{len(cards)} cartes : " + ", ".join(f"{n[k]} {KIND_NAMES[k]}" for k in n)
+
+
+def _cmd_cards(args) -> int:
+    cards = _select(args)
+    if args.json:
+        print(json.dumps({"cards": [c.to_dict() for c in cards]}, ensure_ascii=False, indent=1))
+        return 0
+    for c in cards:
+        where = " › ".join([c.heading, *c.context])
+        exam = ", examen" if c.exam else ""
+        print(f"{c.ref} [{c.kind}{exam}] {where}")
+        print(f"  Q : {c.prompt}")
+        answer = c.answer.replace("\n", "\n      ")
+        print(f"  R : {answer}")
+    print(_summary(cards))
+    return 0
+
+
+def _cmd_export(args) -> int:
+    cards = _select(args)
+    report = export_anki(cards, args.anki)
+    decks = ", ".join(f"« {d} »" for d in report.decks)
+    print(
+        f"{report.notes} notes Anki écrites dans {report.path} (paquet{'s' if len(report.decks) > 1 else ''} {decks})."
+    )
+    print(_summary(cards))
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = _Parser(prog="python -m revision", description="Cartes de révision tirées de tes notes, mot pour mot.")
+    sub = ap.add_subparsers(dest="cmd", required=True, parser_class=_Parser)
+    c = sub.add_parser("cards", help="lister les cartes")
+    e = sub.add_parser("export", help="exporter les cartes pour Anki")
+    for p in (c, e):
+        p.add_argument("--corpus", default="corpus", help="dossier des notes (défaut : corpus)")
+        p.add_argument("--service", default=None, help="un seul service (nom de rubrique, ou nom court : SSM)")
+        p.add_argument("--exam-only", action="store_true", help="seulement les conseils d'examen")
+    c.add_argument("--json", action="store_true", help="sortie JSON")
+    e.add_argument("--anki", required=True, metavar="FICHIER.apkg", help="paquet Anki à écrire")
+    args = ap.parse_args(argv)
+    try:
+        return _cmd_cards(args) if args.cmd == "cards" else _cmd_export(args)
+    except CliError as err:
+        print(f"Erreur : {err}", file=sys.stderr)
+        return 2
+    except BrokenPipeError:  # `... | head`: the reader left
+        return 0
+    except OSError as err:
+        print(f"Erreur : {err.strerror or err} ({err.filename or ''}).", file=sys.stderr)
+        return 2
+    except Exception as err:
+        if os.environ.get("RETRIEVAL_DEBUG"):
+            raise
+        print(f"Erreur inattendue : {err.__class__.__name__} (RETRIEVAL_DEBUG=1 pour le détail).", file=sys.stderr)
+        return 1
