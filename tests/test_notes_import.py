@@ -106,6 +106,17 @@ def test_replace_moves_the_old_version_to_the_trash(notes):
     assert (notes / TRASH_DIR / "existante (2).md").read_bytes() == b"# v2\n"
 
 
+def test_a_failed_replace_puts_the_old_version_back(notes, monkeypatch):
+    def disk_full(path, data):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(importing, "write_new", disk_full)
+    rep = importing.add_upload(notes, "existante.md", b"# v2\n", replace=True)
+    assert rep.items[0].status == SKIPPED and "No space left on device" in rep.items[0].reason
+    assert (notes / "existante.md").read_bytes() == NOTE
+    assert not any(p.is_file() for p in (notes / TRASH_DIR).rglob("*"))
+
+
 def test_replace_only_the_named_files(notes):
     (notes / "autre.md").write_bytes(b"# mienne\n")
     blob = make_zip([("existante.md", b"# neuve\n"), ("autre.md", b"# neuve aussi\n")])

@@ -150,7 +150,16 @@ def test_upload_a_note_then_a_question_finds_it(notes):
     assert (notes / "nouveau.md").read_text(encoding="utf-8") == NEW_NOTE
     assert metrics(at)["Fichiers"] == "2"
     assert metrics(at)["Passages"] == "229"
+    assert "Index à jour : 229 passages, 2 fichier(s)." in [unrender_quote(c.value) for c in at.main.caption]
     assert cited_files(at, NEW_QUESTION)[0] == "nouveau.md"
+
+
+def test_notes_edited_elsewhere_are_counted_on_arrival(notes):
+    at = open_notes_page()
+    (notes / "obsidian.md").write_text(NEW_NOTE, encoding="utf-8")  # saved from another editor
+    at.run()
+    assert metrics(at) == {"Fichiers": "2", "Passages": "229", "Conseils d'examen": "30"}
+    assert "Fichiers \\: 2" in [c.value for c in at.sidebar.caption], "the sidebar shows the same index"
 
 
 def test_replace_asks_first_and_keeps_the_old_version(notes):

@@ -31,9 +31,6 @@ st.title(":material/folder_open: Mes notes", anchor=False)
 shared, r, info = load()
 notes_dir = shared.corpus_dir
 
-with st.sidebar:
-    index_panel(shared, r, info)
-
 
 # ----- helpers -----------------------------------------------------------------------------------
 def refresh_index() -> tuple[bool, str]:
@@ -181,6 +178,10 @@ if r.is_stale():
     ok, said = refresh_index()
     if not ok:
         st.warning(escape_markdown(said))
+    info = r.info()
+
+with st.sidebar:
+    index_panel(shared, r, info)
 
 inv = inventory.of_retriever(r)
 st.caption("Dossier de notes : " + escape_markdown(str(notes_dir)))

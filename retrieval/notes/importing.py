@@ -9,6 +9,7 @@ the caller says to replace it, and then the old version goes to the trash first.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
 import stat
@@ -278,7 +279,12 @@ def _write_one(root: Path, rel: str, dest: Path, data: bytes, replace: bool | Co
         if not (replace is True or (not isinstance(replace, bool) and rel in replace)):
             return ImportItem(rel, KEPT, "différent de la note existante, non remplacé")
         moved = trash.remove(root, rel)  # the old version stays restorable
-        write_new(dest, data)
+        try:
+            write_new(dest, data)
+        except OSError:  # disk full, say: the student's version goes back where it was
+            with contextlib.suppress(OSError, NotesError):
+                trash.restore(root, moved.target)
+            raise
         return ImportItem(rel, REPLACED, f"ancienne version dans la corbeille : {moved.target}")
     make_parents(root, dest)
     write_new(dest, data)
