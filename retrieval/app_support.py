@@ -14,9 +14,10 @@ from .embedding import resolve_model_name
 from .errors import friendly_error  # noqa: F401  (used as sup.friendly_error)
 from .formatting import NOTHING_FOUND, context_block  # noqa: F401  (NOTHING_FOUND: used as sup.NOTHING_FOUND)
 from .models import Answer, Hit
+from .notes import settings
+from .notes.settings import CORPUS_ENV  # noqa: F401  (used as sup.CORPUS_ENV)
 from .retriever import Retriever
 
-CORPUS_ENV = "RETRIEVAL_CORPUS"
 INDEX_ENV = "RETRIEVAL_INDEX"
 
 # (question, services it is about): shown only when those services are in the notes.
@@ -35,10 +36,13 @@ STAGES = {  # builder stage → (French label, start and end of its share of the
 
 
 def paths(app_dir: Path) -> tuple[Path, Path]:
-    """(notes folder, index folder): next to app.py unless $RETRIEVAL_CORPUS / $RETRIEVAL_INDEX say otherwise."""
-    corpus = os.environ.get(CORPUS_ENV) or str(app_dir / "corpus")
+    """(notes folder, index folder): next to app.py unless $RETRIEVAL_CORPUS / $RETRIEVAL_INDEX say otherwise.
+
+    The notes folder chosen on the page (settings file) counts like $RETRIEVAL_CORPUS, which wins.
+    """
+    corpus, _ = settings.notes_dir(app_dir)
     index = os.environ.get(INDEX_ENV) or str(app_dir / "index")
-    return Path(corpus).expanduser().resolve(), Path(index).expanduser().resolve()
+    return corpus, Path(index).expanduser().resolve()
 
 
 def progress_text(stage: str, done: int, total: int) -> tuple[float, str]:

@@ -1,4 +1,4 @@
-"""Command line: `python -m retrieval build|search`. Errors are one line on stderr, exit code 2.
+"""Command line: `python -m retrieval build|search|notes`. Errors are one line on stderr, exit code 2.
 
 No traceback reaches the user: expected failures (missing folder, busy or broken index,
 model) are one French sentence; anything else is one line too, "Erreur inattendue", with
@@ -151,11 +151,18 @@ def main(argv: list[str] | None = None) -> int:
     s.add_argument("-k", type=_k, default=5, help=f"nombre de passages, 1 à {MAX_K} (défaut : 5)")
     s.add_argument("--json", action="store_true", help="sortie JSON")
     s.add_argument("query", nargs="+", help="la question")
+    from .notes.cli import add_parser as add_notes_parser
+
+    add_notes_parser(sub)
     args = ap.parse_args(argv)
 
     from .store import IndexError_
 
     try:
+        if args.cmd == "notes":
+            from .notes.cli import run as notes
+
+            return notes(args)
         return _cmd_build(args) if args.cmd == "build" else _cmd_search(args)
     except (ModelLoadError, IndexError_) as e:
         print(f"Erreur : {_one_line(terminal_safe(str(e)))}", file=sys.stderr)

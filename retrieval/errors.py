@@ -5,9 +5,8 @@ from __future__ import annotations
 import errno
 
 from .embedding import ModelLoadError
+from .notes.settings import CORPUS_ENV
 from .store import IndexError_
-
-CORPUS_ENV = "RETRIEVAL_CORPUS"
 
 # errno → what happened and what to do, for the system errors files and folders give.
 _OS_ERRORS = {
@@ -42,7 +41,10 @@ def friendly_error(e: BaseException) -> str:
     if isinstance(e, ModelLoadError):
         return f"Le modèle d'embeddings n'a pas pu être chargé ({e})."
     if isinstance(e, FileNotFoundError) and str(e).startswith("Le dossier"):
-        return f"{e} Vérifie le chemin (variable {CORPUS_ENV}) ou crée le dossier avec tes notes .md."
+        return (
+            f"{e} Choisis un autre dossier dans le panneau latéral (ou la variable {CORPUS_ENV}), "
+            "ou crée le dossier avec tes notes .md."
+        )
     if isinstance(e, OSError):
         return os_error_sentence(e)
     return f"Erreur inattendue ({e.__class__.__name__}) : réessaie, ou reconstruis l'index depuis le panneau latéral."

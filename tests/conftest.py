@@ -36,3 +36,9 @@ def retriever(built_index):
     from retrieval import Retriever
 
     return Retriever.load(built_index)
+
+
+@pytest.fixture(autouse=True)
+def private_settings(tmp_path_factory, monkeypatch):
+    """Every test gets its own settings file: none ever reads or writes the real data/settings.json."""
+    monkeypatch.setenv("RETRIEVAL_SETTINGS", str(tmp_path_factory.mktemp("settings") / "settings.json"))

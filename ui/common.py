@@ -6,6 +6,7 @@ import streamlit as st
 
 from retrieval import app_support as sup
 from retrieval.formatting import escape_markdown
+from retrieval.notes import settings
 
 APP_DIR = Path(__file__).resolve().parents[1]
 
@@ -37,15 +38,54 @@ def load():
         info = r.info()
     except Exception as e:  # one French sentence, never a traceback
         st.error(sup.friendly_error(e))
-        if shared is not None:
-            with st.sidebar:
+        with st.sidebar:
+            folder_chooser()  # a remembered folder that vanished is fixed from here
+            if shared is not None:
                 rebuild_button(shared)
         st.stop()
     return shared, r, info
 
 
+def folder_chooser() -> None:
+    """The notes folder: a path checked before use, remembered across restarts (call inside `with st.sidebar`).
+
+    On a bad path: one French sentence, and the previous folder stays in use.
+    """
+    current, origin = settings.notes_dir(APP_DIR)
+    st.subheader("Dossier de notes", anchor=False)
+    changed = st.session_state.pop("folder_changed", None)
+    if changed:
+        st.success(changed, icon=":material/check_circle:")
+    if origin == "env":
+        st.caption(escape_markdown(str(current)))
+        st.caption(f"Fixé par la variable {settings.CORPUS_ENV} : le changer ici n'aurait pas d'effet.")
+        return
+    with st.form("notes-folder", border=False):
+        typed = st.text_input(
+            "Chemin du dossier",
+            value=str(current),
+            help="Un dossier qui contient tes notes .md (un coffre Obsidian, un dossier de cours…). "
+            "Il est retenu pour les prochains lancements.",
+        )
+        if st.form_submit_button("Utiliser ce dossier", icon=":material/folder_open:", width="stretch"):
+            folder, error = settings.check_notes_dir(typed)
+            if folder is None:
+                st.error(escape_markdown(error))
+            elif folder == current:
+                st.info("C'est déjà le dossier utilisé.")
+            else:
+                try:
+                    settings.save_notes_dir(APP_DIR, folder)
+                except OSError as e:
+                    st.error(escape_markdown(sup.friendly_error(e)))
+                else:
+                    st.session_state["folder_changed"] = escape_markdown(f"Dossier de notes : {folder}")
+                    st.rerun()
+
+
 def index_panel(shared, r, info) -> None:
-    """Index state, build report and the rebuild button (call inside `with st.sidebar`)."""
+    """Notes folder, index state, build report and the rebuild button (call inside `with st.sidebar`)."""
+    folder_chooser()
     st.subheader("État de l'index", anchor=False)
     for line in sup.index_summary(info):
         st.caption(escape_markdown(line))
