@@ -115,6 +115,30 @@ def _cmd_search(args) -> int:
     return 0
 
 
+def _cmd_ask(args) -> int:
+    from .formatting import answer_to_json, format_answer
+    from .querytext import clean_query
+    from .retriever import Retriever
+
+    query, qnotice = clean_query(" ".join(args.query))
+    if not query:
+        print(f"Erreur : {qnotice}", file=sys.stderr)
+        return 2
+    r, notice = Retriever.open(args.corpus, args.index, args.model, progress=progress_bar())
+    if notice:
+        print(terminal_safe(notice), file=sys.stderr)
+    answer = r.ask(query, k=args.k)
+    for line in _build_report(r, notice):
+        print(terminal_safe(line), file=sys.stderr)
+    if not r.chunks:
+        print(terminal_safe(NO_NOTES.format(args.corpus)), file=sys.stderr)
+    if args.json:
+        print(json.dumps(answer_to_json(answer), ensure_ascii=False, indent=1))
+    else:
+        print(format_answer(answer))
+    return 0
+
+
 def _build_report(r, notice: str) -> list[str]:
     out = []
     if r.refresh_notice:
@@ -141,16 +165,18 @@ def main(argv: list[str] | None = None) -> int:
     ap = _Parser(prog="python -m retrieval", description="Recherche dans tes notes (citations exactes).")
     sub = ap.add_subparsers(dest="cmd", required=True, parser_class=_Parser)
     b = sub.add_parser("build", help="construire l'index des notes")
-    s = sub.add_parser("search", help="chercher dans les notes")
-    for p in (b, s):
+    s = sub.add_parser("search", help="chercher dans les notes (une puce par résultat)")
+    a = sub.add_parser("ask", help="poser une question : les passages des notes qui y répondent")
+    for p in (b, s, a):
         p.add_argument("--corpus", default="corpus", help="dossier des notes (défaut : corpus)")
         p.add_argument("--index", default="index", help="dossier de l'index (défaut : index)")
         p.add_argument(
             "--model", default=None, help="modèle d'embeddings (défaut : $RETRIEVAL_MODEL ou use-multilingual-v3)"
         )
-    s.add_argument("-k", type=_k, default=5, help=f"nombre de passages, 1 à {MAX_K} (défaut : 5)")
-    s.add_argument("--json", action="store_true", help="sortie JSON")
-    s.add_argument("query", nargs="+", help="la question")
+    for p in (s, a):
+        p.add_argument("-k", type=_k, default=5, help=f"nombre de passages, 1 à {MAX_K} (défaut : 5)")
+        p.add_argument("--json", action="store_true", help="sortie JSON")
+        p.add_argument("query", nargs="+", help="la question")
     from .notes.cli import add_parser as add_notes_parser
 
     add_notes_parser(sub)
@@ -163,7 +189,7 @@ def main(argv: list[str] | None = None) -> int:
             from .notes.cli import run as notes
 
             return notes(args)
-        return _cmd_build(args) if args.cmd == "build" else _cmd_search(args)
+        return {"build": _cmd_build, "search": _cmd_search, "ask": _cmd_ask}[args.cmd](args)
     except (ModelLoadError, IndexError_) as e:
         print(f"Erreur : {_one_line(terminal_safe(str(e)))}", file=sys.stderr)
         return 2

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from .corpus import CorpusReport, read_note
 from .lexical import tokenize
-from .models import Hit
+from .models import Answer, Hit, Passage
 from .parsing import indent_width, split_lines
 from .text import _EM_STAR, _EM_UNDER, _STRONG, fold
 
@@ -65,6 +65,72 @@ def format_hits(query: str, hits: list[Hit]) -> str:
     if not hits:
         return NOTHING_FOUND
     return "\n\n".join(format_hit(h, i) for i, h in enumerate(hits, 1))
+
+
+def answer_to_json(answer: Answer) -> dict:
+    return {
+        "query": answer.query,
+        "intent": answer.intent,
+        "services": list(answer.services),
+        "notice": answer.notice,
+        "missing": list(answer.missing),
+        "passages": [p.to_dict() for p in answer.passages],
+    }
+
+
+def line_ranges(lines: list[int]) -> str:
+    """ "103–106", "92, 94–98": the lines of a passage as a reader cites them."""
+    parts, start = [], None
+    for n, nxt in zip(lines, [*lines[1:], None]):
+        start = n if start is None else start
+        if nxt != n + 1:
+            parts.append(str(start) if start == n else f"{start}–{n}")
+            start = None
+    return ", ".join(parts)
+
+
+def format_passage(p: Passage, rank: int | None = None) -> str:
+    """A passage for the terminal: where it is, its parents, then its lines as in the note.
+
+    Lines the passage skips are marked with "┊", which is not part of the quote; matched lines
+    start with "▶".
+    """
+    head = f"{rank}. " if rank is not None else ""
+    out = [
+        f"{head}[{terminal_safe(p.heading)}] {terminal_safe(p.source)}:{line_ranges(p.lines)}  (score {p.score:.3f})"
+    ]
+    if p.breadcrumb:
+        out.append(f"   {terminal_safe(' > '.join(p.breadcrumb))}")
+    matched = {h.line for h in p.hits}
+    prev = None
+    for n, text in zip(p.lines, p.text.split("\n")):
+        if prev is not None and n > prev + 1:
+            out.append("   ┊")
+        mark = "▶" if n in matched else "│"
+        shown = text if len(text) <= MAX_SHOWN_CHARS else text[:MAX_SHOWN_CHARS] + " […]"
+        out.append(f" {mark} {terminal_safe(shown)}")
+        prev = n
+    if p.more:
+        out.append("   ┊ (la suite dans la note)")
+    return "\n".join(out)
+
+
+def format_answer(answer: Answer) -> str:
+    lines = []
+    if answer.missing:
+        lines.append(missing_sentence(answer.missing))
+    if not answer.passages:
+        lines.append(NOTHING_FOUND)
+        return "\n".join(lines)
+    lines.append("\n\n".join(format_passage(p, i) for i, p in enumerate(answer.passages, 1)))
+    return "\n".join(lines)
+
+
+def missing_sentence(missing: list[str]) -> str:
+    """One sentence for compared things the notes never name ("NACL" in "Security Groups vs NACL")."""
+    names = " et ".join(f"« {m} »" for m in missing)
+    verb = "n'apparaît" if len(missing) == 1 else "n'apparaissent"
+    return f"{names} {verb} pas dans tes notes : seul ce qu'elles disent de l'autre côté est montré."
 
 
 def highlight_spans(text: str, query: str) -> list[tuple[int, int]]:

@@ -14,7 +14,7 @@ class Chunk:
     heading: str  # nearest heading above, of any level (the "#" title only when nothing deeper)
     breadcrumb: list[str]  # parent bullets, introducing paragraphs, callout titles (and table header), emphasis removed
     text: str  # the exact source text, marker and indentation removed
-    kind: str = "bullet"  # "bullet" | "row" | "paragraph" | "code"
+    kind: str = "bullet"  # "bullet" | "row" | "header" (a table's header row) | "paragraph" | "code"
     title: str = ""  # the document's "#" title
     block_start: int = 0  # first line of the top-level block holding this chunk
     block_end: int = 0  # last non-blank line of that block
@@ -78,6 +78,44 @@ class Hit:
 
 
 @dataclass
+class Passage:
+    """The unit of an answer: matched bullets with the lines they need to make sense, verbatim.
+
+    A label brings its children ("Statistiques détaillées :" and its list), bullets matched under
+    one parent share one passage with the parent on top, a table row brings the header row, a
+    label over a code block brings the code. `text` is exactly `lines` of the file, each
+    right-stripped, joined by "\n" (indentation kept); `lines` need not be contiguous.
+    """
+
+    source: str
+    heading: str
+    heading_path: list[str]
+    breadcrumb: list[str]  # the parents above the passage's first line (its own lines are shown)
+    lines: list[int]  # 1-based lines shown, in file order
+    text: str
+    hits: list[Hit]  # the matched chunks inside it, best first
+    score: float
+    more: bool = False  # the block goes on beyond what is shown ("Voir le contexte" has the rest)
+    contrast: bool = False  # (comparisons) names both sides, or sits under a contrast label
+    first_line: int = 0  # first line of the whole block, for "Voir le contexte"
+    last_line: int = 0  # its last line
+
+    def to_dict(self) -> dict:
+        return {
+            "source": self.source,
+            "heading": self.heading,
+            "heading_path": list(self.heading_path),
+            "breadcrumb": list(self.breadcrumb),
+            "lines": list(self.lines),
+            "text": self.text,
+            "hits": [h.to_dict() for h in self.hits],
+            "score": round(float(self.score), 6),
+            "more": self.more,
+            "contrast": self.contrast,
+        }
+
+
+@dataclass
 class Answer:
     """What `Retriever.ask` returns: the question's reading and the quotes in display order."""
 
@@ -87,3 +125,5 @@ class Answer:
     groups: list[tuple[str, list[Hit]]] = field(default_factory=list)
     hits: list[Hit] = field(default_factory=list)
     notice: str = ""  # one French sentence for the user (query cut, nothing found...)
+    passages: list[Passage] = field(default_factory=list)  # display order, at most k
+    missing: list[str] = field(default_factory=list)  # (comparisons) compared things the notes never name

@@ -273,6 +273,8 @@ def parse_markdown(text: str, source: str = "notes.md") -> list[Chunk]:
                 table_header_text = " | ".join(c for c in table_header if c)
                 table_header_line = n
                 table_root = stack[0].line if stack else n
+                # The header row is a chunk too: the parent of the rows, as a label is of its list.
+                emit(n, stripped, "header")
                 continue
             if _TABLE_SEP.match(stripped):
                 continue
@@ -319,8 +321,8 @@ def parse_markdown(text: str, source: str = "notes.md") -> list[Chunk]:
     parents = {c.parent_line for c in chunks if c.parent_line}
     for c, r in zip(chunks, roots):
         c.block_start, c.block_end = r, ends[r]
-        c.label = (
-            c.line in parents and c.kind in ("bullet", "paragraph") and (is_label_text(c.text) or c.line in callouts)
+        c.label = c.line in parents and (
+            c.kind == "header" or (c.kind in ("bullet", "paragraph") and (is_label_text(c.text) or c.line in callouts))
         )
     return chunks
 

@@ -19,6 +19,7 @@ import numpy as np
 from .fusion import Scored
 from .lexical import tokenize
 from .models import Chunk
+from .passages import NoteStructure
 from .query import QueryReading, ServiceCatalog, _words, folded_words, mentions
 from .text import strip_emphasis
 
@@ -58,6 +59,7 @@ class CorpusView:
     block: np.ndarray  # per chunk: number of its top-level block (a bullet and all its children; a table row)
     figure: np.ndarray  # bool per chunk: gives a figure with its unit
     plain: list[str]  # per chunk: its text with emphasis stripped (what the catalog reads)
+    structure: NoteStructure  # parent links, for passages
 
     @classmethod
     def of(cls, chunks: list[Chunk], previous: CorpusView | None = None) -> CorpusView:
@@ -114,6 +116,7 @@ class CorpusView:
             block,
             figure,
             plain,
+            NoteStructure(chunks),
         )
 
 

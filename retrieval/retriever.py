@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import fusion, store
+from . import fusion, passages, store
 from .abstain import should_abstain
 from .builder import BuildProgress, BuildStats, build
 from .embedding import Embedder, load_embedder, resolve_model_name
@@ -34,6 +34,7 @@ class Retriever:
         self._view_of: tuple[store.StoredIndex, CorpusView] = (stored, CorpusView.of(stored.chunks))
         self._view_seconds = time.perf_counter() - t0  # part of a build's time, reported with it
         self.refresh_notice = ""  # why the last refresh could not happen, in French
+        self._notes = passages.NoteLines(self.corpus_dir)  # the notes' lines, for passages
 
     # ----- construction -------------------------------------------------------------------
     @classmethod
@@ -233,6 +234,9 @@ class Retriever:
         hits = [self._hit(stored.chunks[i], s, bool(view.exam[i])) for i, s in ranked[:k]]
         answer = self._answer(reading, hits)
         answer.notice = notice
+        if hits:
+            ranked_hits = (self._hit(stored.chunks[i], s, bool(view.exam[i])) for i, s in ranked)
+            answer.passages = passages.build(ranked_hits, view.structure, self._notes, k)
         return answer
 
     @staticmethod

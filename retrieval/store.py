@@ -323,7 +323,7 @@ def _chunk_ok(c: Chunk) -> bool:
         and isinstance(c.text, str)
         and isinstance(c.heading, str)
         and isinstance(c.title, str)
-        and c.kind in ("bullet", "row", "paragraph", "code")
+        and c.kind in ("bullet", "row", "header", "paragraph", "code")
         and all(isinstance(x, list) and all(isinstance(b, str) for b in x) for x in (c.breadcrumb, c.heading_path))
         and all(_int(x, 0, 2**31) for x in (c.parent_line, c.block_start, c.block_end))
         and isinstance(c.exam, bool)

@@ -224,17 +224,17 @@ def test_check_refuses_an_unreadable_folder(tmp_path, notes, monkeypatch):
 # ----- inventory: counts per file and per heading ------------------------------------------------
 def test_inventory_of_the_shipped_notes(retriever):
     inv = inventory.of_retriever(retriever)
-    assert [(f.source, f.passages, f.headings, f.exam_tips) for f in inv.files] == [("other-services.md", 228, 10, 30)]
+    assert [(f.source, f.passages, f.headings, f.exam_tips) for f in inv.files] == [("other-services.md", 229, 10, 30)]
     assert inv.skipped == [] and inv.files[0].notes == [] and inv.files[0].modified is not None
     assert inv.to_json() == {
-        "files": [{"source": "other-services.md", "passages": 228, "headings": 10, "exam_tips": 30}],
+        "files": [{"source": "other-services.md", "passages": 229, "headings": 10, "exam_tips": 30}],
         "skipped": [],
     }
 
 
 def test_heading_rows_of_the_shipped_notes(retriever):
     rows = inventory.heading_rows(retriever.chunks)
-    assert sum(r.passages for r in rows) == 228 and sum(r.exam_tips for r in rows) == 30
+    assert sum(r.passages for r in rows) == 229 and sum(r.exam_tips for r in rows) == 30
     ses = next(r for r in rows if r.heading == "Amazon SES")  # the document title is not repeated
     assert (ses.source, ses.key, ses.passages, ses.exam_tips, ses.cards) == (
         "other-services.md",

@@ -110,14 +110,14 @@ def test_counts_on_the_shipped_notes(monkeypatch, built_index):
     monkeypatch.delenv(sup.CORPUS_ENV, raising=False)
     at = open_notes_page()
     assert not at.error
-    assert metrics(at) == {"Fichiers": "1", "Passages": "228", "Conseils d'examen": "30"}
+    assert metrics(at) == {"Fichiers": "1", "Passages": "229", "Conseils d'examen": "30"}
     files = table(at, 0)
     assert [(f["Fichier"], f["Passages"], f["Rubriques"], f["Conseils d'examen"]) for f in files] == [
-        ("other-services.md", 228, 10, 30)
+        ("other-services.md", 229, 10, 30)
     ]
     assert files[0]["Modifié le"] is not None and "Remarques" not in files[0], "no empty remarks column"
     headings = table(at, 1)
-    assert len(headings) == 10 and sum(h["Passages"] for h in headings) == 228
+    assert len(headings) == 10 and sum(h["Passages"] for h in headings) == 229
     assert sum(h["Conseils d'examen"] for h in headings) == 30
     assert {
         "Rubrique": "Amazon SES",
@@ -149,8 +149,8 @@ def test_upload_a_note_then_a_question_finds_it(notes):
     assert "Ajouté dans tes notes" in alerts(at, "success") and "nouveau.md" in alerts(at, "success")
     assert (notes / "nouveau.md").read_text(encoding="utf-8") == NEW_NOTE
     assert metrics(at)["Fichiers"] == "2"
-    assert metrics(at)["Passages"] == "229"
-    assert "Index à jour : 229 passages, 2 fichier(s)." in [unrender_quote(c.value) for c in at.main.caption]
+    assert metrics(at)["Passages"] == "230"
+    assert "Index à jour : 230 passages, 2 fichier(s)." in [unrender_quote(c.value) for c in at.main.caption]
     assert cited_files(at, NEW_QUESTION)[0] == "nouveau.md"
 
 
@@ -158,7 +158,7 @@ def test_notes_edited_elsewhere_are_counted_on_arrival(notes):
     at = open_notes_page()
     (notes / "obsidian.md").write_text(NEW_NOTE, encoding="utf-8")  # saved from another editor
     at.run()
-    assert metrics(at) == {"Fichiers": "2", "Passages": "229", "Conseils d'examen": "30"}
+    assert metrics(at) == {"Fichiers": "2", "Passages": "230", "Conseils d'examen": "30"}
     assert "Fichiers \\: 2" in [c.value for c in at.sidebar.caption], "the sidebar shows the same index"
 
 
@@ -257,7 +257,7 @@ def test_folder_chooser_checks_then_switches_and_remembers(monkeypatch, tmp_path
     click(at, "Utiliser ce dossier", at.sidebar)
     assert len(at.sidebar.error) == 1 and "n'existe pas" in at.sidebar.error[0].value
     assert not settings.settings_path(ROOT).exists(), "a bad path is not remembered"
-    assert metrics(at)["Passages"] == "228", "the previous folder stays in use"
+    assert metrics(at)["Passages"] == "229", "the previous folder stays in use"
 
     folder_field(at).set_value(str(vault))
     click(at, "Utiliser ce dossier", at.sidebar)
@@ -291,4 +291,4 @@ def test_vanished_folder_can_be_changed_from_the_sidebar(monkeypatch, tmp_path):
     assert len(at.main.error) == 1 and "introuvable" in at.main.error[0].value
     folder_field(at).set_value(str(CORPUS))
     click(at, "Utiliser ce dossier", at.sidebar)
-    assert not at.main.error and metrics(at)["Passages"] == "228"
+    assert not at.main.error and metrics(at)["Passages"] == "229"

@@ -17,7 +17,7 @@ def _by_line(chunks):
 
 def test_counts_per_kind_and_section():
     chunks = _chunks()
-    assert Counter(c.kind for c in chunks) == {"bullet": 223, "row": 5}
+    assert Counter(c.kind for c in chunks) == {"bullet": 223, "row": 5, "header": 1}
     per = Counter(c.heading for c in chunks)
     assert per["Amazon SES"] == 28 and per["SSM Session Manager"] == 23 and per["Instance Scheduler on AWS"] == 11
     assert len(per) == 10

@@ -18,7 +18,7 @@ def _verbatim(hits):
 def test_build_load_round_trip(built_index, retriever):
     assert (built_index / "CURRENT").is_file()
     m = retriever.manifest
-    assert m["model"] == "use-multilingual-v3" and m["n_chunks"] == 228
+    assert m["model"] == "use-multilingual-v3" and m["n_chunks"] == 229
     assert set(m["files"]) == {"other-services.md"} and len(m["files"]["other-services.md"]) == 64
     again = Retriever.load(str(built_index))  # str paths are accepted too
     a = [(h.line, round(h.score, 5)) for h in again.search("feedback loop", k=5)]
@@ -107,4 +107,4 @@ def test_cli_build_reports(tmp_path, capsys):
     from retrieval.cli import main
 
     assert main(["build", "--corpus", str(CORPUS), "--index", str(tmp_path / "idx")]) == 0
-    assert "228 passages" in capsys.readouterr().out
+    assert "229 passages" in capsys.readouterr().out
