@@ -37,6 +37,8 @@ class Scored:
     fused: np.ndarray
     lexical: np.ndarray  # BM25 / max BM25 of the query (0..1)
     dense: np.ndarray  # raw cosine
+    words: np.ndarray | None = None  # the part of `fused` the question's words (BM25) gave
+    meaning: np.ndarray | None = None  # the part the embeddings gave
 
 
 def fuse(
@@ -75,5 +77,6 @@ def fuse(
     lex = lex_scores[ids] / lex_max if lex_max > 0 else np.zeros(len(ids), dtype=np.float32)
     hi, lo = float(dense.max()), float(dense.min())
     dense_n = (dense - lo) / (hi - lo) if hi > lo else np.ones_like(dense)
-    fused = weight * lex + (1 - weight) * dense_n
-    return Scored(ids, fused.astype(np.float32), lex.astype(np.float32), dense)
+    words, meaning = weight * lex, (1 - weight) * dense_n
+    fused = words + meaning
+    return Scored(ids, fused.astype(np.float32), lex.astype(np.float32), dense, words, meaning)

@@ -64,6 +64,9 @@ class Hit:
     heading_path: list[str] = field(default_factory=list)  # every heading above, shallowest first
     parent_line: int = 0  # line of the nearest parent (bullet, label, callout, table header); 0: none
     label: bool = False  # names its children rather than says something ("Statistiques détaillées :")
+    # Why it matched: the parts of the ranking score its words (BM25) and its meaning (embeddings) gave.
+    words: float = 0.0
+    meaning: float = 0.0
 
     def to_dict(self) -> dict:
         return {

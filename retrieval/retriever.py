@@ -231,12 +231,16 @@ class Retriever:
             ranked = [(i, s) for i, s in ranked if stored.chunks[i].heading in services]
         if exam_only:
             ranked = [(i, s) for i, s in ranked if view.exam[i]]
-        hits = [self._hit(stored.chunks[i], s, bool(view.exam[i])) for i, s in ranked[:k]]
+        why = _signals(scored)
+
+        def hit(i: int, s: float) -> Hit:
+            return self._hit(stored.chunks[i], s, bool(view.exam[i]), *why.get(i, (0.0, 0.0)))
+
+        hits = [hit(i, s) for i, s in ranked[:k]]
         answer = self._answer(reading, hits)
         answer.notice = notice
         if hits:
-            ranked_hits = (self._hit(stored.chunks[i], s, bool(view.exam[i])) for i, s in ranked)
-            answer.passages = passages.build(ranked_hits, view.structure, self._notes, k)
+            answer.passages = passages.build((hit(i, s) for i, s in ranked), view.structure, self._notes, k)
         return answer
 
     @staticmethod
@@ -301,7 +305,7 @@ class Retriever:
         return fusion.fuse(lex, ids, cos, lookup, weight=weight, extra_ids=extra)
 
     @staticmethod
-    def _hit(c: Chunk, score: float, exam: bool) -> Hit:
+    def _hit(c: Chunk, score: float, exam: bool, words: float = 0.0, meaning: float = 0.0) -> Hit:
         return Hit(
             source=c.source,
             line=c.line,
@@ -316,4 +320,13 @@ class Retriever:
             heading_path=list(c.heading_path),
             parent_line=c.parent_line,
             label=c.label,
+            words=words,
+            meaning=meaning,
         )
+
+
+def _signals(scored: fusion.Scored) -> dict[int, tuple[float, float]]:
+    """chunk id → (part of its score from the question's words, part from its meaning)."""
+    if scored.words is None or scored.meaning is None:
+        return {}
+    return {int(i): (float(w), float(m)) for i, w, m in zip(scored.ids, scored.words, scored.meaning)}
