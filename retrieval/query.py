@@ -1,6 +1,6 @@
 """Question understanding: which services a question names, what it asks (lookup, compare, tips).
 
-Nothing here is written for one set of notes: services are the notes' "##" headings, their
+Nothing here is written for one set of notes: services are the notes' headings, their
 short names come from the headings' own words, and acronyms come from definitions found in
 the notes ("DKIM (DomainKeys Identified Mail)", "infrastructure as code (IaC)").
 """
@@ -171,7 +171,8 @@ class ServiceCatalog:
         """`plain`: the chunks' texts with emphasis stripped, when the caller already has them."""
         headings: dict[str, None] = {}
         for c in chunks:
-            headings.setdefault(c.heading, None)
+            for h in section_headings(c):
+                headings.setdefault(h, None)
         self.services = [Service(h, self._aliases(h)) for h in headings]
         self._max_alias_words = max((len(a) for s in self.services for a in s.aliases), default=1)
         if plain is None:
@@ -181,6 +182,8 @@ class ServiceCatalog:
         self.upper_words = {
             fold(w) for c in chunks for w in re.findall(r"\b[A-Z][A-Z0-9]{1,7}\b", c.text + " " + c.heading)
         }
+        # Every word the notes write (folded): a compared side must be one of theirs.
+        self.vocabulary = {w for t in plain for w in _words(t)} | {w for h in headings for w in _words(h)}
         # Names: words the notes capitalise inside a sentence ("remplace Bastion", "Lambda + API + Glue").
         self.name_words = {
             fold(m.group(1))
@@ -191,9 +194,15 @@ class ServiceCatalog:
 
     @staticmethod
     def _aliases(heading: str) -> list[list[str]]:
+        heading = _NUMBERING.sub("", heading)  # "2. Services AWS Essentiels" → "Services AWS Essentiels"
         words = _words(heading)
         core = [w for w in words if w not in VENDOR_WORDS] or words
         aliases = [words, core]
+        m = _EXPANDED.match(heading)
+        if m:  # "S3 (Simple Storage Service)" → "S3", "Simple Storage Service"
+            for part in m.groups():
+                w = _words(part)
+                aliases += [w, [x for x in w if x not in VENDOR_WORDS] or w]
         original = re.findall(r"[A-Za-z0-9]+", heading)
         acr = [fold(w) for w in original if len(w) >= 2 and w.isupper() and fold(w) not in VENDOR_WORDS]
         if len(core) >= 2 and acr and core[0] == acr[0]:
@@ -279,6 +288,13 @@ class ServiceCatalog:
         services = [h for h, _ in matches]
         typos = [t for _, t in matches if t is not None]
         terms = self._compared_terms(query, services) if services or compare else []
+        if compare or "?" in query:
+            # the two sides as the question words them ("gp2 vs gp3", "CRR ou SRR ?", "entre governance et
+            # compliance"), when the notes hold them: lower-case words count after an explicit comparison
+            sides = self._compared_sides(query, services, names_only=not compare)
+            terms = _fewest_words([*terms, *sides])
+            if not compare and len(sides) >= 2:
+                compare = True
         if not compare and services and ("?" in query or len(services) >= 2) and len(services) + len(terms) >= 2:
             # "SES ou Pinpoint ?", "Session Manager ou bastion ?": a choice between two named things;
             # without "?" only between two services ("SES ou pinpoint", not "SES : emails ou SMS")
@@ -301,6 +317,33 @@ class ServiceCatalog:
         return QueryReading(
             query, intent, services, terms, definition, expansion, search_text, bool(_ASKS_FIGURE.search(f)), bare
         )
+
+    def _compared_sides(self, query: str, services: list[str], names_only: bool) -> list[str]:
+        """The things a question compares that are not named services, when the notes hold them.
+
+        Read off the question's own syntax: "entre X et Y", "X vs Y", "X versus Y", "X ou Y". With a bare
+        "ou" (names_only), a side must look like a name (an acronym, a word with a digit or a capital:
+        "CRR ou SRR ?", not "yaml ou json ?", which asks which format)."""
+        named = {w for s in services for a in next(x for x in self.services if x.heading == s).aliases for w in a}
+        f = query.replace("\u2019", "'")
+        m = _BETWEEN.search(f)
+        pairs = [(m.group(1), m.group(2))] if m else []
+        for m in _VERSUS.finditer(f):
+            if names_only and m.group(2).lower() not in ("ou", "or"):
+                continue
+            pairs.append((m.group(1), m.group(3)))
+        out: list[str] = []
+        for left, right in pairs:
+            for side in (_tail(left), _head(right)):
+                words = [w for w in re.findall(r"[\w.+/-]+", side) if fold(w) not in STOP_WORDS]
+                if not words or all(fold(w) in named for w in words):
+                    continue  # a service already named, or nothing left
+                if not all(fold(w) in self.vocabulary for w in words):
+                    continue  # the notes never write it: not a side they can show
+                if names_only and not any(_NAME_LIKE.search(w) for w in words):
+                    continue
+                out.append(" ".join(words))
+        return out if len(out) >= 2 or not names_only else []
 
     def _choice_next_to_service(self, query: str, services: list[str]) -> bool:
         """ "X ou Y" where X or Y is a named service ("Batch ou Lambda ?"; not "yaml ou json")."""
@@ -333,9 +376,54 @@ class ServiceCatalog:
         return list(dict.fromkeys(out))
 
 
+_BETWEEN = re.compile(r"\b(?:entre|between)\s+(.+?)\s+(?:et|and)\s+(.+?)(?=\s*[?!.,;:]|$)", re.IGNORECASE)
+_VERSUS = re.compile(r"([^?!.,;:]+?)\s+(vs\.?|versus|ou|or|≠)\s+([^?!.,;:]+)", re.IGNORECASE)
+_NAME_LIKE = re.compile(r"[A-Z].*[A-Z]|\d|^[A-Z][a-z]+[A-Z]|^[A-Z]{2,}")
+_SIDE_WORDS = 3  # a compared side is at most this many words next to "vs" / "ou"
+
+
+def _fewest_words(terms: list[str]) -> list[str]:
+    """Compared terms without repeats: a term holding all the words of a shorter one gives way to it."""
+    out: list[str] = []
+    for t in sorted(dict.fromkeys(terms), key=lambda x: len(x.split())):
+        words = set(_words(t))
+        if not any(set(_words(o)) <= words for o in out):
+            out.append(t)
+    return sorted(out, key=terms.index)
+
+
+def _tail(text: str) -> str:
+    words = [w for w in text.split() if fold(w) not in _LEAD_IN]
+    return " ".join(words[-_SIDE_WORDS:])
+
+
+def _head(text: str) -> str:
+    words = re.sub(r"\b[dD]'", "de ", text).split()
+    cut = next((i for i, w in enumerate(words) if fold(w) in _LEAD_OUT), len(words))
+    return " ".join(words[:cut][:_SIDE_WORDS])
+
+
+# Words that end a compared side: "EFS ou FSx pour des serveurs Windows ?" compares EFS and FSx.
+_LEAD_OUT = frozenset(
+    fold(w) for w in "pour dans avec sur quand si qui que de du des for in with on when if of".split()
+)
+_LEAD_IN = frozenset(fold(w) for w in "différence différences difference comparer compare comparaison".split())
+
+
+_NUMBERING = re.compile(r"^\s*\d+(?:\.\d+)*[.)]?\s+")
+_EXPANDED = re.compile(r"^\s*([^()]+?)\s*\(([^()]{2,80})\)\s*$")
+
+
+def section_headings(c: Chunk) -> list[str]:
+    """The headings whose section holds the chunk, shallowest first: every heading of its path but the
+    file's "#" title (the same for every chunk of the file), or the title when nothing is deeper."""
+    path = [h for h in c.heading_path if h != c.title] or list(c.heading_path[-1:])
+    return path or [c.heading]
+
+
 def folded_words(c: Chunk) -> str:
-    """The chunk's heading, breadcrumb and text as " word word ... " (folded), for `mentions`."""
-    return " " + " ".join(_words(" ".join([c.heading, *c.breadcrumb, c.text]))) + " "
+    """The chunk's headings, breadcrumb and text as " word word ... " (folded), for `mentions`."""
+    return " " + " ".join(_words(" ".join([*section_headings(c), *c.breadcrumb, c.text]))) + " "
 
 
 def mentions(hay: str, words: list[str]) -> bool:

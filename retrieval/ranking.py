@@ -20,7 +20,7 @@ from .fusion import Scored
 from .lexical import tokenize
 from .models import Chunk
 from .passages import NoteStructure
-from .query import QueryReading, ServiceCatalog, _words, folded_words, mentions
+from .query import QueryReading, ServiceCatalog, _words, folded_words, mentions, section_headings
 from .text import strip_emphasis
 
 SERVICE_BOOST = 0.3
@@ -60,17 +60,26 @@ class CorpusView:
     figure: np.ndarray  # bool per chunk: gives a figure with its unit
     plain: list[str]  # per chunk: its text with emphasis stripped (what the catalog reads)
     structure: NoteStructure  # parent links, for passages
+    paths: list[frozenset[str]]  # per chunk: the headings whose section holds it (see query.section_headings)
+
+    def in_sections(self, i: int, headings: set[str] | list[str]) -> bool:
+        """Chunk i sits in the section (or a sub-section) of one of these headings."""
+        return not self.paths[i].isdisjoint(headings)
 
     @classmethod
     def of(cls, chunks: list[Chunk], previous: CorpusView | None = None) -> CorpusView:
         """`previous`: the view of the index this one replaces. A refresh changes a few chunks; the
         per-chunk facts of the others are taken from it (they were most of a large index's time)."""
-        old = {(c.heading, tuple(c.breadcrumb), c.text): j for j, c in enumerate(previous.chunks)} if previous else {}
+
+        def key(c: Chunk) -> tuple:
+            return (tuple(c.heading_path), c.heading, tuple(c.breadcrumb), c.text)
+
+        old = {key(c): j for j, c in enumerate(previous.chunks)} if previous else {}
         n = len(chunks)
         plain, words = [""] * n, [""] * n
         exam, figure = np.zeros(n, dtype=bool), np.zeros(n, dtype=bool)
         for i, c in enumerate(chunks):
-            j = old.get((c.heading, tuple(c.breadcrumb), c.text))
+            j = old.get(key(c))
             if j is not None:
                 plain[i], words[i], exam[i], figure[i] = (
                     previous.plain[j],
@@ -82,8 +91,10 @@ class CorpusView:
                 plain[i], words[i] = strip_emphasis(c.text), folded_words(c)
                 exam[i], figure[i] = c.exam, bool(FIGURE.search(c.text))
         sections: dict[str, list[int]] = {}
+        paths = [frozenset(section_headings(c)) for c in chunks]
         for i, c in enumerate(chunks):
-            sections.setdefault(c.heading, []).append(i)
+            for h in section_headings(c):  # a section holds its sub-sections
+                sections.setdefault(h, []).append(i)
         opening = {}
         for h, ids in sections.items():
             first = chunks[ids[0]]
@@ -117,44 +128,57 @@ class CorpusView:
             figure,
             plain,
             NoteStructure(chunks),
+            paths,
         )
 
 
-def arrange(reading: QueryReading, scored: Scored, view: CorpusView) -> list[tuple[int, float]]:
-    """(chunk id, score) of every candidate, best first."""
+# The rules of the default ranking beyond plain fusion, by name (evaluate.py --ablate leaves each out).
+RULES = ("service", "definition", "defines", "label", "figure", "tips", "compare", "bare")
+
+
+def arrange(
+    reading: QueryReading, scored: Scored, view: CorpusView, disabled: frozenset[str] = frozenset()
+) -> list[tuple[int, float]]:
+    """(chunk id, score) of every candidate, best first. `disabled`: rules left out (see RULES)."""
     if scored.ids.size == 0:
         return []
     score = {int(i): float(s) for i, s in zip(scored.ids, scored.fused)}
     chunks = view.chunks
     named = set(reading.services)
-    qtokens = set(tokenize(reading.query)) if reading.definition else set()
+    on = {r for r in RULES if r not in disabled}
+    qtokens = set(tokenize(reading.query)) if reading.definition and "defines" in on else set()
     for i in score:
         if qtokens:
             m = _DEFINES.match(chunks[i].text)
             if m and set(tokenize(m.group(1))) <= qtokens:
                 score[i] += DEFINES_BOOST
-        if view.label[i]:
+        if "label" in on and view.label[i]:
             score[i] -= LABEL_PENALTY
-        if reading.figure and view.figure[i]:
+        if "figure" in on and reading.figure and view.figure[i]:
             score[i] += FIGURE_BOOST
-        if chunks[i].heading in named:
-            score[i] += SERVICE_BOOST
+        if view.in_sections(i, named):
+            if "service" in on:
+                score[i] += SERVICE_BOOST
             # comparing services starts from what each one is: its opening block
-            if (reading.definition or reading.intent == "compare") and i in view.opening.get(chunks[i].heading, ()):
+            if (
+                "definition" in on
+                and (reading.definition or reading.intent == "compare")
+                and any(i in view.opening.get(h, ()) for h in named)
+            ):
                 # the opening block defines the service; its first line most of all
                 score[i] += DEFINITION_BOOST + (0.1 if chunks[i].line == chunks[i].block_start else 0.0)
     ranked = sorted(score, key=lambda i: -score[i])
 
-    if reading.intent == "tips":
-        exam = [i for i in ranked if view.exam[i] and (not named or chunks[i].heading in named)]
+    if reading.intent == "tips" and "tips" in on:
+        exam = [i for i in ranked if view.exam[i] and (not named or view.in_sections(i, named))]
         if exam:
             first = set(exam)
-            rest = [i for i in ranked if i not in first and (not named or chunks[i].heading in named)]
+            rest = [i for i in ranked if i not in first and (not named or view.in_sections(i, named))]
             # "Pour l'examen AWS SAA" alone says nothing its children's breadcrumb does not: labels last
             ranked = exam + [i for i in rest if not view.label[i]] + [i for i in rest if view.label[i]]
-    elif reading.intent == "compare":
+    elif reading.intent == "compare" and "compare" in on:
         ranked = _balance(reading, ranked, chunks, view)
-    elif reading.bare:
+    elif reading.bare and "bare" in on:
         # "c'est quoi Pinpoint ?" asks nothing but what the service is: the section's opening
         # block, read in the note's order, whatever the question's few words happen to match
         opening = view.opening.get(reading.services[0], set())
@@ -162,25 +186,49 @@ def arrange(reading: QueryReading, scored: Scored, view: CorpusView) -> list[tup
     return [(i, score[i]) for i in ranked]
 
 
-def _balance(reading: QueryReading, ranked: list[int], chunks: list[Chunk], view: CorpusView) -> list[int]:
+def contrasting(reading: QueryReading, ids, view: CorpusView) -> set[int]:
+    """Chunks that contrast the compared things: they name every side, counting their headings and
+    parents ("Bien différencier :" > "**SES** = envoi simple d'emails" under Pinpoint; a row of a
+    "Critère | AWS Lambda | AWS Batch" table), one side at least in their own words or parents."""
+    sides = _sides(reading, view)
+    if len(sides) < 2:
+        return set()
+    out = set()
+    for i in ids:
+        c = view.chunks[i]
+        if not all(_on_side(view, i, s) for s in sides):
+            continue
+        own = " " + " ".join(_words(" ".join([*c.breadcrumb, c.text]))) + " "
+        if any(mentions(own, a) for s in sides for a in s[1]):
+            out.add(int(i))
+    return out
+
+
+def _sides(reading: QueryReading, view: CorpusView) -> list[tuple[str | None, list[list[str]]]]:
     sides: list[tuple[str | None, list[list[str]]]] = []
     for s in reading.services:
         svc = next(x for x in view.catalog.services if x.heading == s)
         sides.append((s, [a for a in svc.aliases if len(a) < len(svc.aliases[0]) or len(svc.aliases) == 1]))
     for t in reading.terms:
         sides.append((None, [_words(t)]))
+    return sides
+
+
+def _on_side(view: CorpusView, i: int, side: tuple[str | None, list[list[str]]]) -> bool:
+    heading, aliases = side
+    return (heading is not None and heading in view.paths[i]) or any(mentions(view.words[i], a) for a in aliases)
+
+
+def _balance(reading: QueryReading, ranked: list[int], chunks: list[Chunk], view: CorpusView) -> list[int]:
+    sides = _sides(reading, view)
     if len(sides) < 2:
         return ranked
-
-    def on_side(i: int, side) -> bool:
-        heading, aliases = side
-        return chunks[i].heading == heading or any(mentions(view.words[i], a) for a in aliases)
-
-    both = [i for i in ranked if all(on_side(i, s) for s in sides)][:MAX_BOTH_FIRST]
+    contrast = contrasting(reading, ranked, view)
+    both = [i for i in ranked if i in contrast][:MAX_BOTH_FIRST]
     out, taken = list(both), set(both)
     queues = []
     for side in sides:
-        q = [i for i in ranked if i not in taken and on_side(i, side)]
+        q = [i for i in ranked if i not in taken and _on_side(view, i, side)]
         opening = view.opening.get(side[0], set()) if side[0] else set()
         # each service is first shown by what it is (its opening block), then by what matches best
         queues.append([i for i in q if i in opening] + [i for i in q if i not in opening])

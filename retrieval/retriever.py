@@ -11,12 +11,13 @@ import numpy as np
 from . import fusion, passages, store
 from .abstain import should_abstain
 from .builder import BuildProgress, BuildStats, build
-from .embedding import Embedder, load_embedder, resolve_model_name
+from .embedding import JUDGE_MODEL, Embedder, ModelLoadError, load_embedder, load_with_fallback
 from .lexical import tokenize
 from .models import Answer, Chunk, Hit
+from .parsing import index_text
 from .query import QueryReading
 from .querytext import clean_query
-from .ranking import CorpusView, arrange
+from .ranking import CorpusView, arrange, contrasting
 
 
 class Retriever:
@@ -35,12 +36,13 @@ class Retriever:
         self._view_seconds = time.perf_counter() - t0  # part of a build's time, reported with it
         self.refresh_notice = ""  # why the last refresh could not happen, in French
         self._notes = passages.NoteLines(self.corpus_dir)  # the notes' lines, for passages
+        self.disabled_rules: frozenset[str] = frozenset()  # ranking rules left out (evaluation: ablations)
 
     # ----- construction -------------------------------------------------------------------
     @classmethod
     def build(cls, corpus_dir, index_dir, model: str | None = None, progress: BuildProgress | None = None) -> Retriever:
         """Build the index of every note under corpus_dir into index_dir (a full build)."""
-        embedder = load_embedder(model)
+        embedder = load_with_fallback(model)
         stored, stats = build(Path(corpus_dir), Path(index_dir), embedder, None, progress)
         r = cls(Path(index_dir), stored, embedder, Path(corpus_dir))  # what was written, not re-read
         stats.seconds += r._view_seconds  # the build is not done before its view is: report both
@@ -66,7 +68,10 @@ class Retriever:
         corpus_dir, index_dir = Path(corpus_dir), Path(index_dir)
         store.check_location(corpus_dir, index_dir)
         store.clean_leftovers(index_dir)
-        wanted = resolve_model_name(model)
+        # The default model falls back to another offline one when it cannot load (said in `fell_back`).
+        embedder = load_with_fallback(model)
+        fell_back = embedder.notice
+        wanted = embedder.name
         notice = ""
         try:
             stored = store.read(index_dir)
@@ -74,9 +79,9 @@ class Retriever:
                 old = stored.manifest.get("model")
                 notice = f"L'index avait été construit avec un autre modèle ({old}) : reconstruction."
             else:
-                r = cls(index_dir, stored, load_embedder(wanted), corpus_dir)
+                r = cls(index_dir, stored, embedder, corpus_dir)
                 r.refresh(progress, timeout=store.LOCK_TIMEOUT)
-                return r, r.refresh_notice
+                return r, " ".join(n for n in (fell_back, r.refresh_notice) if n)
         except store.IndexMissing:
             notice = "Premier démarrage : construction de l'index des notes."
         except store.IndexCorrupt as e:
@@ -85,13 +90,12 @@ class Retriever:
 
         # builder.refresh re-reads the index under the build lock: if another process rebuilt
         # it while we waited, it is loaded instead of being built a second time.
-        embedder = load_embedder(wanted)
         stored, stats = builder.refresh(corpus_dir, index_dir, embedder, None, progress)
         r = cls(index_dir, stored, embedder, corpus_dir)
         if stats is not None:
             stats.seconds += r._view_seconds
         r.last_build = stats
-        return r, notice if stats is not None else ""
+        return r, " ".join(n for n in (fell_back, notice if stats is not None else "") if n)
 
     # ----- freshness ----------------------------------------------------------------------
     def is_stale(self) -> bool:
@@ -223,12 +227,20 @@ class Retriever:
         parts = [view.sections[h] for h in [*reading.services, *(services or [])] if h in view.sections]
         extra = np.concatenate(parts) if parts else None
         keep = np.array(sorted(i for s in reading.services for i in view.opening.get(s, ())), dtype=np.int64)
-        scored = self._score(stored, f"{reading.search_text or query} {reading.expansion}".strip(), mode, extra, keep)
-        if mode == "full" and should_abstain(reading, stored.lexical, float(scored.dense.max(initial=0.0)), view):
+        off = self.disabled_rules
+        searched = query if "typo" in off else reading.search_text or query
+        if "acronyms" not in off:
+            searched = f"{searched} {reading.expansion}".strip()
+        if "section-candidates" in off:
+            extra = None
+        scored = self._score(stored, searched, mode, extra, keep)
+        if mode == "full" and should_abstain(
+            reading, stored.lexical, lambda: self._closeness(stored, query, scored), view, self.disabled_rules
+        ):
             return Answer(query=query, intent="none", services=reading.services, notice=notice)
-        ranked = arrange(reading, scored, view)
+        ranked = arrange(reading, scored, view, self.disabled_rules)
         if services:
-            ranked = [(i, s) for i, s in ranked if stored.chunks[i].heading in services]
+            ranked = [(i, s) for i, s in ranked if view.in_sections(i, services)]
         if exam_only:
             ranked = [(i, s) for i, s in ranked if view.exam[i]]
         why = _signals(scored)
@@ -241,7 +253,22 @@ class Retriever:
         answer.notice = notice
         if hits:
             answer.passages = passages.build((hit(i, s) for i, s in ranked), view.structure, self._notes, k)
+        if reading.intent == "compare":
+            self._contrast_first(reading, answer, ranked, view)
         return answer
+
+    def _contrast_first(self, reading: QueryReading, answer: Answer, ranked, view: CorpusView) -> None:
+        """Comparisons: the passages that contrast the compared things come first; a compared thing
+        the notes never name is said, instead of refusing the question."""
+        lexical = self._stored.lexical
+        answer.missing = [t for t in reading.terms if not lexical.known(tokenize(t))]
+        if "contrast" in self.disabled_rules or not answer.passages:
+            return
+        ids = contrasting(reading, [i for i, _ in ranked[: 4 * len(answer.passages) + 10]], view)
+        keys = {(view.chunks[i].source, view.chunks[i].line) for i in ids}
+        for p in answer.passages:
+            p.contrast = any((h.source, h.line) in keys for h in p.hits)
+        answer.passages.sort(key=lambda p: not p.contrast)  # stable: each group keeps its order
 
     @staticmethod
     def _answer(reading: QueryReading, hits: list[Hit]) -> Answer:
@@ -277,12 +304,13 @@ class Retriever:
         mode: str,
         extra: np.ndarray | None = None,
         keep: np.ndarray | None = None,
-    ):
+    ) -> fusion.Scored:
         tokens = tokenize(query)
         lex = stored.lexical.scores(tokens) if mode != "dense" else np.zeros(len(stored.chunks), np.float32)
+        known = stored.lexical.known_fraction(tokens)
         if mode == "lexical":
-            ids = np.zeros(0, dtype=np.int64)
-            return fusion.fuse(lex, ids, np.zeros(0, np.float32), lambda i: np.zeros(len(i), np.float32), weight=1.0)
+            none = np.zeros(0, dtype=np.int64)
+            return fusion.fuse(lex, none, np.zeros(0, np.float32), lambda i: np.zeros(len(i), np.float32), mode=mode)
         qvec = self.embedder.encode_query(query)
         ids, cos = stored.dense.search(qvec, fusion.CANDIDATES)
         if extra is not None and len(extra) > self.MAX_EXTRA:
@@ -296,13 +324,41 @@ class Retriever:
         def lookup(missing: np.ndarray) -> np.ndarray:
             return stored.dense.index.reconstruct_batch(missing) @ qvec
 
-        if mode == "dense":
-            weight = 0.0
-        elif mode == "full":
-            weight = fusion.adaptive_weight(stored.lexical.known_fraction(tokens))
-        else:
-            weight = fusion.LEXICAL_WEIGHT
-        return fusion.fuse(lex, ids, cos, lookup, weight=weight, extra_ids=extra)
+        return fusion.fuse(
+            lex,
+            ids,
+            cos,
+            lookup,
+            known=known,
+            mode="dense" if mode == "dense" else "fusion",
+            model=self.embedder.name,
+            extra_ids=extra,
+        )
+
+    JUDGED = 20  # passages the judge model compares with the question
+
+    def _closeness(self, stored: store.StoredIndex, query: str, scored: fusion.Scored) -> float:
+        """How close the question is to the notes, for the judge model (see abstain.MIN_COSINE): its best
+        cosine with the passages ranked first. The judge embeds them on the fly (~1 ms each): the check
+        runs only for questions that name no service and whose words the notes mostly do not know."""
+        if not len(scored.ids):
+            return 0.0
+        judge = self._judge()
+        if judge is None:
+            return 1.0  # no judge: never refuse on closeness alone
+        if judge is self.embedder:
+            return float(scored.dense.max())
+        top = scored.ids[np.argsort(-scored.fused)[: self.JUDGED]]
+        texts = [index_text(stored.chunks[int(i)]) for i in top]
+        return float((judge.encode(texts) @ judge.encode_query(query)).max())
+
+    def _judge(self) -> Embedder | None:
+        if self.embedder.name == JUDGE_MODEL:
+            return self.embedder
+        try:
+            return load_embedder(JUDGE_MODEL)
+        except ModelLoadError:
+            return None
 
     @staticmethod
     def _hit(c: Chunk, score: float, exam: bool, words: float = 0.0, meaning: float = 0.0) -> Hit:
