@@ -18,6 +18,7 @@ from retrieval import app_support as sup
 from retrieval.formatting import unrender_quote
 from retrieval.notes import settings
 from retrieval.notes.paths import TRASH_DIR
+from revision.cards import cards_of
 
 ROOT = Path(__file__).resolve().parents[1]
 APP = str(ROOT / "app.py")
@@ -119,13 +120,18 @@ def test_counts_on_the_shipped_notes(monkeypatch, built_index):
     headings = table(at, 1)
     assert len(headings) == 10 and sum(h["Passages"] for h in headings) == 229
     assert sum(h["Conseils d'examen"] for h in headings) == 30
+    # The study cards per heading, from the Réviser page's own extraction.
+    cards = cards_of(CORPUS)
+    ses_cards = sum(c.heading == "Amazon SES" for c in cards)
+    assert ses_cards > 0
     assert {
         "Rubrique": "Amazon SES",
         "Passages": 28,
         "Conseils d'examen": 3,
+        "Cartes": ses_cards,
         "Fichier": "other-services.md",
     } in headings
-    assert "Cartes" not in headings[0], "no cards column before study mode exists"
+    assert sum(h["Cartes"] for h in headings) == len(cards)
     assert any("corbeille est vide" in c.value for c in at.main.caption)
     assert not (CORPUS / TRASH_DIR).exists()
 
