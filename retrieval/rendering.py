@@ -72,9 +72,11 @@ STYLE = """<style>
 .rv-ref{font-size:.8rem;opacity:.7;margin-top:.25rem;overflow-wrap:anywhere;font-family:"Source Code Pro",monospace}
 .rv-q ul,.rv-q ol{margin:0;padding-left:1.5em}
 .rv-q li{margin:0;padding:0}
+.rv-q ol.rv-w2{padding-left:2em}.rv-q ol.rv-w3{padding-left:2.5em}.rv-q ol.rv-w4{padding-left:3em}
+.rv-q ol.rv-w5{padding-left:5em}
 .rv-q li.rv-gap{list-style:none}
 .rv-l{display:block;white-space:pre-wrap;overflow-wrap:anywhere;border-radius:3px}
-.rv-l.rv-hit,.rv-cl.rv-hit{box-shadow:inset 2px 0 0 rgba(255,150,0,.9);padding-left:.5em}
+.rv-l.rv-hit,.rv-cl.rv-hit{box-shadow:inset 2px 0 0 rgba(255,150,0,.9);padding-left:.35em;margin-left:-.15em}
 .rv-q mark{background:rgba(255,164,33,.32);color:inherit;border-radius:2px;padding:0}
 .rv-q code{font-family:"Source Code Pro",monospace;font-size:.86em;background:rgba(128,128,128,.16);
  border-radius:3px;padding:.05em .25em}
@@ -405,13 +407,15 @@ class _Builder:
             self.close_lists(indent + 1)  # lists deeper than this item
             if self.lists and self.lists[-1][0] == indent and self.lists[-1][1] != tag:
                 self.close_lists(indent)
+            number = int(m.group(2)[:-1]) if ordered else 0
             if self.lists and self.lists[-1][0] == indent:
                 self.out.append("</li>")
-            else:
-                self.out.append(f'<{tag} class="rv-list">')
+            else:  # a numbered list gets room for its numbers ("100." would stick out)
+                width = f" rv-w{min(len(str(number)), 5)}" if number >= 10 else ""
+                self.out.append(f'<{tag} class="rv-list{width}">')
                 self.lists.append((indent, tag))
             self.gap(ln, "li")
-            value = f' value="{int(m.group(2)[:-1])}"' if ordered else ""
+            value = f' value="{number}"' if ordered else ""
             self.out.append(f"<li{value}>{self.text_line(ln, content)}")
             return
         indent = indent_width(body[: len(body) - len(body.lstrip())])
@@ -572,17 +576,17 @@ def render_context(lines: list[str], first_line: int, hits: Iterable[int] = (), 
     return render_lines(numbered, query, hits, line_cap=CONTEXT_LINE_CAP, total_cap=CONTEXT_CAP, context=True)
 
 
-def passage_card(p: Passage, query: str = "", context: list[str] | None = None) -> str:
-    """What the chat shows of one passage in one `st.html`: caption (exam badge, heading, breadcrumb),
-    the passage, and `fichier:lignes`."""
+def passage_card(p: Passage, query: str = "", context: list[str] | None = None, heading: bool = True) -> str:
+    """What the chat shows of one passage in one `st.html`: caption (exam badge, heading unless a
+    column already says it, breadcrumb), the passage, and `fichier:lignes`."""
     return (
-        f'<div class="rv-card">{caption_html(p)}{render_passage(p, query, context)}'
+        f'<div class="rv-card">{caption_html(p, heading)}{render_passage(p, query, context)}'
         f'<div class="rv-ref">{ref_html(p)}</div></div>'
     )
 
 
-def caption_html(p: Passage) -> str:
-    parts = [label_html(x) for x in [p.heading, *p.breadcrumb] if x]
+def caption_html(p: Passage, heading: bool = True) -> str:
+    parts = [label_html(x) for x in [p.heading if heading else "", *p.breadcrumb] if x]
     badge = '<span class="rv-badge">Examen</span>' if any(h.exam for h in p.hits) else ""
     if not parts and not badge:
         return ""

@@ -83,7 +83,7 @@ def test_hostile_note_shows_every_character():
     assert "www.console.aws.amazon.com/<mark>ses</mark>/home" in html
     assert "<a" not in html and "<img" not in html and "<script" not in html
     # "100. parent" keeps its number, and its child is under it.
-    assert re.search(r'<ol class="rv-list"><li value="100"><span [^>]*data-line="14">[^<]*</span><ul', html)
+    assert re.search(r'<ol class="rv-list rv-w3"><li value="100"><span [^>]*data-line="14">[^<]*</span><ul', html)
     # Structure: a callout, two tables with their header, a code block.
     assert html.count('<div class="rv-callout">') == 1
     assert html.count("<thead>") == 2 and "<th>Durée &lt;max&gt;</th>" in html

@@ -50,9 +50,9 @@ def start_revision(request: dict) -> None:
 
 
 # ----- one passage ----------------------------------------------------------------------------------
-def show_passage(p, query: str, context: list[str] | None, cards: int, key: str) -> None:
-    with st.container(border=True):
-        st.html(rd.passage_card(p, query, context))
+def show_passage(p, query: str, context: list[str] | None, cards: int, key: str, heading: bool = True) -> None:
+    with st.container(border=True, key=f"card-{key}"):  # the page's CSS class st-key-card-…
+        st.html(rd.passage_card(p, query, context, heading))
         with st.container(horizontal=True, gap="small"):
             with st.popover("Pourquoi ce passage ?", type="tertiary", icon=":material/help:"):
                 st.html(why_html(p, query))
@@ -117,9 +117,9 @@ def show_answer(msg: dict, mi: int) -> None:
         return
     contexts, cards = msg.get("contexts", {}), msg.get("cards", {})
 
-    def show(i: int, p) -> None:
+    def show(i: int, p, heading: bool = True) -> None:
         key = sup.passage_key(p)
-        show_passage(p, answer.query, contexts.get(key), cards.get(key, 0), f"{mi}-{i}")
+        show_passage(p, answer.query, contexts.get(key), cards.get(key, 0), f"{mi}-{i}", heading)
 
     view = layout(answer)
     for i, p in view.first:
@@ -130,7 +130,7 @@ def show_answer(msg: dict, mi: int) -> None:
             with col:
                 st.html(f'<div class="rv-colhead">{rd.label_html(heading)}</div>')
                 for i, p in ps:
-                    show(i, p)
+                    show(i, p, heading=p.heading != heading)  # the column says it already
 
 
 def passage_cards(answer) -> dict:
