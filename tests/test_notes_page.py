@@ -4,6 +4,7 @@ Anything that writes runs on a copy of the notes in a temporary folder; the chat
 answers from what the notes page changed, as a student would check it.
 """
 
+import html
 import io
 import re
 import shutil
@@ -28,7 +29,7 @@ OBSIDIAN = ROOT / "tests" / "data" / "obsidian"
 NEW_NOTE = "# Vision\n\n## Amazon Rekognition\n\n- Rekognition détecte les visages et les objets dans les images\n"
 NEW_QUESTION = "c'est quoi Rekognition ?"
 TMUX = "détacher une session tmux"
-REF = re.compile(r"(.+\.(?:md|markdown))\\?:(\d+)")
+REF = re.compile(r"(.+\.(?:md|markdown)):(\d+)(?:[–, ]+\d+)*")  # a passage card's `fichier:lignes`
 
 
 @pytest.fixture(autouse=True)
@@ -88,7 +89,8 @@ def cited_files(at, question: str) -> list[str]:
     at.chat_input[0].set_value(question).run()
     assert not at.exception, at.exception
     last = at.main.chat_message[-1]
-    return [unrender_quote(m.group(1)) for c in last.caption if (m := REF.fullmatch(c.value))]
+    refs = [html.unescape(re.sub(r"<[^>]*>", "", h.value.rpartition('<div class="rv-ref">')[2])) for h in last.html]
+    return [m.group(1) for ref in refs if (m := REF.fullmatch(ref))]
 
 
 def alerts(at, kind: str) -> str:
