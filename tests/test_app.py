@@ -93,7 +93,7 @@ REF = re.compile(r"(?P<file>.+\.md):(?P<lines>\d+(?:–\d+)?(?:, \d+(?:–\d+)?)
 
 
 def line_numbers(ranges: str) -> list[int]:
-    out = []
+    out: list[int] = []
     for part in ranges.split(", "):
         a, _, b = part.partition("–")
         out.extend(range(int(a), int(b or a) + 1))
@@ -272,6 +272,7 @@ def test_comparison_contrast_first_then_one_column_per_side_and_missing(app, mon
 
     def ask_marked(*args, **kwargs):
         answer, error = real(*args, **kwargs)
+        assert answer is not None
         ps = [replace(p, contrast=i == 2) for i, p in enumerate(answer.passages)]
         return replace(answer, passages=ps, missing=["Foobar"]), error
 
@@ -531,6 +532,7 @@ def context_lines(md: str) -> list[str]:
 def test_context_markdown_keeps_nesting_words_and_marks_the_line():
     block = "\n".join(NOTE_LINES[91:98])
     md = context_markdown(block, 92, 94)
+    assert md is not None
     lines = md.split("\n")
     assert lines[0] == "- **Comparaison avec Amazon SNS et Amazon SES**"
     assert lines[2].startswith("    - " + CONTEXT_MARK[0]) and lines[2].endswith(CONTEXT_MARK[1])
@@ -539,6 +541,7 @@ def test_context_markdown_keeps_nesting_words_and_marks_the_line():
         assert raw.rstrip().endswith(shown)
     hostile = "- <script>alert(1)</script>\n\t- [x](javascript:alert(1)) $y$"
     md = context_markdown(hostile, 1, 1)
+    assert md is not None
     assert "<script" not in md.replace("\\<script", "") and "](" not in md
     assert context_lines(md) == ["<script>alert(1)</script>", "[x](javascript:alert(1)) $y$"]
     assert context_markdown("| a | b |\n|---|---|", 1, 1) is None  # a table: shown as code
@@ -571,7 +574,12 @@ def test_friendly_errors_are_one_sentence(tmp_path):
 def test_context_is_read_once_not_on_every_rerun(app, monkeypatch):
     reads = []
     real = sup.passage_context
-    monkeypatch.setattr(sup, "passage_context", lambda d, p: reads.append(p) or real(d, p))
+
+    def counted(d, p):
+        reads.append(p)
+        return real(d, p)
+
+    monkeypatch.setattr(sup, "passage_context", counted)
     ask(app, COMPARE)
     n = len(reads)
     assert n == len(cards(app.main)) > 0
@@ -585,7 +593,7 @@ def test_context_is_read_once_not_on_every_rerun(app, monkeypatch):
 
 def test_loaded_retriever_is_returned_without_waiting_for_the_lock(tmp_path):
     shared = sup.Shared(tmp_path, tmp_path, "m")
-    shared.retriever = loaded = object()
+    shared.retriever = loaded = object()  # type: ignore[assignment]
     assert shared._lock.acquire()  # a rebuild in progress holds the lock
     try:
         assert shared.ensure() is loaded

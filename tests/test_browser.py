@@ -170,7 +170,7 @@ SEEN_LINES = """els => els.map(card => {
 
 
 def line_numbers(ranges: str) -> list[int]:
-    out = []
+    out: list[int] = []
     for part in ranges.split(", "):
         a, _, b = part.partition("–")
         out.extend(range(int(a), int(b or a) + 1))
@@ -193,7 +193,7 @@ def check_seen(card: dict, source: str, note_lines: list[str]) -> dict[int, str]
     for n, text, _ in card["lines"]:
         assert n in numbers
         # innerText turns a no-break space into a space; nothing else may differ
-        assert text == want[n].replace("\u00a0", " "), f"{source}:{n}: browser shows {text!r}, note {want[n]!r}"
+        assert text == (want[n] or "").replace("\u00a0", " "), f"{source}:{n}: browser shows {text!r}, note {want[n]!r}"
         shown[n] = text
     assert shown, card
     return shown
@@ -288,7 +288,7 @@ def test_context_why_and_copy_in_chromium(server):
                 "q => Array.from(q.querySelectorAll('[data-line]')).map(e => [Number(e.dataset.line), e.innerText])"
             )
             want = expected([(n, NOTE_LINES[n - 1]) for n, _ in ctx_lines])
-            assert all(text == want[n].replace("\u00a0", " ") for n, text in ctx_lines)
+            assert all(text == (want[n] or "").replace("\u00a0", " ") for n, text in ctx_lines)
             assert set(first_seen) <= {n for n, _ in ctx_lines}, (ref, ctx_lines)
             to_top(page, card)
             shoot(page, "answer-context-laptop.png")
