@@ -5,7 +5,7 @@ Every passage shown is a verbatim quote of the notes; nothing is generated.
 
 import streamlit as st
 
-st.set_page_config(page_title="Révision AWS : mes notes", page_icon=":material/menu_book:", layout="centered")
+st.set_page_config(page_title="Révision AWS : mes notes", page_icon="📚", layout="centered")
 
 pages = [
     st.Page("ui/chat.py", title="Chat", icon=":material/forum:", default=True),

@@ -5,17 +5,20 @@ text, French error sentences, example questions. Kept here so it is testable wit
 from __future__ import annotations
 
 import os
+import stat
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .corpus import CorpusReport, read_note
 from .embedding import resolve_model_name
 from .errors import friendly_error  # noqa: F401  (used as sup.friendly_error)
 from .formatting import NOTHING_FOUND, context_block  # noqa: F401  (NOTHING_FOUND: used as sup.NOTHING_FOUND)
-from .models import Answer, Hit
+from .models import Answer, Hit, Passage
 from .notes import settings
 from .notes.settings import CORPUS_ENV  # noqa: F401  (used as sup.CORPUS_ENV)
+from .parsing import split_lines
 from .retriever import Retriever
 
 INDEX_ENV = "RETRIEVAL_INDEX"
@@ -149,6 +152,49 @@ def contexts(r: Retriever, answer: Answer | None) -> dict[tuple[str, int, int, i
     if answer is None:
         return {}
     return {context_key(h): context_block(r.corpus_dir, h) for _, hits in answer.groups for h in hits}
+
+
+PassageKey = tuple[str, int, int]
+
+
+def passage_key(p: Passage) -> PassageKey:
+    return p.source, p.first_line or p.lines[0], max(p.last_line, p.lines[-1])
+
+
+def passage_context(corpus_dir: str | Path, p: Passage) -> list[str] | None:
+    """The note's lines first_line..last_line of a passage, verbatim ("Voir le contexte"); None when
+    the note is gone or changed so that the passage's lines are no longer where they were.
+
+    The path comes from the index: it is checked to stay inside the notes folder, and only a
+    regular file is read (a FIFO would block), split into lines as the indexer does."""
+    if not p.lines:
+        return None
+    try:
+        root = Path(corpus_dir).resolve()
+        path = (root / p.source).resolve()  # a symlink loop raises here
+        path.relative_to(root)
+        if not stat.S_ISREG(os.stat(path).st_mode):
+            return None
+        note = read_note(p.source, path, CorpusReport())
+    except (OSError, RuntimeError, ValueError):
+        return None
+    if note is None:
+        return None
+    lines = split_lines(note.text)
+    _, first, last = passage_key(p)
+    if first < 1 or last > len(lines):
+        return None
+    if any(lines[n - 1].rstrip() != t for n, t in zip(p.lines, p.text.split("\n"))):
+        return None  # the note changed since the answer: other lines would misquote
+    return lines[first - 1 : last]
+
+
+def passage_contexts(r: Retriever, answer: Answer | None) -> dict[PassageKey, list[str] | None]:
+    """Each passage's whole block, read once when the answer is made and kept in the history
+    (a rerun redraws the history: it must not read every note again)."""
+    if answer is None:
+        return {}
+    return {passage_key(p): passage_context(r.corpus_dir, p) for p in answer.passages}
 
 
 def index_summary(info: dict) -> list[str]:

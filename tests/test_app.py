@@ -1,11 +1,15 @@
-"""The Streamlit chat, run headless with AppTest: real model, real notes, no mocks.
+"""The Streamlit chat, run headless with AppTest: real model, real notes, no mocks (but one).
 
-Quotes reach the page as Markdown with backslash escapes and highlight wrappers;
-`unrender_quote` removes exactly those, so comparing with the note proves not one character changed.
+Passages reach the page as HTML (`st.html`) drawn by retrieval/rendering.py. Each one is parsed
+(tests/visible_text.py) and compared, line by line, with the note file at the lines its
+`fichier:lignes` names: what is shown is the note's characters minus the Markdown syntax the
+structure replaces, nothing added but interface labels.
 """
 
 import re
 import tomllib
+from dataclasses import replace
+from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
@@ -13,17 +17,22 @@ import streamlit as st
 from hypothesis import given, settings
 from hypothesis import strategies as hs
 from streamlit.testing.v1 import AppTest
+from visible_text import check
 
 from retrieval import Hit
 from retrieval import app_support as sup
+from retrieval import rendering as rd
 from retrieval.formatting import (
     CONTEXT_MARK,
     context_block,
     context_markdown,
     escape_markdown,
+    line_ranges,
     quote_markdown,
     unrender_quote,
 )
+from retrieval.parsing import parse_markdown
+from revision.cards import cards_for_lines, cards_of
 
 ROOT = Path(__file__).resolve().parents[1]
 CORPUS = ROOT / "corpus"
@@ -32,6 +41,7 @@ NOTES = CORPUS / "other-services.md"
 APP = str(ROOT / "app.py")
 COMPARE = "quelle différence entre SES et Pinpoint ?"
 NOTE_LINES = NOTES.read_text(encoding="utf-8").splitlines()
+CHUNKS = parse_markdown(NOTES.read_text(encoding="utf-8"), "other-services.md")
 
 
 def section_of_lines() -> dict[int, str]:
@@ -63,37 +73,61 @@ def app(monkeypatch, built_index):
     return at
 
 
-REF = re.compile(r"(.+\.md)\\?:(\d+)")
+# ----- reading the page ------------------------------------------------------------------------------
+class _Text(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.parts = []
+
+    def handle_data(self, data):
+        self.parts.append(data)
 
 
-def passages(node) -> list[tuple[str, str, int]]:
-    """(unrendered quote, file, line) of every passage: a quote is the Markdown right before its `file:line` caption."""
-    flat = [e for e in node if getattr(e, "type", None) in ("markdown", "caption")]
-    out = []
-    for prev, e in zip(flat, flat[1:]):
-        m = REF.fullmatch(e.value) if e.type == "caption" else None
-        if m and prev.type == "markdown":
-            out.append((unrender_quote(prev.value), unrender_quote(m.group(1)), int(m.group(2))))
+def html_text(html: str) -> str:
+    t = _Text()
+    t.feed(html)
+    return "".join(t.parts)
+
+
+REF = re.compile(r"(?P<file>.+\.md):(?P<lines>\d+(?:–\d+)?(?:, \d+(?:–\d+)?)*)")
+
+
+def line_numbers(ranges: str) -> list[int]:
+    out: list[int] = []
+    for part in ranges.split(", "):
+        a, _, b = part.partition("–")
+        out.extend(range(int(a), int(b or a) + 1))
     return out
 
 
-def context_lines(md: str) -> list[str]:
-    """Item texts of a context list (bullets re-drawn, quoted line marked), unrendered."""
-    out = []
-    for line in md.split("\n"):
-        text = re.sub(r"^\s*(?:-|\d+[.)]) ", "", line)
-        if text.startswith(CONTEXT_MARK[0]) and text.endswith(CONTEXT_MARK[1]):
-            text = text[len(CONTEXT_MARK[0]) : -len(CONTEXT_MARK[1])]
-        out.append(unrender_quote(text))
-    return out
+class Card:
+    """One passage on the page: its caption, its lines as seen, its `fichier:lignes`."""
+
+    def __init__(self, html: str):
+        self.html = html
+        q, r = html.index('<div class="rv-q">'), html.rindex('<div class="rv-ref">')
+        self.caption = html_text(html[:q])
+        self.quote_html = html[q:r]
+        m = REF.fullmatch(html_text(html[r:]))
+        assert m, html[r:]
+        self.source, self.lines = m.group("file"), line_numbers(m.group("lines"))
+
+    def check(self, note_lines: list[str]) -> dict:
+        """Every line shown is the note's line at that number (syntax drawn as structure)."""
+        assert self.lines == sorted(set(self.lines))
+        return check(self.quote_html, [(n, note_lines[n - 1]) for n in self.lines], gaps=False)
 
 
-def quotes(node) -> list[str]:
-    return [q for q, _, _ in passages(node)]
+def cards(node) -> list[Card]:
+    return [
+        Card(e.value)
+        for e in node
+        if getattr(e, "type", None) == "html" and e.value.startswith('<div class="rv-card">')
+    ]
 
 
-def answer_headings(at) -> list[str]:
-    return [s.value for s in at.main.subheader]
+def popovers(node, label: str) -> list:
+    return [e for e in node if getattr(e, "type", None) == "popover" and e.proto.popover.label == label]
 
 
 def ask(at, question):
@@ -102,8 +136,27 @@ def ask(at, question):
     return at
 
 
-def line_sections(quote: str) -> set[str]:
-    return {SECTION[n] for n, line in enumerate(NOTE_LINES, 1) if quote in line}
+def last_answer(at):
+    return at.main.chat_message[-1]
+
+
+def verbatim(node, note_lines=NOTE_LINES, source="other-services.md") -> list[Card]:
+    cs = cards(node)
+    for c in cs:
+        assert c.source == source
+        c.check(note_lines)
+    return cs
+
+
+def no_label_without_children(cs: list[Card]) -> None:
+    labels = {c.line for c in CHUNKS if c.label}
+    children: dict[int, set[int]] = {}
+    for c in CHUNKS:
+        children.setdefault(c.parent_line, set()).add(c.line)
+    for card in cs:
+        for n in card.lines:
+            if n in labels:
+                assert children.get(n, set()) & set(card.lines), f"label {n} shown without its children"
 
 
 # ----- end to end in AppTest ---------------------------------------------------------------------
@@ -119,26 +172,24 @@ def test_first_run_builds_index_then_compares_ses_and_pinpoint(monkeypatch, tmp_
     # Welcome: example questions as buttons and the services of the notes.
     labels = [b.label for b in at.button]
     assert COMPARE in labels and "c'est quoi Outposts ?" in labels
-    assert any("Amazon SES" in c.value and "AWS Outposts" in c.value for c in at.caption)
+    assert any("Amazon SES" in h.value and "AWS Outposts" in h.value for h in at.main.html)
 
     ask(at, COMPARE)
-    heads = answer_headings(at)
-    assert "Amazon SES" in heads and "Amazon Pinpoint" in heads
-    qs = quotes(at.main)
-    assert qs
-    for q in qs:
-        assert line_sections(q), f"not a verbatim line of the notes: {q!r}"
-    covered = set().union(*(line_sections(q) for q in qs))
+    cs = verbatim(last_answer(at))
+    assert cs
+    covered = {SECTION[n] for c in cs for n in c.lines}
     assert {"Amazon SES", "Amazon Pinpoint"} <= covered
-    # Each passage says where it comes from, and that line really holds the quote.
-    for q, source, line in passages(at.main):
-        assert source == "other-services.md" and q in NOTE_LINES[line - 1]
-    # The whole parent block, verbatim, in "Voir le contexte".
-    assert [e.label for e in at.main.expander].count("Voir le contexte") == len(qs)
-    for exp in at.main.expander:
-        for m in exp.markdown:
-            for line in context_lines(m.value):
-                assert any(line in note for note in NOTE_LINES), line
+    # The mission: line 93 or 104, and 94, 102 or 106, in the first five passages; labels with their children.
+    shown = {n for c in cs[:5] for n in c.lines}
+    assert shown & {93, 104} and shown & {94, 102, 106}
+    no_label_without_children(cs)
+    # The question's words are highlighted, the matched lines marked, each passage says where it is from.
+    assert any("<mark>SES</mark>" in c.quote_html for c in cs)
+    assert all("rv-hit" in c.quote_html for c in cs)
+    # One "Voir le contexte", "Pourquoi ce passage ?" and "Copier" per passage.
+    answer = last_answer(at)
+    assert [e.label for e in answer.expander].count("Voir le contexte") == len(cs)
+    assert len(popovers(answer, "Pourquoi ce passage ?")) == len(popovers(answer, "Copier")) == len(cs)
 
     # Reruns reuse the loaded retriever: the model and index were loaded once.
     shared = sup.shared(str(CORPUS.resolve()), str(index.resolve()), "use-multilingual-v3")
@@ -148,37 +199,131 @@ def test_first_run_builds_index_then_compares_ses_and_pinpoint(monkeypatch, tmp_
     assert len(at.session_state["history"]) == 4
 
 
+def expander(node, key: str):
+    return next(e for e in node.expander if e.proto.id.endswith(f"-{key}"))
+
+
+def test_context_opens_with_the_whole_block_verbatim(app):
+    ask(app, COMPARE)
+    assert not [h for e in last_answer(app).expander for h in e.html], "a closed context draws nothing"
+    app.session_state["ctx-1-0"] = True  # open the first passage's "Voir le contexte"
+    app.run()
+    box = expander(last_answer(app), "ctx-1-0")
+    assert box.label == "Voir le contexte"
+    html = box.html[0].value
+    answer = app.session_state["history"][1]["answer"]
+    _, first, last = sup.passage_key(answer.passages[0])
+    assert answer.passages[0].lines[0] >= first and answer.passages[0].lines[-1] <= last
+    got = check(html, [(n, NOTE_LINES[n - 1]) for n in range(first, last + 1)])
+    assert {n for n, ln in got.items() if ln.text} == {n for n in range(first, last + 1) if NOTE_LINES[n - 1].strip()}
+    assert any(f"lignes {first}–{last}" in c.value for c in box.caption)
+
+
+def test_why_and_copy(app):
+    ask(app, COMPARE)
+    answer = app.session_state["history"][1]["answer"]
+    node = last_answer(app)
+    by_lines = {tuple(p.lines): p for p in answer.passages}
+    whys, copies = popovers(node, "Pourquoi ce passage ?"), popovers(node, "Copier")
+    assert len(whys) == len(copies) == len(by_lines)
+    for card, why, cp in zip(cards(node), whys, copies):  # in page order
+        p = by_lines[tuple(card.lines)]
+        text = html_text(why.html[0].value)
+        words = re.findall(r"« ([^»]+) »", text)
+        assert text.startswith("Mots de ta question trouvés ici : « ") or text.startswith("Aucun mot")
+        assert all(w in p.text for w in words) and bool(words) == ("<mark>" in card.quote_html)
+        assert re.search(r"surtout le sens de la question|surtout les mots de la question|les deux", text)
+        # "Copier": the passage's Markdown as the note has it, then fichier:lignes.
+        code = cp.code[0]
+        assert code.value == "\n".join(NOTE_LINES[n - 1].rstrip() for n in p.lines) + (
+            f"\n\nother-services.md:{line_ranges(p.lines)}"
+        )
+        assert code.language == "markdown"
+
+
+def test_review_this_passage_opens_its_cards_first(app):
+    ask(app, COMPARE)
+    answer = app.session_state["history"][1]["answer"]
+    all_cards = cards_of(CORPUS)
+    expected = [len(cards_for_lines(all_cards, p.source, p.lines)) for p in answer.passages]
+    buttons = [b for b in last_answer(app).button if b.label == "Réviser ce passage"]
+    assert len(buttons) == sum(1 for n in expected if n) > 0
+    i = next(i for i, n in enumerate(expected) if n)
+    p = answer.passages[i]
+    app.button(key=f"rev-1-{i}").click().run()
+    assert not app.exception
+    assert any(t.value == ":material/school: Réviser" for t in app.title)
+    assert "revision_request" not in app.session_state  # the page read it
+    assert app.session_state["rev_priority"] == cards_for_lines(all_cards, p.source, p.lines)
+
+
+def test_quiz_request_offers_a_session(app):
+    ask(app, "interroge-moi sur SSM")
+    button = next(b for b in last_answer(app).button if b.label == "Réviser SSM Session Manager")
+    button.click().run()
+    assert not app.exception
+    assert any(t.value == ":material/school: Réviser" for t in app.title)
+    assert app.session_state["rev_services"] == ["SSM Session Manager"]
+
+
+def test_comparison_contrast_first_then_one_column_per_side_and_missing(app, monkeypatch):
+    """The contrast and `missing` come from the ranking (being reworked): set here on a real answer."""
+    real = sup.ask
+
+    def ask_marked(*args, **kwargs):
+        answer, error = real(*args, **kwargs)
+        assert answer is not None
+        ps = [replace(p, contrast=i == 2) for i, p in enumerate(answer.passages)]
+        return replace(answer, passages=ps, missing=["Foobar"]), error
+
+    monkeypatch.setattr(sup, "ask", ask_marked)
+    ask(app, COMPARE)
+    answer = app.session_state["history"][1]["answer"]
+    node = last_answer(app)
+    assert answer.passages[2].contrast
+    on_page = cards(node)
+    assert on_page[0].lines == answer.passages[2].lines  # the contrast first
+    columns = list(node.columns)
+    assert len(columns) == 2
+    heads = [html_text(c.html[0].value) for c in columns]
+    assert set(heads) == {"Amazon SES", "Amazon Pinpoint"}
+    for col, head in zip(columns, heads):
+        for c in cards(col):
+            assert {SECTION[n] for n in c.lines} == {head}
+    assert on_page[0].html not in [c.html for col in columns for c in cards(col)]  # full width, not in a column
+    assert any("« Foobar » n'apparaît pas dans tes notes" in i.value for i in node.info)
+
+
 def test_service_filter_restricts_passages(app):
     app.multiselect[0].set_value(["Amazon SES"]).run()
     ask(app, COMPARE)
-    assert set(answer_headings(app)) == {"Amazon SES"}
-    for q in quotes(app.main):
-        assert "Amazon SES" in line_sections(q)
+    cs = verbatim(last_answer(app))
+    assert cs
+    for c in cs:
+        assert {SECTION[n] for n in c.lines} == {"Amazon SES"}
 
 
 def test_slider_sets_number_of_passages(app):
     app.slider[0].set_value(2).run()
     ask(app, "c'est quoi Outposts ?")
-    assert 1 <= len(quotes(app.main)) <= 2
+    assert 1 <= len(cards(last_answer(app))) <= 2
 
 
 def test_exam_only_shows_exam_marker(app):
     app.toggle[0].set_value(True).run()
     ask(app, "conseils pour l'examen sur SSM")
-    qs = quotes(app.main)
-    assert qs, "the notes hold exam tips on SSM"
-    assert set(answer_headings(app)) == {"SSM Session Manager"}
-    for q in qs:
-        assert "SSM Session Manager" in line_sections(q)
-    markers = [c for c in app.main.caption if "Examen" in c.value]
-    assert len(markers) == len(qs)
+    cs = verbatim(last_answer(app))
+    assert cs, "the notes hold exam tips on SSM"
+    for c in cs:
+        assert {SECTION[n] for n in c.lines} == {"SSM Session Manager"}
+        assert '<span class="rv-badge">Examen</span>' in c.html and c.caption.startswith("Examen")
 
 
 def test_example_button_asks_it(app):
     next(b for b in app.button if b.label == "c'est quoi Outposts ?").click().run()
     assert not app.exception
     assert app.session_state["history"][0]["text"] == "c'est quoi Outposts ?"
-    assert "AWS Outposts" in answer_headings(app)
+    assert any(SECTION[c.lines[0]] == "AWS Outposts" for c in verbatim(last_answer(app)))
 
 
 @pytest.mark.parametrize("blank", ["", "   ", "\n"])
@@ -206,9 +351,9 @@ def test_rebuild_button(app, monkeypatch, tmp_path):
     assert any("Index reconstruit" in s.value for s in at.sidebar.success)
     # The filter and the services list are drawn again from the new index, without another click.
     assert "Amazon Nouveau" in at.multiselect[0].options
-    assert any("Amazon Nouveau" in c.value for c in at.caption)
+    assert any("Amazon Nouveau" in h.value for h in at.main.html)
     ask(at, COMPARE)
-    assert quotes(at.main)
+    assert cards(last_answer(at))
 
 
 def test_missing_corpus_is_one_french_sentence(monkeypatch, tmp_path):
@@ -224,12 +369,16 @@ def test_missing_corpus_is_one_french_sentence(monkeypatch, tmp_path):
 
 HOSTILE = """# Pièges
 
-## Service <b>Gras</b> $x$
+## Service <b>Gras</b> $x$ :material/home:
 
 - <script>alert(1)</script> dans une note
 - Une image <img src=x onerror=alert(1)> qui ne doit pas s'afficher
 - Lien [cliquer](javascript:alert(1)) et couleur :red[rouge] et math $a^2$ et ~~barré~~
 - # pas un titre | pas | un tableau |
+- Icône :material/home: et :streamlit: et flèche a -> b et a >= b
+- Console www.console.aws.amazon.com/ses/home, http://x.y/z et support@entreprise.com
+100. parent numéroté
+    - enfant sous le numéro
 
 ## Section sans conseil
 
@@ -237,11 +386,11 @@ HOSTILE = """# Pièges
 """
 
 
-@pytest.fixture
-def hostile_app(monkeypatch, tmp_path):
+def notes_app(monkeypatch, tmp_path, files: dict[str, str]) -> AppTest:
     corpus = tmp_path / "notes"
     corpus.mkdir()
-    (corpus / "pieges.md").write_text(HOSTILE, encoding="utf-8")
+    for name, text in files.items():
+        (corpus / name).write_text(text, encoding="utf-8")
     monkeypatch.setenv(sup.CORPUS_ENV, str(corpus))
     monkeypatch.setenv(sup.INDEX_ENV, str(tmp_path / "index"))
     at = AppTest.from_file(APP, default_timeout=120).run()
@@ -249,25 +398,35 @@ def hostile_app(monkeypatch, tmp_path):
     return at
 
 
+@pytest.fixture
+def hostile_app(monkeypatch, tmp_path):
+    return notes_app(monkeypatch, tmp_path, {"pieges.md": HOSTILE})
+
+
 def test_html_in_notes_is_inert(hostile_app):
     at = hostile_app
     at.slider[0].set_value(10).run()
-    ask(at, "script alert image onerror lien couleur")
-    shown = quotes(at.main)
+    question = "script alert image onerror lien couleur icône console parent :material/home: a -> b"
+    ask(at, question)
+    lines = HOSTILE.split("\n")
+    cs = verbatim(last_answer(at), lines, "pieges.md")
+    seen = {n: ln.text for c in cs for n, ln in c.check(lines).items()}
     for raw in [
         "<script>alert(1)</script> dans une note",
         "Une image <img src=x onerror=alert(1)> qui ne doit pas s'afficher",
         "Lien [cliquer](javascript:alert(1)) et couleur :red[rouge] et math $a^2$ et ~~barré~~",
+        "Icône :material/home: et :streamlit: et flèche a -> b et a >= b",
+        "Console www.console.aws.amazon.com/ses/home, http://x.y/z et support@entreprise.com",
     ]:
-        assert raw in shown  # the exact characters, once escapes are removed
-    for m in at.markdown:
-        assert not m.proto.allow_html
-        # No unescaped tag, link, colour directive or math left for Markdown to interpret.
-        assert not re.search(r"(?<!\\)<(script|img|b)\b", m.value)
-        assert not re.search(r"(?<!\\)\]\(", m.value), m.value  # no live link
-        assert not re.search(r"(?<!\\):red\[", m.value), m.value  # no live colour
-    assert "Service <b>Gras</b> $x$" in [unrender_quote(s.value) for s in at.main.subheader]
-    assert all(not s.value.startswith("Service <b>") for s in at.main.subheader)
+        assert raw in seen.values()
+    # Nothing of the notes or the question goes through Streamlit's Markdown.
+    for m in [*at.main.markdown, *at.main.caption, *at.main.info]:
+        assert "material/home" not in m.value and "script" not in m.value
+    echo = next(h.value for h in at.main.chat_message[-2].html)
+    assert html_text(echo) == question
+    # The heading, in the caption of its passages, escaped.
+    assert any("Service <b>Gras</b> $x$ :material/home:" in c.caption for c in cs)
+    assert all("<b>" not in c.html for c in cs)
 
 
 def test_nothing_relevant_message(hostile_app):
@@ -275,8 +434,27 @@ def test_nothing_relevant_message(hostile_app):
     at.multiselect[0].set_value(["Section sans conseil"]).run()
     at.toggle[0].set_value(True).run()
     ask(at, "conseils")
-    assert not quotes(at.main)
+    assert not cards(at.main)
     assert any(m.value == "Rien de pertinent dans tes notes pour cette question." for m in at.main.markdown)
+
+
+def test_a_2_mib_line_stays_light(monkeypatch, tmp_path):
+    big = "## Géant\n\n- début " + "données " * (2 * 1024 * 1024 // 8) + "fin\n"
+    at = notes_app(monkeypatch, tmp_path, {"geant.md": big})
+    ask(at, "début données")
+    cs = cards(last_answer(at))
+    assert cs
+    total = sum(len(h.value) for h in last_answer(at).html) + sum(len(c.value) for c in last_answer(at).code)
+    assert total < 100_000, f"{total} characters of HTML for one answer"
+    got = cs[0].check(big.split("\n"))
+    assert any(ln.cut and "caractères de plus" in ln.ui[0] for ln in got.values())
+    # "Copier" gives the exact passage as a file instead of a frozen page.
+    assert not last_answer(at).code
+    assert any(b.label == "Télécharger le passage (.md)" for b in last_answer(at).get("download_button"))
+    at.session_state["ctx-1-0"] = True
+    at.run()
+    ctx = [h.value for e in last_answer(at).expander for h in e.html]
+    assert ctx and len(ctx[0]) < 4 * rd.CONTEXT_LINE_CAP and "dans la note" in ctx[0]
 
 
 def test_no_unsafe_html_anywhere():
@@ -340,9 +518,21 @@ def test_context_block_is_verbatim_and_stays_in_corpus():
     assert context_block(CORPUS, gone) == ""
 
 
+def context_lines(md: str) -> list[str]:
+    """Item texts of a context list (bullets re-drawn, quoted line marked), unrendered."""
+    out = []
+    for line in md.split("\n"):
+        text = re.sub(r"^\s*(?:-|\d+[.)]) ", "", line)
+        if text.startswith(CONTEXT_MARK[0]) and text.endswith(CONTEXT_MARK[1]):
+            text = text[len(CONTEXT_MARK[0]) : -len(CONTEXT_MARK[1])]
+        out.append(unrender_quote(text))
+    return out
+
+
 def test_context_markdown_keeps_nesting_words_and_marks_the_line():
     block = "\n".join(NOTE_LINES[91:98])
     md = context_markdown(block, 92, 94)
+    assert md is not None
     lines = md.split("\n")
     assert lines[0] == "- **Comparaison avec Amazon SNS et Amazon SES**"
     assert lines[2].startswith("    - " + CONTEXT_MARK[0]) and lines[2].endswith(CONTEXT_MARK[1])
@@ -351,6 +541,7 @@ def test_context_markdown_keeps_nesting_words_and_marks_the_line():
         assert raw.rstrip().endswith(shown)
     hostile = "- <script>alert(1)</script>\n\t- [x](javascript:alert(1)) $y$"
     md = context_markdown(hostile, 1, 1)
+    assert md is not None
     assert "<script" not in md.replace("\\<script", "") and "](" not in md
     assert context_lines(md) == ["<script>alert(1)</script>", "[x](javascript:alert(1)) $y$"]
     assert context_markdown("| a | b |\n|---|---|", 1, 1) is None  # a table: shown as code
@@ -382,20 +573,27 @@ def test_friendly_errors_are_one_sentence(tmp_path):
 
 def test_context_is_read_once_not_on_every_rerun(app, monkeypatch):
     reads = []
-    real = sup.context_block
-    monkeypatch.setattr(sup, "context_block", lambda d, h: reads.append(h) or real(d, h))
+    real = sup.passage_context
+
+    def counted(d, p):
+        reads.append(p)
+        return real(d, p)
+
+    monkeypatch.setattr(sup, "passage_context", counted)
     ask(app, COMPARE)
     n = len(reads)
-    assert n == len(quotes(app.main)) > 0
+    assert n == len(cards(app.main)) > 0
     app.run()
-    app.slider[0].set_value(3).run()  # reruns redraw the history (expanders included) ...
+    app.slider[0].set_value(3).run()  # reruns redraw the history ...
+    app.session_state["ctx-1-0"] = True  # ... and an opened context
+    app.run()
     assert len(reads) == n  # ... from the blocks kept with the answer
-    assert any(exp.markdown or exp.code for exp in app.main.expander)
+    assert any(exp.html for exp in app.main.expander)
 
 
 def test_loaded_retriever_is_returned_without_waiting_for_the_lock(tmp_path):
     shared = sup.Shared(tmp_path, tmp_path, "m")
-    shared.retriever = loaded = object()
+    shared.retriever = loaded = object()  # type: ignore[assignment]
     assert shared._lock.acquire()  # a rebuild in progress holds the lock
     try:
         assert shared.ensure() is loaded

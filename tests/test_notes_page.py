@@ -4,6 +4,7 @@ Anything that writes runs on a copy of the notes in a temporary folder; the chat
 answers from what the notes page changed, as a student would check it.
 """
 
+import html
 import io
 import re
 import shutil
@@ -18,6 +19,7 @@ from retrieval import app_support as sup
 from retrieval.formatting import unrender_quote
 from retrieval.notes import settings
 from retrieval.notes.paths import TRASH_DIR
+from revision.cards import cards_of
 
 ROOT = Path(__file__).resolve().parents[1]
 APP = str(ROOT / "app.py")
@@ -27,7 +29,7 @@ OBSIDIAN = ROOT / "tests" / "data" / "obsidian"
 NEW_NOTE = "# Vision\n\n## Amazon Rekognition\n\n- Rekognition détecte les visages et les objets dans les images\n"
 NEW_QUESTION = "c'est quoi Rekognition ?"
 TMUX = "détacher une session tmux"
-REF = re.compile(r"(.+\.(?:md|markdown))\\?:(\d+)")
+REF = re.compile(r"(.+\.(?:md|markdown)):(\d+)(?:[–, ]+\d+)*")  # a passage card's `fichier:lignes`
 
 
 @pytest.fixture(autouse=True)
@@ -87,7 +89,8 @@ def cited_files(at, question: str) -> list[str]:
     at.chat_input[0].set_value(question).run()
     assert not at.exception, at.exception
     last = at.main.chat_message[-1]
-    return [unrender_quote(m.group(1)) for c in last.caption if (m := REF.fullmatch(c.value))]
+    refs = [html.unescape(re.sub(r"<[^>]*>", "", h.value.rpartition('<div class="rv-ref">')[2])) for h in last.html]
+    return [m.group(1) for ref in refs if (m := REF.fullmatch(ref))]
 
 
 def alerts(at, kind: str) -> str:
@@ -119,13 +122,18 @@ def test_counts_on_the_shipped_notes(monkeypatch, built_index):
     headings = table(at, 1)
     assert len(headings) == 10 and sum(h["Passages"] for h in headings) == 229
     assert sum(h["Conseils d'examen"] for h in headings) == 30
+    # The study cards per heading, from the Réviser page's own extraction.
+    cards = cards_of(CORPUS)
+    ses_cards = sum(c.heading == "Amazon SES" for c in cards)
+    assert ses_cards > 0
     assert {
         "Rubrique": "Amazon SES",
         "Passages": 28,
         "Conseils d'examen": 3,
+        "Cartes": ses_cards,
         "Fichier": "other-services.md",
     } in headings
-    assert "Cartes" not in headings[0], "no cards column before study mode exists"
+    assert sum(h["Cartes"] for h in headings) == len(cards)
     assert any("corbeille est vide" in c.value for c in at.main.caption)
     assert not (CORPUS / TRASH_DIR).exists()
 

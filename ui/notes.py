@@ -5,8 +5,11 @@ Every name shown comes from the notes folder and may be hostile (<script>, :red[
 through escape_markdown, tables through st.dataframe (plain cells).
 """
 
+from collections import Counter
+
 import streamlit as st
 
+import revision
 from retrieval import app_support as sup
 from retrieval.formatting import escape_markdown
 from retrieval.notes import importing, inventory, trash
@@ -168,8 +171,13 @@ def move(op, source: str, done: str) -> None:
 
 
 def cards_per_heading() -> dict[str, int] | None:
-    """Study cards per heading (Chunk.heading → count); None until study mode is wired in here."""
-    return None
+    """Study cards per heading (Card.heading, the parser's nearest heading → count), from the Réviser
+    page's own extraction (memoized until a note changes); None when the cards cannot be read."""
+    try:
+        cards = revision.load_cards(notes_dir).cards
+    except Exception:  # the table stays, without its "Cartes" column
+        return None
+    return dict(Counter(c.heading for c in cards))
 
 
 # ----- page ----------------------------------------------------------------------------------------

@@ -1,0 +1,281 @@
+"""What a reader sees of the chat's HTML, line by line, and what they should see of the note.
+
+`shown(html)` parses the HTML the chat hands to `st.html` (html.parser: no browser) and returns,
+per `data-line`, the text a reader sees there, interface labels (class `rv-ui`) left out. It
+also checks the HTML only holds the few tags and attributes the renderer draws with, and that
+no text sits outside a line of the note or an interface label.
+
+`expected(lines)` says, independently of retrieval/rendering.py, what a line of the note must
+look like once its Markdown syntax is drawn as structure: list markers, indentation, blockquote
+markers, fences, table pipes and rule gone; a callout's `[!type]`; emphasis delimiters (the
+only thing asked of the renderer: `rendering.delimiters`, checked to be `*`, `_` or backticks
+in pairs). Everything else is the note's characters, control characters shown as escapes.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from html.parser import HTMLParser
+
+from retrieval import rendering
+
+TAGS = {
+    "div",
+    "span",
+    "ul",
+    "ol",
+    "li",
+    "pre",
+    "code",
+    "table",
+    "thead",
+    "tbody",
+    "tr",
+    "th",
+    "td",
+    "strong",
+    "em",
+    "mark",
+    "hr",
+}
+ATTRS = {"class", "data-line", "data-cut", "value", "colspan"}
+VOID = {"hr"}
+
+
+@dataclass
+class Line:
+    text: str = ""
+    cells: list[str] = field(default_factory=list)
+    cut: int = 0  # data-cut: characters of the note's line kept
+    ui: list[str] = field(default_factory=list)  # interface labels inside the line (a cut marker)
+    row: bool = False
+
+
+class _Reader(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.stack: list[tuple[str, bool, int | None]] = []  # (tag, is ui, data-line)
+        self.lines: dict[int, Line] = {}
+        self.order: list[int] = []
+        self.ui: list[str] = []  # interface labels outside lines
+        self.stray: list[str] = []  # text outside any line or label
+        self.cell: list[str] | None = None
+
+    def current(self) -> tuple[bool, int | None]:
+        in_ui = any(u for _, u, _ in self.stack)
+        line = next((n for _, _, n in reversed(self.stack) if n is not None), None)
+        return in_ui, line
+
+    def handle_starttag(self, tag, attrs):
+        assert tag in TAGS, f"unexpected tag <{tag}>"
+        a = dict(attrs)
+        assert set(a) <= ATTRS, f"unexpected attribute in <{tag} {a}>"
+        classes = (a.get("class") or "").split()
+        n = int(a["data-line"]) if "data-line" in a else None
+        if n is not None:
+            _, outer = self.current()
+            assert outer is None, f"line {n} inside line {outer}"
+            assert n not in self.lines, f"line {n} drawn twice"
+            self.lines[n] = Line(cut=int(a.get("data-cut", 0)), row=tag == "tr")
+            self.order.append(n)
+        if tag in VOID:
+            return
+        self.stack.append((tag, "rv-ui" in classes, n))
+        if tag in ("td", "th"):
+            in_ui, line = self.current()
+            if line is not None and not in_ui:
+                self.cell = []
+
+    def handle_endtag(self, tag):
+        if tag in VOID:
+            return
+        assert self.stack and self.stack[-1][0] == tag, f"</{tag}> closes {self.stack[-1:]}"
+        if tag in ("td", "th") and self.cell is not None:
+            _, line = self.current()
+            assert line is not None
+            self.lines[line].cells.append("".join(self.cell))
+            self.cell = None
+        self.stack.pop()
+
+    def handle_data(self, data):
+        in_ui, line = self.current()
+        if in_ui:
+            (self.lines[line].ui if line is not None else self.ui).append(data)
+        elif line is not None:
+            if self.cell is not None:
+                self.cell.append(data)
+            else:
+                self.lines[line].text += data
+        elif data.strip():
+            self.stray.append(data)
+
+
+def shown(html: str) -> tuple[dict[int, Line], list[int], list[str]]:
+    """(per line: what is seen, lines in display order, interface labels outside lines)."""
+    r = _Reader()
+    r.feed(html)
+    r.close()
+    assert not r.stack, f"unclosed tags: {r.stack}"
+    assert not r.stray, f"text outside the note's lines and the labels: {r.stray}"
+    for n, ln in r.lines.items():
+        if ln.row:
+            assert not ln.text.strip(), f"text outside the cells of row {n}"
+            ln.text = "\t".join(ln.cells)
+    return r.lines, r.order, r.ui
+
+
+# ----- what the note says, syntax drawn as structure --------------------------------------------------
+_QUOTE = re.compile(r"^ {0,3}>(?:[ \t]?>)*[ \t]?")
+_FENCE = re.compile(r"^([ \t]*)(`{3,}|~{3,})(.*)$")
+_BULLET = re.compile(r"^[ \t]*(?:[-*+]|\d{1,9}[.)])(?:[ \t]+(.*))?$")
+_RULE = re.compile(r"^[ \t]*([-*_])([ \t]*\1){2,}[ \t]*$")
+_SEP = re.compile(r"^\|?[ \t]*:?-+:?[ \t]*(\|[ \t]*:?-+:?[ \t]*)*\|?$")
+_CALLOUT = re.compile(r"^\[!([A-Za-z-]+)\][+-]?[ \t]*(.*)$")
+_BIDI = set("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
+def visible_chars(text: str) -> str:
+    out = []
+    for ch in text:
+        cat = unicodedata.category(ch)
+        if (cat == "Cc" and ch not in "\t\n") or cat == "Cs" or ch in _BIDI:
+            code = ord(ch)
+            out.append(f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}")
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+def without_markup(text: str, markup: bool = True) -> str:
+    if not markup:
+        return visible_chars(text)
+    gone = rendering.delimiters(text)
+    removed = [text[i] for i in sorted(gone)]
+    assert set(removed) <= set("*_`"), f"markup removed {removed!r} from {text!r}"
+    for ch in "*_`":
+        assert removed.count(ch) % 2 == 0, f"unbalanced {ch} removed from {text!r}"
+    return visible_chars("".join(c for i, c in enumerate(text) if i not in gone))
+
+
+def _dedent(line: str, width: int) -> str:
+    col, i = 0, 0
+    while i < len(line) and line[i] in " \t":
+        nxt = (col // 4 + 1) * 4 if line[i] == "\t" else col + 1
+        if nxt > width:
+            break
+        col, i = nxt, i + 1
+    return line[i:]
+
+
+def _width(prefix: str) -> int:
+    col = 0
+    for c in prefix:
+        col = (col // 4 + 1) * 4 if c == "\t" else col + 1
+    return col
+
+
+def expected(numbered: list[tuple[int, str]], cuts: dict[int, int] | None = None) -> dict[int, str | None]:
+    """Per line (shown in this order): the text a reader must see, None for syntax only.
+
+    `cuts`: lines shown cut, and how many characters of the line were kept (no markup then)."""
+    cuts = cuts or {}
+    out: dict[int, str | None] = {}
+    fence: tuple[str, int, int] | None = None
+    fence_quoted = False
+    prev_quoted = False
+    for n, raw in numbered:
+        raw = raw.rstrip()
+        if n in cuts:
+            raw = raw[: cuts[n]]
+        markup = n not in cuts  # a long text gets no markup: rendering.delimiters says so itself
+        q = _QUOTE.match(raw) if (fence is None or fence_quoted) else None
+        quoted = q is not None
+        if fence is not None and fence_quoted and not quoted:
+            fence = None  # the quote (and its code block) ended
+        body = raw[q.end() :] if q else raw
+        first_in_quote = quoted and not prev_quoted
+        prev_quoted = quoted
+        if fence is not None:
+            ch, length, width = fence
+            s = body.strip()
+            k = len(s) - len(s.lstrip(ch))
+            if s and k >= length and not s[k:].strip():
+                fence = None
+                out[n] = None
+            else:
+                out[n] = visible_chars(_dedent(body, width))
+            continue
+        s = body.strip()
+        if not s:
+            out[n] = None
+            continue
+        f = _FENCE.match(body)
+        if f and not (f.group(2)[0] == "`" and "`" in f.group(3)):
+            fence, fence_quoted = (f.group(2)[0], len(f.group(2)), _width(f.group(1))), quoted
+            out[n] = None
+            continue
+        c = _CALLOUT.match(s) if first_in_quote else None
+        if c:
+            out[n] = without_markup(c.group(2).strip() or c.group(1), markup)
+            continue
+        if s.startswith("|"):
+            if _SEP.match(s):
+                out[n] = None
+                continue
+            inner = s[1:]
+            if inner.endswith("|") and not inner.endswith("\\|"):
+                inner = inner[:-1]
+            cells = re.split(r"(?<!\\)\|", inner)
+            out[n] = "\t".join(without_markup(cell.strip(), markup) for cell in cells)
+            continue
+        if _RULE.match(body):
+            out[n] = None
+            continue
+        m = _BULLET.match(body)
+        if m:
+            content = (m.group(1) or "").strip()
+            out[n] = without_markup(content, markup) if content else None
+            continue
+        out[n] = without_markup(s, markup)
+    return out
+
+
+def check(html: str, numbered: list[tuple[int, str]], *, complete: bool = True, gaps: bool = True) -> dict[int, Line]:
+    """Every line shown is the note's line as `expected` says; with `complete`, every line with text
+    is shown, unless an interface label says the rest was left out; with `gaps`, every line skipped
+    between two shown lines has a marker (not when blank lines are left unsaid)."""
+    lines, order, labels = shown(html)
+    cuts = {n: ln.cut for n, ln in lines.items() if ln.cut}
+    want = expected(numbered, cuts)
+    numbers = [n for n, _ in numbered]
+    assert order == sorted(order), f"lines out of file order: {order}"
+    assert set(order) <= set(numbers), f"lines not in the passage: {set(order) - set(numbers)}"
+    for n in order:
+        assert want[n] is not None, f"line {n} is syntax only but shows {lines[n].text!r}"
+        assert lines[n].text == want[n], f"line {n}: shown {lines[n].text!r}, note {want[n]!r}"
+        if lines[n].cut:
+            assert any("caractères de plus" in u for u in lines[n].ui), f"line {n} cut without a marker"
+        else:
+            assert not lines[n].ui, f"line {n}: a label inside a whole line: {lines[n].ui}"
+    if gaps and order:  # every line skipped between two shown lines is said to be skipped
+        said: set[int] = set()
+        for u in labels:
+            m = re.fullmatch(r"⋯ lignes? (\d+)(?:–(\d+))? non montrées?", u)
+            if m:
+                said |= set(range(int(m.group(1)), int(m.group(2) or m.group(1)) + 1))
+        capped = any("de plus" in u for u in labels)
+        # up to the last line that shows text (a marker before a trailing fence may or may not come)
+        end = order[-1] if capped else max(n for n in numbers if want.get(n) is not None)
+        skipped = set(range(numbers[0], end)) - set(numbers)
+        assert skipped <= said, f"lines {sorted(skipped - said)} skipped without a marker"
+        blank = {n for n in numbers if want.get(n) is None}  # a marker may run over a blank line
+        anywhere = set(range(numbers[0], numbers[-1])) - set(numbers)
+        assert said <= anywhere | blank, f"lines {sorted(said - anywhere - blank)} said skipped but shown"
+    missing = [n for n in numbers if want.get(n) is not None and n not in lines]
+    if complete and missing:
+        assert any("de plus" in u for u in labels), f"lines {missing} not shown and nothing says so"
+        last = order[-1] if order else 0
+        assert all(n > last for n in missing), f"lines {missing} dropped in the middle"
+    return lines
