@@ -21,6 +21,7 @@ from visible_text import check
 
 from retrieval import Hit
 from retrieval import app_support as sup
+from retrieval.embedding import DEFAULT_MODEL
 from retrieval import rendering as rd
 from retrieval.formatting import (
     CONTEXT_MARK,
@@ -192,7 +193,7 @@ def test_first_run_builds_index_then_compares_ses_and_pinpoint(monkeypatch, tmp_
     assert len(popovers(answer, "Pourquoi ce passage ?")) == len(popovers(answer, "Copier")) == len(cs)
 
     # Reruns reuse the loaded retriever: the model and index were loaded once.
-    shared = sup.shared(str(CORPUS.resolve()), str(index.resolve()), "use-multilingual-v3")
+    shared = sup.shared(str(CORPUS.resolve()), str(index.resolve()), DEFAULT_MODEL)
     at.run()
     ask(at, "c'est quoi Outposts ?")
     assert shared.loads == 1

@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 
 from retrieval import Retriever, corpus, store
+from retrieval.embedding import DEFAULT_MODEL
 from retrieval.corpus import discover, fingerprint, is_stale
 from retrieval.parsing import split_lines
 
@@ -465,7 +466,7 @@ def test_model_mismatch_rebuilds_with_a_notice(built):
     p.write_text(json.dumps(m))
     r, notice = Retriever.open(c, idx)
     assert notice == "L'index avait été construit avec un autre modèle (all-MiniLM-L6-v2) : reconstruction."
-    assert r.manifest["model"] == "use-multilingual-v3" and r.last_build is not None
+    assert r.manifest["model"] == DEFAULT_MODEL and r.last_build is not None
 
 
 def test_missing_index_is_built_on_first_open(tmp_path):
