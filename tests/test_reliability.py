@@ -118,6 +118,7 @@ def test_emphasis_removal_skips_its_regexes_on_a_long_line():
     assert strip_emphasis("**gras**   " * 2) == "gras gras"
 
 
+@pytest.mark.slow  # a 200 KB note built for real: ~4 s
 def test_build_time_includes_everything_before_the_first_answer(tmp_path):
     line = " ".join(f"**gras{i} mot{i}" for i in range(12_000))  # ~200 KB, unbalanced emphasis
     c = _notes(tmp_path / "c", {"long.md": f"## Amazon SES\n- {line}\n- envoi d'emails\n"})
@@ -215,6 +216,7 @@ def test_huge_single_line_note_is_searchable_in_the_part_that_is_indexed(tmp_pat
 
 
 # ----- 11-12. the command line ---------------------------------------------------------------------
+@pytest.mark.slow  # two processes that each load the model
 def test_terminal_escape_sequences_of_a_note_are_shown_escaped(tmp_path):
     evil = (
         "## Amazon SES\n- envoi \x1b[2J\x1b]0;TITRE\x07 emails \x1b]8;;http://x\x1b\\lien\x1b]8;;\x1b\\ fin\r suite\n"
