@@ -159,8 +159,8 @@ _KILLED_BUILD = textwrap.dedent("""
 """)
 
 
-# "write" embeds the whole 1,200-chunk corpus in its process before it is killed: ~2 s
-@pytest.mark.parametrize("where", ["embed", pytest.param("write", marks=pytest.mark.slow)])
+@pytest.mark.slow  # a process that loads the model and builds until it is killed: 1.3-2 s per case
+@pytest.mark.parametrize("where", ["embed", "write"])
 def test_build_killed_midway_leaves_the_previous_index_loadable(built, tmp_path, where):
     c, idx = built
     before = _top(Retriever.load(idx), "exécution serverless")
