@@ -124,7 +124,9 @@ def _build_locked(
 
     prev_files: dict[str, str] = {}
     prev_by_source: dict[str, list[int]] = {}
-    if previous is not None and previous.manifest.get("model") == embedder.name:
+    if previous is not None and previous.manifest.get("model") != embedder.name:
+        previous = None  # vectors of another model are never reused
+    if previous is not None:
         prev_files = previous.manifest.get("files", {})
         for i, c in enumerate(previous.chunks):
             prev_by_source.setdefault(c.source, []).append(i)
@@ -138,7 +140,7 @@ def _build_locked(
         if note is None:
             continue
         file_hashes[rel] = note.sha256
-        if prev_files.get(rel) == note.sha256 and rel in prev_by_source:
+        if previous is not None and prev_files.get(rel) == note.sha256 and rel in prev_by_source:
             chunks.extend(previous.chunks[i] for i in prev_by_source[rel])
             continue
         try:
@@ -152,8 +154,8 @@ def _build_locked(
     hashes = [text_hash(t) for t in texts]
     vectors = np.zeros((len(chunks), embedder.dim), dtype=np.float32)
     cache: dict[str, int] = {}
-    prev_vecs = None
-    if prev_files:
+    prev_vecs = np.zeros((0, embedder.dim), dtype=np.float32)  # only read through `cache`, empty unless filled
+    if previous is not None and prev_files:
         try:
             prev_vecs = previous.vectors()
             if prev_vecs.shape == (len(previous.hashes), embedder.dim):

@@ -74,28 +74,28 @@ def _scan(corpus_dir: Path, report: CorpusReport | None = None) -> list[tuple[st
             if prefix:
                 skip(prefix.rstrip("/"), f"dossier illisible : {e.strerror or e.__class__.__name__}")
             return
-        for e in entries:
-            name = e.name
+        for entry in entries:
+            name = entry.name
             if name.startswith("."):
                 continue
             rel = prefix + name
             if not _utf8(name):
                 # Bytes that are not UTF-8 in a name (b"r\xe9sum\xe9.md", from an old zip or disk) come
                 # through as lone surrogates, which no JSON file or web page can hold: named, skipped.
-                if e.is_dir(follow_symlinks=False) or name.lower().endswith(NOTE_SUFFIXES):
+                if entry.is_dir(follow_symlinks=False) or name.lower().endswith(NOTE_SUFFIXES):
                     skip(printable_name(rel), "nom de fichier qui n'est pas en UTF-8 : renomme-le pour l'indexer")
                 continue
             try:
-                is_link = e.is_symlink()
-                if e.is_dir(follow_symlinks=False):
-                    walk(e.path, rel + "/")
+                is_link = entry.is_symlink()
+                if entry.is_dir(follow_symlinks=False):
+                    walk(entry.path, rel + "/")
                     continue
             except OSError:
                 continue
             if not name.lower().endswith(NOTE_SUFFIXES):
                 continue
             if is_link:
-                p = Path(e.path)
+                p = Path(entry.path)
                 if not _inside(p, root):
                     skip(rel, "lien symbolique hors du dossier de notes, cassé ou en boucle : non suivi")
                     continue
@@ -103,14 +103,14 @@ def _scan(corpus_dir: Path, report: CorpusReport | None = None) -> list[tuple[st
                     skip(rel, "lien symbolique vers un dossier : non suivi")
                     continue
             try:
-                st = os.stat(e.path) if is_link else e.stat(follow_symlinks=False)
+                st = os.stat(entry.path) if is_link else entry.stat(follow_symlinks=False)
             except OSError as err:
                 skip(rel, f"illisible : {err.strerror or err.__class__.__name__}")
                 continue
             if not stat.S_ISREG(st.st_mode):
                 skip(rel, "pas un fichier ordinaire")
                 continue
-            found.append((rel, e.path, st))
+            found.append((rel, entry.path, st))
 
     walk(str(root), "")
     return found
@@ -220,7 +220,7 @@ def _size(n: int) -> str:
     return f"{n // (1024 * 1024)} Mo" if n >= 1024 * 1024 else f"{n // 1024} Ko"
 
 
-def file_hash(path: Path) -> str | None:
+def file_hash(path: str | Path) -> str | None:
     """Same digest as read_note's (first MAX_FILE_BYTES + 1 bytes); None when unreadable."""
     try:
         if not stat.S_ISREG(os.stat(path).st_mode):

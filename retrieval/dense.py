@@ -11,8 +11,12 @@ alone would exceed the budget of 1.5 x the embedding. HNSW stays at ~0.3-0.9 ms.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING, cast
 
 import numpy as np
+
+if TYPE_CHECKING:
+    import faiss
 
 # Below this many chunks a flat scan costs <= ~0.4 ms (exact, instant to build); above it HNSW.
 HNSW_THRESHOLD = 5_000
@@ -26,7 +30,7 @@ def index_type_for(n: int) -> str:
 
 
 class DenseIndex:
-    def __init__(self, index, kind: str):
+    def __init__(self, index: faiss.Index, kind: str):
         self.index = index
         self.kind = kind
 
@@ -40,10 +44,12 @@ class DenseIndex:
 
         n, dim = vectors.shape if vectors.ndim == 2 else (0, 1)
         kind = kind or index_type_for(n)
+        index: faiss.Index
         if kind == "hnsw":
-            index = faiss.IndexHNSWFlat(dim, HNSW_M, faiss.METRIC_INNER_PRODUCT)
-            index.hnsw.efConstruction = HNSW_EF_CONSTRUCTION
-            index.hnsw.efSearch = HNSW_EF_SEARCH
+            hnsw = faiss.IndexHNSWFlat(dim, HNSW_M, faiss.METRIC_INNER_PRODUCT)
+            hnsw.hnsw.efConstruction = HNSW_EF_CONSTRUCTION
+            hnsw.hnsw.efSearch = HNSW_EF_SEARCH
+            index = hnsw
         else:
             index = faiss.IndexFlatIP(dim)
         if n:
@@ -61,7 +67,8 @@ class DenseIndex:
 
         index = faiss.read_index(str(path))
         if kind == "hnsw":
-            index.hnsw.efSearch = HNSW_EF_SEARCH
+            # read_index returns the concrete SWIG class; its stub only says Index.
+            cast("faiss.IndexHNSW", index).hnsw.efSearch = HNSW_EF_SEARCH
         return cls(index, kind)
 
     def search(self, qvec: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:

@@ -14,6 +14,10 @@
 A build writes a new generation then swaps CURRENT: a build killed midway leaves the
 previous generation live, and readers never see a half-written folder. Nothing is
 pickled: a tampered index can be wrong, never run code; a wrong one raises IndexCorrupt.
+
+One module of ~450 lines on purpose: the writer and the defensive reader must agree on this
+layout file by file, and the reader's checks (sizes, checksums, bounds, links, FIFOs) are
+most of it; apart, a change to one would be easy to make without the other.
 """
 
 from __future__ import annotations

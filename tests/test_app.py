@@ -161,6 +161,7 @@ def no_label_without_children(cs: list[Card]) -> None:
 
 
 # ----- end to end in AppTest ---------------------------------------------------------------------
+@pytest.mark.slow  # whole app, first run builds the index
 def test_first_run_builds_index_then_compares_ses_and_pinpoint(monkeypatch, tmp_path):
     index = tmp_path / "index"
     monkeypatch.setenv(sup.INDEX_ENV, str(index))

@@ -5,6 +5,8 @@ Not a timed test: no figure is compared with a target here (the machine may be b
 
 import json
 
+import pytest
+
 from retrieval import bench
 from retrieval.parsing import index_text, parse_markdown
 
@@ -25,6 +27,7 @@ def test_query_pool_is_distinct():
     assert len(qs) == len(set(qs)) == 400
 
 
+@pytest.mark.slow  # the benchmark itself: a dozen fresh processes
 def test_bench_json_fields(tmp_path, capsys):
     out = tmp_path / "bench.json"
     # 150: real build + one-file refresh; 400 (> --derive-above): derived vectors through builder.build.

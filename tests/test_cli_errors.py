@@ -75,6 +75,7 @@ def test_index_path_is_a_file(small, tmp_path):
     _assert_one_line_error(_run("search", "--corpus", str(small), "--index", str(f), "Lambda"), "pas un dossier")
 
 
+@pytest.mark.slow  # the process imports sentence-transformers and torch: ~6 s
 def test_unknown_model(small, tmp_path):
     p = _run(
         "search", "--corpus", str(small), "--index", str(tmp_path / "i"), "--model", "/nulle/part/modele", "Lambda"
@@ -95,6 +96,7 @@ def test_evaluate_unreadable_or_invalid_set(tmp_path):
     _assert_one_line_error(_run("--set", str(tmp_path), module="retrieval.evaluate"), "Jeu de questions illisible")
 
 
+@pytest.mark.slow  # two processes that each load the model
 def test_broken_index_is_rebuilt_with_a_notice_not_an_error(small, tmp_path):
     idx = tmp_path / "i"
     assert _run("build", "--corpus", str(small), "--index", str(idx)).returncode == 0

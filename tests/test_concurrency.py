@@ -4,6 +4,8 @@ import random
 import threading
 import time
 
+import pytest
+
 from retrieval import Retriever
 from retrieval.parsing import split_lines
 
@@ -15,6 +17,7 @@ VERSIONS = [
 QUERIES = ["file d'attente", "visibilité des messages", "FIFO", "Lambda 15 minutes", "stockage objet", "", "🚀"]
 
 
+@pytest.mark.slow  # ten threads asking through refreshes: ~10 s
 def test_ten_sessions_ask_while_a_note_is_edited_and_refreshed(tmp_path):
     c = tmp_path / "c"
     c.mkdir()

@@ -156,6 +156,7 @@ def test_missing_notes_folder_is_one_line(tmp_path):
     one_line_error(run("--corpus", str(tmp_path / "nulle-part"), "--index", str(tmp_path / "i")), "introuvable")
 
 
+@pytest.mark.slow  # a process that loads the model and builds an index
 def test_folders_can_be_given_before_the_action(copy, tmp_path):
     notes, index = copy
     (tmp_path / "n.md").write_text("## Amazon Nouveau\n- ajouté en ligne de commande\n", encoding="utf-8")
@@ -164,6 +165,7 @@ def test_folders_can_be_given_before_the_action(copy, tmp_path):
     assert p.stdout.splitlines()[0] == "ajouté : n.md" and (notes / "n.md").is_file()
 
 
+@pytest.mark.slow  # a process that loads the model and builds an index
 def test_default_folders_are_the_apps(tmp_path, copy):
     """Without --corpus, the folder chosen on the page (settings file) is used, as in the app."""
     notes, index = copy

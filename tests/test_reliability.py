@@ -66,6 +66,7 @@ def test_app_on_empty_notes_shows_the_warning_and_the_sidebar(tmp_path, monkeypa
 
 
 # ----- 2. a file name that is not UTF-8 --------------------------------------------------------
+@pytest.mark.slow  # a process that loads the model: ~1.3 s
 def test_non_utf8_file_name_is_skipped_and_named_and_the_rest_answers(tmp_path):
     c = _notes(tmp_path / "c", {"ok.md": NOTE})
     (c / os.fsdecode(b"r\xe9sum\xe9.md")).write_bytes(b"## Amazon SES\n- envoi d'emails\n")
@@ -118,6 +119,7 @@ def test_emphasis_removal_skips_its_regexes_on_a_long_line():
     assert strip_emphasis("**gras**   " * 2) == "gras gras"
 
 
+@pytest.mark.slow  # a 200 KB note built for real: ~4 s
 def test_build_time_includes_everything_before_the_first_answer(tmp_path):
     line = " ".join(f"**gras{i} mot{i}" for i in range(12_000))  # ~200 KB, unbalanced emphasis
     c = _notes(tmp_path / "c", {"long.md": f"## Amazon SES\n- {line}\n- envoi d'emails\n"})
@@ -165,6 +167,7 @@ def _open_in_subprocess(c: Path, idx: Path) -> subprocess.CompletedProcess:
     return _cli("search", "--corpus", str(c), "--index", str(idx), "campagnes", timeout=60)
 
 
+@pytest.mark.slow  # a process that loads the model: ~1.3 s per case
 @pytest.mark.parametrize("target", ["CURRENT", "manifest.json"])
 def test_fifo_in_place_of_an_index_file_does_not_hang(tmp_path, target):
     c, idx = _notes(tmp_path / "c", {"a.md": NOTE}), tmp_path / "idx"
@@ -176,6 +179,7 @@ def test_fifo_in_place_of_an_index_file_does_not_hang(tmp_path, target):
     assert p.returncode == 0 and b"a.md:2" in p.stdout, p.stderr
 
 
+@pytest.mark.slow  # a process that loads the model: ~1.3 s
 def test_current_linked_to_dev_zero_is_not_read_forever(tmp_path):
     c, idx = _notes(tmp_path / "c", {"a.md": NOTE}), tmp_path / "idx"
     Retriever.build(c, idx)
@@ -215,6 +219,7 @@ def test_huge_single_line_note_is_searchable_in_the_part_that_is_indexed(tmp_pat
 
 
 # ----- 11-12. the command line ---------------------------------------------------------------------
+@pytest.mark.slow  # two processes that each load the model
 def test_terminal_escape_sequences_of_a_note_are_shown_escaped(tmp_path):
     evil = (
         "## Amazon SES\n- envoi \x1b[2J\x1b]0;TITRE\x07 emails \x1b]8;;http://x\x1b\\lien\x1b]8;;\x1b\\ fin\r suite\n"
@@ -229,6 +234,7 @@ def test_terminal_escape_sequences_of_a_note_are_shown_escaped(tmp_path):
     assert any("\x1b[2J" in h["text"] for h in hits)  # JSON carries the exact text, escaped by JSON itself
 
 
+@pytest.mark.slow  # a process that loads the model: ~1.3 s
 def test_a_terminal_that_cannot_show_an_emoji_still_gets_the_answer(tmp_path):
     c = _notes(tmp_path / "c", {"a.md": "## Amazon SES\n- envoi d'emails 📧 rapide\n"})
     p = _cli(

@@ -2,6 +2,7 @@
 
 import json
 
+import pytest
 from conftest import CORPUS, NOTES
 
 from retrieval import Hit, Retriever
@@ -66,6 +67,7 @@ def test_component_modes_for_evaluation(retriever):
     assert retriever.search("Snow Family", k=3, mode="lexical")[0].score == 1.0
 
 
+@pytest.mark.slow  # imports sentence-transformers and torch: ~5 s
 def test_minilm_builds_offline_too(tmp_path):
     notes = tmp_path / "notes"
     notes.mkdir()

@@ -160,6 +160,7 @@ _KILLED_BUILD = textwrap.dedent("""
 """)
 
 
+@pytest.mark.slow  # a process that loads the model and builds until it is killed: 1.3-2 s per case
 @pytest.mark.parametrize("where", ["embed", "write"])
 def test_build_killed_midway_leaves_the_previous_index_loadable(built, tmp_path, where):
     c, idx = built
@@ -214,6 +215,7 @@ _TIMED_BUILD = textwrap.dedent("""
 """)
 
 
+@pytest.mark.slow  # two build processes in turn
 def test_two_builds_at_once_are_serialized_and_the_index_stays_sound(tmp_path):
     c = _corpus(
         tmp_path / "c",
@@ -239,6 +241,7 @@ def test_two_builds_at_once_are_serialized_and_the_index_stays_sound(tmp_path):
     assert len(list(idx.glob("g-*"))) <= 2 and not list(idx.glob(".tmp-g-*"))
 
 
+@pytest.mark.slow  # waits out two lock timeouts
 def test_refresh_waiting_for_a_busy_lock_gives_up_with_a_french_notice(built):
     c, idx = built
     r = Retriever.load(idx)

@@ -265,6 +265,7 @@ def test_a_messy_corpus_builds_with_a_report(messy, tmp_path):
         assert h.source != "lien.md" and "apparaître" not in h.text
 
 
+@pytest.mark.slow  # a process that loads the model: ~1.3 s, then a build
 def test_cli_build_prints_the_report(messy, tmp_path):
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "PYTHONPATH": str(ROOT)}
     p = subprocess.run(

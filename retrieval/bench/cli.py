@@ -1,0 +1,48 @@
+"""`python -m retrieval.bench`: the flags, the run, the table and the JSON file.
+
+`--worker KIND ...` (first argument) is how the run starts its measuring processes (workers.run).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+
+from . import __doc__ as package_doc
+from . import workers
+from .measure import run
+from .report import table
+
+
+def main(argv: list[str] | None = None) -> int:
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["--worker"]:
+        print(json.dumps(workers.run(argv[1], argv[2:])))
+        return 0
+    ap = argparse.ArgumentParser(prog="python -m retrieval.bench", description=(package_doc or "").split("\n")[0])
+    ap.add_argument("--sizes", default="notes,10000,100000", help="comma list: notes and/or chunk counts (10k ok)")
+    ap.add_argument("--queries", type=int, default=100, help="distinct queries per latency measure (default 100)")
+    ap.add_argument("--files", type=int, default=100, help="files in generated corpora (default 100)")
+    ap.add_argument(
+        "--derive-above",
+        type=int,
+        default=20_000,
+        help="sizes above this get derived vectors instead of real embeddings (default 20000)",
+    )
+    ap.add_argument("--base-real", type=int, default=10000, help="real embeddings the derived vectors start from")
+    ap.add_argument("--noise", type=float, default=0.027, help="per-component noise of derived vectors (cos ~0.85)")
+    ap.add_argument("--json", default="bench.json", help="where to write the JSON (default bench.json)")
+    ap.add_argument("--workdir", default=None, help="keep corpora and indexes here (default: a temp dir, removed)")
+    ap.add_argument("--keep", action="store_true", help="keep generated corpora and indexes")
+    ap.add_argument("--no-cold", action="store_true", help="skip the cold-start measure")
+    args = ap.parse_args(argv)
+    res = run(args)
+    Path(args.json).write_text(json.dumps(res, ensure_ascii=False, indent=1), encoding="utf-8")
+    print(table(res))
+    print(f"JSON: {args.json}")
+    return 0
