@@ -26,6 +26,7 @@ import tempfile
 import time
 from collections import defaultdict
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -309,7 +310,7 @@ def main(argv: list[str] | None = None) -> int:
     for it in items:
         groups[it.get("corpus") or args.corpus].append(it)
     modes = MODES if args.mode == "all" else [args.mode]
-    report = []
+    report: list[dict[str, Any]] = []
     for corpus, its in groups.items():
         index = index_for(Path(corpus), Path(args.corpus), Path(args.index), args.model)
         retriever, notice = Retriever.open(corpus, index, args.model)

@@ -316,13 +316,14 @@ def parse_markdown(text: str, source: str = "notes.md") -> list[Chunk]:
 
     # A block runs from its top-level line to the last line of a chunk under it.
     ends: dict[int, int] = {}
-    for c, r in zip(chunks, roots):
-        ends[r] = max(ends.get(r, r), c.line)
-    parents = {c.parent_line for c in chunks if c.parent_line}
-    for c, r in zip(chunks, roots):
-        c.block_start, c.block_end = r, ends[r]
-        c.label = c.line in parents and (
-            c.kind == "header" or (c.kind in ("bullet", "paragraph") and (is_label_text(c.text) or c.line in callouts))
+    for ch, r in zip(chunks, roots):
+        ends[r] = max(ends.get(r, r), ch.line)
+    parents = {ch.parent_line for ch in chunks if ch.parent_line}
+    for ch, r in zip(chunks, roots):
+        ch.block_start, ch.block_end = r, ends[r]
+        ch.label = ch.line in parents and (
+            ch.kind == "header"
+            or (ch.kind in ("bullet", "paragraph") and (is_label_text(ch.text) or ch.line in callouts))
         )
     return chunks
 

@@ -235,9 +235,10 @@ class ServiceCatalog:
         for svc in self.services:
             best: tuple[int, tuple[int, int, list[str]] | None] | None = None
             for alias in svc.aliases:
-                i = first.get(tuple(alias))
-                if i is None:
+                at = first.get(tuple(alias))
+                if at is None:
                     continue
+                i = at
                 if len(alias) == 1 and alias[0] in STOP_WORDS and alias[0] not in raw_upper and not compare:
                     continue  # lower-case "ses" is the French possessive unless comparing
                 if best is None or i < best[0]:

@@ -80,7 +80,7 @@ class CorpusView:
         exam, figure = np.zeros(n, dtype=bool), np.zeros(n, dtype=bool)
         for i, c in enumerate(chunks):
             j = old.get(key(c))
-            if j is not None:
+            if j is not None and previous is not None:
                 plain[i], words[i], exam[i], figure[i] = (
                     previous.plain[j],
                     previous.words[j],

@@ -21,8 +21,8 @@ from visible_text import check
 
 from retrieval import Hit
 from retrieval import app_support as sup
-from retrieval.embedding import DEFAULT_MODEL
 from retrieval import rendering as rd
+from retrieval.embedding import DEFAULT_MODEL
 from retrieval.formatting import (
     CONTEXT_MARK,
     context_block,

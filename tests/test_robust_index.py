@@ -14,8 +14,8 @@ import numpy as np
 import pytest
 
 from retrieval import Retriever, corpus, store
-from retrieval.embedding import DEFAULT_MODEL
 from retrieval.corpus import discover, fingerprint, is_stale
+from retrieval.embedding import DEFAULT_MODEL
 from retrieval.parsing import split_lines
 
 ROOT = Path(__file__).resolve().parents[1]
