@@ -191,23 +191,7 @@ def beats_components(results: dict[str, dict], metrics=("hit@1", "hit@5")) -> li
     return worse
 
 
-ABLATIONS = (
-    "service",
-    "definition",
-    "defines",
-    "label",
-    "figure",
-    "tips",
-    "compare",
-    "bare",
-    "contrast",
-    "typo",
-    "acronyms",
-    "section-candidates",
-    "abstain-unknown",
-    "abstain-passing",
-    "abstain-far",
-)
+ABLATIONS = ("label", "tips", "compare", "contrast", "abstain-unknown", "abstain-passing", "abstain-far")
 
 
 def summary_line(retriever, items: list[dict]) -> dict:

@@ -1,7 +1,6 @@
 """Hybrid ranking: BM25 and dense cosine over the candidates, combined by a small logistic model.
 
-The candidates are the best 100 of each signal (plus, when asked, every chunk of a named
-service). Each candidate gets six features of the two signals and the probability that it is
+The candidates are the best 100 of each signal. Each candidate gets six features of the two signals and the probability that it is
 the answer is read off a logistic model:
 
 - the BM25 score over the question's best (0..1) and its z-score among the candidates;
@@ -50,8 +49,8 @@ class Scored:
     meaning: np.ndarray | None = None  # the part the embeddings gave
 
 
-def candidates(lex_scores: np.ndarray, dense_ids: np.ndarray, extra_ids: np.ndarray | None = None) -> np.ndarray:
-    """The dense top-k, the lexical top-k with a non-zero score, and `extra_ids`, sorted and unique."""
+def candidates(lex_scores: np.ndarray, dense_ids: np.ndarray) -> np.ndarray:
+    """The dense top-k and the lexical top-k with a non-zero score, sorted and unique."""
     n = len(lex_scores)
     lex_top = np.zeros(0, dtype=np.int64)
     if n and float(lex_scores.max()) > 0:
@@ -59,8 +58,6 @@ def candidates(lex_scores: np.ndarray, dense_ids: np.ndarray, extra_ids: np.ndar
         lex_top = np.argpartition(-lex_scores, k - 1)[:k]
         lex_top = lex_top[lex_scores[lex_top] > 0]
     parts = [dense_ids.astype(np.int64), lex_top.astype(np.int64)]
-    if extra_ids is not None and len(extra_ids):
-        parts.append(np.asarray(extra_ids, dtype=np.int64))
     return np.unique(np.concatenate(parts))
 
 
@@ -91,16 +88,14 @@ def fuse(
     known: float = 1.0,
     mode: str = "fusion",
     model: str = "",
-    extra_ids: np.ndarray | None = None,
 ) -> Scored:
     """Combine a full BM25 score array with the dense top-k.
 
     `dense_lookup(ids) -> cosines` gives the exact cosine of lexical candidates the dense
-    search did not return, so that every candidate is scored on both signals. `extra_ids`
-    are scored too whatever their rank (e.g. every chunk of a service the question names).
+    search did not return, so that every candidate is scored on both signals.
     mode: "fusion" (the combiner), "lexical" or "dense" (one signal alone, for evaluation).
     """
-    ids = candidates(lex_scores, dense_ids, extra_ids)
+    ids = candidates(lex_scores, dense_ids)
     if ids.size == 0:
         return Scored(ids, np.zeros(0), np.zeros(0), np.zeros(0))
     # Vectorized: `ids` is sorted (np.unique), so each dense hit's slot is a searchsorted away.

@@ -1,8 +1,8 @@
 """Question understanding: which services a question names, what it asks (lookup, compare, tips).
 
 Nothing here is written for one set of notes: services are the notes' headings, their
-short names come from the headings' own words, and acronyms come from definitions found in
-the notes ("DKIM (DomainKeys Identified Mail)", "infrastructure as code (IaC)").
+short names come from the headings' own words ("S3 (Simple Storage Service)" gives "S3" and
+"Simple Storage Service"), and compared things are read off the question's own syntax.
 """
 
 from __future__ import annotations
@@ -46,75 +46,6 @@ _ASKS_FIGURE = re.compile(
     r"\b(combien|prix|tarifs?|tarification|taille|duree|delai|limites?|quotas?|nombre"
     r"|maximum|maximale?|how (?:much|many|long)|price|pricing|size|limits?)\b"
 )
-_DEFINITION = [
-    r"\bc'?est quoi\b",
-    r"\bqu'?est[- ]ce qu",
-    r"\ba quoi sert\b",
-    r"\bca sert a quoi\b",
-    r"\bdefini\w*",
-    r"\bwhat is\b",
-    r"\bwhat's\b",
-    r"\bpresente\w*",
-    r"\bexplique\w*",
-    r"\bdecri[rs]\w*",
-    r"\bc (?:koi|quoi)\b",
-    r"\bc'?est koi\b",
-    r"\bkesako\b",  # typed fast: "c koi", "c quoi", "késako"
-]
-# What a bare "what is X" question holds besides X and stop words (folded words).
-_DEFINITION_WORDS = frozenset(
-    fold("""koi kesako sert définition définir définis présente présenter présentation
-    explique expliquer explication décris décrire le la les un une service outil what is it""").split()
-)
-
-
-def _camel_initials(words: list[str]) -> str:
-    out = ""
-    for w in words:
-        parts = re.findall(r"[A-Z][a-z]*|[a-z]+|[0-9]+", w)
-        out += "".join(p[0] for p in parts)
-    return out.lower()
-
-
-def _acronym_matches(acr: str, expansion: str) -> bool:
-    """True when the acronym's letters are the initials of the expansion (small words may be skipped)."""
-    words = [w for w in re.findall(r"[A-Za-z]+", expansion)]
-    if not 2 <= len(acr) <= 8 or not words:
-        return False
-    a = acr.lower()
-    full = _camel_initials(words)
-    content = _camel_initials([w for w in words if fold(w) not in STOP_WORDS and len(w) > 2])
-    return a in (full, content)
-
-
-_ACRONYM_FIRST = re.compile(r"\b([A-Z][A-Za-z]{1,7})\s*\(([^()]{3,60})\)")  # "IaC (infrastructure as code)"
-_ACRONYM_AFTER = re.compile(r"((?:[A-Za-zÀ-ÿ'-]+\s+){1,5})\(([A-Z][A-Za-z]{1,7})\)")  # "... as code (IaC)"
-_CAPITAL_IN_PARENS = re.compile(r"\([A-Z][A-Za-z]{1,7}\)")
-
-
-def defined_acronyms(chunks: list[Chunk], plain: list[str] | None = None) -> dict[str, str]:
-    """{acronym (folded): expansion} for "ACR (Expansion)" and "Expansion (ACR)" written in the notes.
-
-    `plain`: the chunks' texts with emphasis already stripped, when the caller has them.
-    """
-    found: dict[str, str] = {}
-    for n, c in enumerate(chunks):
-        if "(" not in c.text:
-            continue  # most bullets define nothing; the patterns are slow to fail
-        t = plain[n] if plain is not None else strip_emphasis(c.text)
-        for acr, exp in _ACRONYM_FIRST.findall(t):
-            if sum(ch.isupper() for ch in acr) >= 2 and _acronym_matches(acr, exp):
-                found.setdefault(fold(acr), exp.strip())
-        if not _CAPITAL_IN_PARENS.search(t):
-            continue  # "Expansion (ACR)" needs one; its pattern backtracks at every word otherwise
-        for exp, acr in _ACRONYM_AFTER.findall(t):
-            words = exp.split()
-            for start in range(len(words) - 1, -1, -1):  # the shortest tail of words that spells the acronym
-                tail = " ".join(words[start:])
-                if _acronym_matches(acr, tail):
-                    found.setdefault(fold(acr), tail.strip())
-                    break
-    return found
 
 
 def _levenshtein(a: str, b: str, limit: int) -> int:
@@ -157,15 +88,11 @@ class QueryReading:
     intent: str  # "lookup" | "compare" | "tips"
     services: list[str] = field(default_factory=list)  # headings named, in order of mention
     terms: list[str] = field(default_factory=list)  # compared things that are not headings (e.g. "SNS")
-    definition: bool = False  # "c'est quoi X" / "what is X"
-    expansion: str = ""  # acronym expansions to add to the search text
-    search_text: str = ""  # the question as searched: misspelt service names corrected
     figure: bool = False  # asks for a figure: a size, a price, a duration, a limit, "combien"
-    bare: bool = False  # "c'est quoi X ?" and nothing else: the section's opening answers it
 
 
 class ServiceCatalog:
-    """Services (headings) and acronyms of a set of notes, and the reading of a question against them."""
+    """Services (headings) of a set of notes, and the reading of a question against them."""
 
     def __init__(self, chunks: list[Chunk], plain: list[str] | None = None):
         """`plain`: the chunks' texts with emphasis stripped, when the caller already has them."""
@@ -176,8 +103,7 @@ class ServiceCatalog:
         self.services = [Service(h, self._aliases(h)) for h in headings]
         self._max_alias_words = max((len(a) for s in self.services for a in s.aliases), default=1)
         if plain is None:
-            plain = [strip_emphasis(c.text) for c in chunks]  # once: acronyms and names both read it
-        self.acronyms = defined_acronyms(chunks, plain)
+            plain = [strip_emphasis(c.text) for c in chunks]  # once: names and vocabulary both read it
         # Words written in upper case somewhere in the notes: "SES" in a question is the service.
         self.upper_words = {
             fold(w) for c in chunks for w in re.findall(r"\b[A-Z][A-Z0-9]{1,7}\b", c.text + " " + c.heading)
@@ -263,31 +189,12 @@ class ServiceCatalog:
                 found.append((best[0], svc.heading, best[1]))
         return [(h, typo) for _, h, typo in sorted(found, key=lambda x: x[0])]
 
-    @staticmethod
-    def _corrected(query: str, typos: list[tuple[int, int, list[str]]]) -> str:
-        """The query with misspelt service names written right, every other character kept."""
-        spans = []  # (folded word, start, end) aligned with _words(query)
-        for m in re.finditer(r"[^\W_]+", query):
-            for w in re.findall(r"[a-z0-9]+", fold(m.group(0))):
-                spans.append((w, m.start(), m.end()))
-        if len(spans) != len(_words(query)):
-            return query  # unusual script mix: leave the question as typed
-        out, pos = [], 0
-        for i, n, alias in sorted(typos):
-            a, b = spans[i][1], spans[i + n - 1][2]
-            if a < pos:
-                continue
-            out += [query[pos:a], " ".join(alias)]
-            pos = b
-        return "".join(out) + query[pos:]
-
     def read(self, query: str) -> QueryReading:
         f = fold(query)
         compare = any(re.search(p, f) for p in _COMPARE)
         tips = any(re.search(p, f) for p in _TIPS)
         matches = self._match_services(query, compare)
         services = [h for h, _ in matches]
-        typos = [t for _, t in matches if t is not None]
         terms = self._compared_terms(query, services) if services or compare else []
         if compare or "?" in query:
             # the two sides as the question words them ("gp2 vs gp3", "CRR ou SRR ?", "entre governance et
@@ -307,17 +214,7 @@ class ServiceCatalog:
         if not compare:
             terms = []
         intent = "compare" if compare else ("tips" if tips else "lookup")
-        expansion = " ".join(self.acronyms[w] for w in dict.fromkeys(_words(query)) if w in self.acronyms)
-        definition = intent == "lookup" and any(re.search(p, f) for p in _DEFINITION)
-        # A service misspelt ("cloudformaton", "sesion manager") is searched under its real name.
-        search_text = self._corrected(query, typos) if typos else query
-        bare = False
-        if definition and len(services) == 1:
-            named = {w for svc in self.services if svc.heading == services[0] for a in svc.aliases for w in a}
-            bare = all(w in named or w in STOP_WORDS or w in _DEFINITION_WORDS for w in _words(search_text))
-        return QueryReading(
-            query, intent, services, terms, definition, expansion, search_text, bool(_ASKS_FIGURE.search(f)), bare
-        )
+        return QueryReading(query, intent, services, terms, bool(_ASKS_FIGURE.search(f)))
 
     def _compared_sides(self, query: str, services: list[str], names_only: bool) -> list[str]:
         """The things a question compares that are not named services, when the notes hold them.

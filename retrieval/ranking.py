@@ -1,12 +1,10 @@
 """From fused scores and a question's reading to the passages shown, in order.
 
-- lookup: a service named in the question lifts its section; "c'est quoi X" lifts the
-  section's opening block (where a note defines the service), and puts it first, in the
-  note's order, when the question asks nothing else.
-- compare: passages that mention every compared thing first ("Comparaison avec ...",
-  "Bien différencier"), then each side's best passages in turn, so no side is crowded out.
-- tips: the exam bullets ("Pour l'examen ...") of the named service, best first.
-- a question asking for a figure ("combien de temps ...") slightly prefers passages giving one.
+Three rules beyond plain fusion, each kept because it helps held-out questions (README, "Classement"):
+- label: a short parent that only names its children ("Cas d'usage") comes after them;
+- tips: the exam tips of the named service (or of the notes) come first;
+- compare: passages that contrast the compared things first ("Comparaison avec ...", "Bien
+  différencier"), then each side's opening block and best passages in turn, so no side is crowded out.
 """
 
 from __future__ import annotations
@@ -17,24 +15,14 @@ from dataclasses import dataclass
 import numpy as np
 
 from .fusion import Scored
-from .lexical import tokenize
 from .models import Chunk
 from .passages import NoteStructure
 from .query import QueryReading, ServiceCatalog, _words, folded_words, mentions, section_headings
 from .text import strip_emphasis
 
-SERVICE_BOOST = 0.3
-DEFINITION_BOOST = 0.3
 # A short bullet that only names its children ("Cas d'usage", "Fonctionnalités clés") says little
 # by itself; its children carry the content and should come before it.
 LABEL_PENALTY = 0.15
-# "c'est quoi une stack": a bullet that defines the asked term ("**Stack** = ...") answers it.
-DEFINES_BOOST = 0.2
-_DEFINES = re.compile(r"^\*\*([^*]{1,40})\*\*\s*[=:(]")
-# "combien de temps une fonction Lambda peut-elle tourner ?": "15 minutes max" rather than
-# another bullet naming Lambda. Small: English hit@1 0.45 → 0.55 on eval/extra, nothing lost;
-# 0.2 costs a paraphrase.
-FIGURE_BOOST = 0.1
 # A figure in a note: a number with its unit ("15 minutes", "512 Mo", "70 %", "2h", "12 mois").
 FIGURE = re.compile(
     r"\d+(?:[.,]\d+)?\s?(?:%|€|\$|(?:ms|s|sec\w*|min\w*|h|heures?|hours?|jours?|days?|semaines?"
@@ -133,7 +121,7 @@ class CorpusView:
 
 
 # The rules of the default ranking beyond plain fusion, by name (evaluate.py --ablate leaves each out).
-RULES = ("service", "definition", "defines", "label", "figure", "tips", "compare", "bare")
+RULES = ("label", "tips", "compare")
 
 
 def arrange(
@@ -145,44 +133,21 @@ def arrange(
     score = {int(i): float(s) for i, s in zip(scored.ids, scored.fused)}
     chunks = view.chunks
     named = set(reading.services)
-    on = {r for r in RULES if r not in disabled}
-    qtokens = set(tokenize(reading.query)) if reading.definition and "defines" in on else set()
-    for i in score:
-        if qtokens:
-            m = _DEFINES.match(chunks[i].text)
-            if m and set(tokenize(m.group(1))) <= qtokens:
-                score[i] += DEFINES_BOOST
-        if "label" in on and view.label[i]:
-            score[i] -= LABEL_PENALTY
-        if "figure" in on and reading.figure and view.figure[i]:
-            score[i] += FIGURE_BOOST
-        if view.in_sections(i, named):
-            if "service" in on:
-                score[i] += SERVICE_BOOST
-            # comparing services starts from what each one is: its opening block
-            if (
-                "definition" in on
-                and (reading.definition or reading.intent == "compare")
-                and any(i in view.opening.get(h, ()) for h in named)
-            ):
-                # the opening block defines the service; its first line most of all
-                score[i] += DEFINITION_BOOST + (0.1 if chunks[i].line == chunks[i].block_start else 0.0)
+    if "label" not in disabled:
+        for i in score:
+            if view.label[i]:
+                score[i] -= LABEL_PENALTY
     ranked = sorted(score, key=lambda i: -score[i])
 
-    if reading.intent == "tips" and "tips" in on:
+    if reading.intent == "tips" and "tips" not in disabled:
         exam = [i for i in ranked if view.exam[i] and (not named or view.in_sections(i, named))]
         if exam:
             first = set(exam)
             rest = [i for i in ranked if i not in first and (not named or view.in_sections(i, named))]
             # "Pour l'examen AWS SAA" alone says nothing its children's breadcrumb does not: labels last
             ranked = exam + [i for i in rest if not view.label[i]] + [i for i in rest if view.label[i]]
-    elif reading.intent == "compare" and "compare" in on:
+    elif reading.intent == "compare" and "compare" not in disabled:
         ranked = _balance(reading, ranked, chunks, view)
-    elif reading.bare and "bare" in on:
-        # "c'est quoi Pinpoint ?" asks nothing but what the service is: the section's opening
-        # block, read in the note's order, whatever the question's few words happen to match
-        opening = view.opening.get(reading.services[0], set())
-        ranked = sorted(i for i in opening if i in score) + [i for i in ranked if i not in opening]
     return [(i, score[i]) for i in ranked]
 
 

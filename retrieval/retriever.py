@@ -223,17 +223,7 @@ class Retriever:
         if not query or not stored.chunks or k <= 0:
             return Answer(query=query, intent="none", notice=notice)
         reading = view.catalog.read(query) if mode == "full" else QueryReading(query, "lookup")
-        # every chunk of a named or filtered service is scored, whatever its rank
-        parts = [view.sections[h] for h in [*reading.services, *(services or [])] if h in view.sections]
-        extra = np.concatenate(parts) if parts else None
-        keep = np.array(sorted(i for s in reading.services for i in view.opening.get(s, ())), dtype=np.int64)
-        off = self.disabled_rules
-        searched = query if "typo" in off else reading.search_text or query
-        if "acronyms" not in off:
-            searched = f"{searched} {reading.expansion}".strip()
-        if "section-candidates" in off:
-            extra = None
-        scored = self._score(stored, searched, mode, extra, keep)
+        scored = self._score(stored, query, mode)
         if mode == "full" and should_abstain(
             reading, stored.lexical, lambda: self._closeness(stored, query, scored), view, self.disabled_rules
         ):
@@ -295,16 +285,8 @@ class Retriever:
             cached = self._view_of = (stored, CorpusView.of(stored.chunks))
         return cached[1]
 
-    MAX_EXTRA = 100  # chunks of a named section scored per query beyond the dense and lexical candidates
 
-    def _score(
-        self,
-        stored: store.StoredIndex,
-        query: str,
-        mode: str,
-        extra: np.ndarray | None = None,
-        keep: np.ndarray | None = None,
-    ) -> fusion.Scored:
+    def _score(self, stored: store.StoredIndex, query: str, mode: str) -> fusion.Scored:
         tokens = tokenize(query)
         lex = stored.lexical.scores(tokens) if mode != "dense" else np.zeros(len(stored.chunks), np.float32)
         known = stored.lexical.known_fraction(tokens)
@@ -313,13 +295,6 @@ class Retriever:
             return fusion.fuse(lex, none, np.zeros(0, np.float32), lambda i: np.zeros(len(i), np.float32), mode=mode)
         qvec = self.embedder.encode_query(query)
         ids, cos = stored.dense.search(qvec, fusion.CANDIDATES)
-        if extra is not None and len(extra) > self.MAX_EXTRA:
-            # A named section of a large corpus holds thousands of chunks: scoring them all costs
-            # milliseconds (lookup, fuse and arrange work per id). Its dense best are already among
-            # the dense candidates; add its best by BM25, and its opening block (definitions).
-            extra = np.asarray(extra, dtype=np.int64)
-            best = extra[np.argpartition(-lex[extra], self.MAX_EXTRA - 1)[: self.MAX_EXTRA]]
-            extra = np.concatenate([best, keep]) if keep is not None else best
 
         def lookup(missing: np.ndarray) -> np.ndarray:
             return stored.dense.index.reconstruct_batch(missing) @ qvec
@@ -332,7 +307,6 @@ class Retriever:
             known=known,
             mode="dense" if mode == "dense" else "fusion",
             model=self.embedder.name,
-            extra_ids=extra,
         )
 
     JUDGED = 20  # passages the judge model compares with the question
