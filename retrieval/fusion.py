@@ -1,7 +1,7 @@
 """Hybrid ranking: BM25 and dense cosine over the candidates, combined by a small logistic model.
 
-The candidates are the best 100 of each signal. Each candidate gets six features of the two signals and the probability that it is
-the answer is read off a logistic model:
+The candidates are the best 100 of each signal. Each candidate gets six features of the two
+signals, and the probability that it is the answer is read off a logistic model:
 
 - the BM25 score over the question's best (0..1) and its z-score among the candidates;
 - the cosine min-max scaled over the candidates (0..1) and its z-score;

@@ -104,6 +104,7 @@ class _Draft:
     whole: bool  # the anchor's whole block (a label's list) rather than the matched lines only
     hits: list[Hit] = field(default_factory=list)
     block: set[int] = field(default_factory=set)  # every line the block may show (anchor + descendants)
+    siblings: tuple | None = None  # top-level bullets of one section: they share a passage, as under a parent
 
     def holds(self, line: int) -> bool:
         return line == self.anchor or line in self.block
@@ -124,6 +125,13 @@ def build(ranked: Iterable[Hit], structure: NoteStructure, notes: NoteLines, k: 
         if home is not None:
             home.hits.append(h)
             continue
+        # bullets written straight under a heading are siblings as much as children of one bullet are
+        group = (h.source, tuple(c.heading_path)) if not c.parent_line and c.kind == "bullet" and not c.label else None
+        kin = next((d for d in drafts if group is not None and d.siblings == group), None)
+        if kin is not None:
+            kin.hits.append(h)
+            kin.block |= {h.line, *structure.descendants(h.source, h.line)}
+            continue
         anchor, whole = structure.anchor(c)
         draft = _Draft(h.source, anchor, whole, [h], {anchor, *structure.descendants(h.source, anchor)})
         # an earlier passage inside this one's block (a child shown before its label) joins it, in its place
@@ -138,6 +146,7 @@ def build(ranked: Iterable[Hit], structure: NoteStructure, notes: NoteLines, k: 
             continue
         if len(drafts) >= k:
             break
+        draft.siblings = group
         drafts.append(draft)
     out = []
     for d in drafts:
@@ -154,14 +163,17 @@ def _passage(d: _Draft, structure: NoteStructure, lines: list[str]) -> Passage |
     if block[-1] > len(lines):
         return None  # the note got shorter since it was indexed: its block is not where the index says
     end = _close_fence(lines, block[-1])
-    full = [n for n in range(d.anchor, end + 1) if _shown(lines, n, d.block, end)]
+    start = min(d.block) if d.siblings is not None else d.anchor
+    full = [n for n in range(start, end + 1) if _shown(lines, n, d.block, end)]
     if d.whole:
         wanted = full
+    elif d.siblings is not None:  # bullets under one heading: the ones that matched, in the note's order
+        wanted = sorted(matched)
     else:  # an ordinary parent: the parent on top and what matched (with the children of a matched label)
         wanted = sorted({d.anchor, *matched, *(x for h in d.hits for x in _own_block(structure, h, lines))})
     wanted = _with_table_header(lines, wanted, structure, d)
     shown, more = _cap(wanted, matched, structure, d.source)
-    more = more or len(shown) < len(full)
+    more = more or (len(shown) < len(full) and d.siblings is None)
     first = structure.chunk_at.get((d.source, d.anchor))
     top = first or structure.chunk_at.get((d.source, min(matched)))
     assert top is not None
@@ -178,7 +190,7 @@ def _passage(d: _Draft, structure: NoteStructure, lines: list[str]) -> Passage |
         hits=d.hits,
         score=max(h.score for h in d.hits),
         more=more,
-        first_line=d.anchor,
+        first_line=start,
         last_line=end,
     )
 

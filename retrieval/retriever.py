@@ -285,7 +285,6 @@ class Retriever:
             cached = self._view_of = (stored, CorpusView.of(stored.chunks))
         return cached[1]
 
-
     def _score(self, stored: store.StoredIndex, query: str, mode: str) -> fusion.Scored:
         tokens = tokenize(query)
         lex = stored.lexical.scores(tokens) if mode != "dense" else np.zeros(len(stored.chunks), np.float32)
