@@ -302,7 +302,7 @@ def test_context_why_and_copy_in_chromium(server):
             code = page.get_by_test_id("stPopoverBody").locator("code").last
             code.wait_for(timeout=10_000)
             lines = line_numbers(ref.rpartition(":")[2])
-            assert code.inner_text().strip() == "\n".join(NOTE_LINES[n - 1].rstrip() for n in lines) + f"\n\n{ref}"
+            assert code.inner_text().strip("\n") == "\n".join(NOTE_LINES[n - 1].rstrip() for n in lines) + f"\n\n{ref}"
             shoot(page, "answer-copy-laptop.png")
         finally:
             browser.close()

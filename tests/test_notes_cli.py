@@ -74,7 +74,7 @@ def test_add_a_zip_of_three_chapters_then_remove_and_restore(copy, tmp_path):
         "ajouté : chapitres/conteneurs.md",
         "ajouté : chapitres/outils.md",
         "ignoré : 1 fichier qui n'est pas du Markdown (.png)",
-        "Index à jour : 489 passages, 4 fichier(s).",
+        "Index à jour : 492 passages, 4 fichier(s).",
     ]
     listed = json.loads(run(*folders, "--json").stdout)
     assert [f["source"] for f in listed["files"]] == [
@@ -109,7 +109,7 @@ def test_add_a_zip_of_three_chapters_then_remove_and_restore(copy, tmp_path):
     assert p.returncode == 0, p.stderr
     assert p.stdout.splitlines() == [
         "à la corbeille : chapitres/conteneurs.md → .corbeille/chapitres/conteneurs.md",
-        "Index à jour : 404 passages, 3 fichier(s).",
+        "Index à jour : 407 passages, 3 fichier(s).",
     ]
     listed = json.loads(run(*folders, "--json").stdout)
     assert "chapitres/conteneurs.md" not in [f["source"] for f in listed["files"]]
@@ -118,7 +118,7 @@ def test_add_a_zip_of_three_chapters_then_remove_and_restore(copy, tmp_path):
 
     p = run("restore", *folders, "chapitres/conteneurs.md")
     assert p.returncode == 0, p.stderr
-    assert p.stdout.splitlines() == ["restauré : chapitres/conteneurs.md", "Index à jour : 489 passages, 4 fichier(s)."]
+    assert p.stdout.splitlines() == ["restauré : chapitres/conteneurs.md", "Index à jour : 492 passages, 4 fichier(s)."]
 
 
 def test_unsafe_zip_exits_2_with_one_line_and_writes_nothing(copy, tmp_path):
