@@ -88,54 +88,56 @@ def _cmd_build(args) -> int:
     return 0
 
 
-def _cmd_search(args) -> int:
-    from .formatting import format_hits, hits_to_json
+def _question(args):
+    """(retriever, cleaned question) for `search` and `ask`, notices on stderr; None when the question is empty."""
     from .querytext import clean_query
     from .retriever import Retriever
 
     query, qnotice = clean_query(" ".join(args.query))
     if not query:
         print(f"Erreur : {qnotice}", file=sys.stderr)
-        return 2
+        return None
     r, notice = Retriever.open(args.corpus, args.index, args.model, progress=progress_bar())
     if notice:
         print(terminal_safe(notice), file=sys.stderr)
-    hits = r.search(query, k=args.k)
-    # search() refreshes the index first when notes changed: say so, with what was skipped.
+    return r, query, qnotice, notice
+
+
+def _after_question(r, qnotice: str, notice: str, corpus: str) -> None:
+    # the question refreshes the index first when notes changed: say so, with what was skipped
     for line in _build_report(r, notice):
         print(terminal_safe(line), file=sys.stderr)
     if not r.chunks:
-        print(terminal_safe(NO_NOTES.format(args.corpus)), file=sys.stderr)
+        print(terminal_safe(NO_NOTES.format(corpus)), file=sys.stderr)
     if qnotice:
         print(qnotice, file=sys.stderr)
-    if args.json:
-        print(json.dumps(hits_to_json(query, hits), ensure_ascii=False, indent=1))
-    else:
-        print(format_hits(query, hits))
+
+
+def _cmd_search(args) -> int:
+    from .formatting import format_hits, hits_to_json
+
+    asked = _question(args)
+    if asked is None:
+        return 2
+    r, query, qnotice, notice = asked
+    hits = r.search(query, k=args.k)
+    _after_question(r, qnotice, notice, args.corpus)
+    print(
+        json.dumps(hits_to_json(query, hits), ensure_ascii=False, indent=1) if args.json else format_hits(query, hits)
+    )
     return 0
 
 
 def _cmd_ask(args) -> int:
     from .formatting import answer_to_json, format_answer
-    from .querytext import clean_query
-    from .retriever import Retriever
 
-    query, qnotice = clean_query(" ".join(args.query))
-    if not query:
-        print(f"Erreur : {qnotice}", file=sys.stderr)
+    asked = _question(args)
+    if asked is None:
         return 2
-    r, notice = Retriever.open(args.corpus, args.index, args.model, progress=progress_bar())
-    if notice:
-        print(terminal_safe(notice), file=sys.stderr)
+    r, query, qnotice, notice = asked
     answer = r.ask(query, k=args.k)
-    for line in _build_report(r, notice):
-        print(terminal_safe(line), file=sys.stderr)
-    if not r.chunks:
-        print(terminal_safe(NO_NOTES.format(args.corpus)), file=sys.stderr)
-    if args.json:
-        print(json.dumps(answer_to_json(answer), ensure_ascii=False, indent=1))
-    else:
-        print(format_answer(answer))
+    _after_question(r, qnotice, notice, args.corpus)
+    print(json.dumps(answer_to_json(answer), ensure_ascii=False, indent=1) if args.json else format_answer(answer))
     return 0
 
 

@@ -23,12 +23,13 @@ from pathlib import PurePosixPath
 from .models import Chunk
 from .text import MAX_MARKUP_CHARS, fold, strip_emphasis
 
-_BULLET = re.compile(r"^([ \t]*)([-*+]|\d{1,9}[.)])(?:[ \t]+(.*))?$")
+# How a line is read (the renderer, retrieval/rendering.py, reads lines with the same patterns).
+BULLET = re.compile(r"^([ \t]*)([-*+]|\d{1,9}[.)])(?:[ \t]+(.*))?$")
 _FENCE = re.compile(r"^[ \t]*(`{3,}|~{3,})(.*)$")
-_TABLE_SEP = re.compile(r"^\|?[ \t]*:?-+:?[ \t]*(\|[ \t]*:?-+:?[ \t]*)*\|?$")
-_RULE = re.compile(r"^[ \t]*([-*_])([ \t]*\1){2,}[ \t]*$")
-_QUOTE = re.compile(r"^ {0,3}>(?:[ \t]?>)*[ \t]?")
-_CALLOUT = re.compile(r"^\[!([A-Za-z-]+)\][+-]?[ \t]*(.*)$")
+TABLE_SEP = re.compile(r"^\|?[ \t]*:?-+:?[ \t]*(\|[ \t]*:?-+:?[ \t]*)*\|?$")
+RULE = re.compile(r"^[ \t]*([-*_])([ \t]*\1){2,}[ \t]*$")
+QUOTE = re.compile(r"^ {0,3}>(?:[ \t]?>)*[ \t]?")
+CALLOUT = re.compile(r"^\[!([A-Za-z-]+)\][+-]?[ \t]*(.*)$")
 _IMAGE_ONLY = re.compile(r"^!\[\[[^\]]*\]\]$|^!\[[^\]]*\]\([^)]*\)$")
 _ONLY_EMPHASIS = re.compile(r"^(\*\*|__)[^*_]+\1$|^\*[^*]+\*$|^_[^_]+_$")
 # Exam tips, in a heading ("Astuces examen", "7. Astuces pour l'Examen", "Exam tips"), a parent
@@ -179,15 +180,15 @@ def parse_markdown(text: str, source: str = "notes.md") -> list[Chunk]:
             return False
         s = lines[j]
         if quote_depth is not None:
-            q = _QUOTE.match(s)
+            q = QUOTE.match(s)
             if not q:
                 return False
             s = s[q.end() :]
         st = s.strip()
         if st.startswith("|") or _FENCE.match(s):
             return True
-        m = _BULLET.match(s)
-        return bool(m and (m.group(3) or "").strip()) and not _RULE.match(s)
+        m = BULLET.match(s)
+        return bool(m and (m.group(3) or "").strip()) and not RULE.match(s)
 
     for i in range(start, len(lines)):
         raw = lines[i]
@@ -195,7 +196,7 @@ def parse_markdown(text: str, source: str = "notes.md") -> list[Chunk]:
         offset = 0  # columns of blockquote markers before the content
 
         if fence is None or fence_quoted:
-            q = _QUOTE.match(raw)
+            q = QUOTE.match(raw)
             if q:
                 if quote_depth is None:  # a blockquote begins: it closes the lists above it
                     while stack and stack[-1].indent >= indent_width(raw[: len(raw) - len(raw.lstrip())]):
@@ -251,7 +252,7 @@ def parse_markdown(text: str, source: str = "notes.md") -> list[Chunk]:
                 continue
 
         if offset and not stack[quote_depth or 0 :]:
-            c = _CALLOUT.match(stripped)
+            c = CALLOUT.match(stripped)
             if c:  # "> [!tip] Pour l'examen": the title is a parent of the callout's lines
                 ctype, ctitle = c.group(1).lower(), c.group(2).strip()
                 exam = ctype in TIP_CALLOUTS or is_tips_label(ctitle)
@@ -276,7 +277,7 @@ def parse_markdown(text: str, source: str = "notes.md") -> list[Chunk]:
                 # The header row is a chunk too: the parent of the rows, as a label is of its list.
                 emit(n, stripped, "header")
                 continue
-            if _TABLE_SEP.match(stripped):
+            if TABLE_SEP.match(stripped):
                 continue
             crumbs = (table_header_text,) if table_header_text else ()
             emit(n, stripped, "row", crumbs, parent=table_header_line)
@@ -284,11 +285,11 @@ def parse_markdown(text: str, source: str = "notes.md") -> list[Chunk]:
             continue
         table_header = None
 
-        if _RULE.match(raw):
+        if RULE.match(raw):
             del stack[quote_depth or 0 :]
             continue
 
-        m = _BULLET.match(raw)
+        m = BULLET.match(raw)
         if m and (m.group(3) or "").strip():
             ind = offset + indent_width(m.group(1))
             while stack and stack[-1].indent >= ind and len(stack) > (quote_depth or 0):

@@ -40,7 +40,7 @@ from dataclasses import dataclass, field
 
 from .formatting import _emphasis_pairs, escape_markdown, highlight_spans, line_ranges
 from .models import Passage
-from .parsing import indent_width
+from .parsing import BULLET, CALLOUT, QUOTE, RULE, TABLE_SEP, indent_width
 
 LINE_CAP = 2000  # characters of one line a passage shows; the rest is in "Voir le contexte"
 PASSAGE_CAP = 12_000  # characters one passage shows
@@ -49,13 +49,8 @@ CONTEXT_CAP = 50_000  # characters "Voir le contexte" shows
 MARKUP_CAP = 2000  # longer lines are shown without emphasis (the emphasis search is quadratic)
 LABEL_CAP = 300  # a heading, breadcrumb or file name longer than this is cut (a 2 MiB parent line)
 
-# A Markdown line, read as the parser reads it (retrieval/parsing.py).
-_QUOTE = re.compile(r"^ {0,3}>(?:[ \t]?>)*[ \t]?")
-_CALLOUT = re.compile(r"^\[!([A-Za-z-]+)\][+-]?[ \t]*(.*)$")
+# A Markdown line, read as the parser reads it (the fence also keeps its indentation here).
 _FENCE = re.compile(r"^([ \t]*)(`{3,}|~{3,})(.*)$")
-_BULLET = re.compile(r"^([ \t]*)([-*+]|\d{1,9}[.)])(?:[ \t]+(.*))?$")
-_RULE = re.compile(r"^[ \t]*([-*_])([ \t]*\1){2,}[ \t]*$")
-_TABLE_SEP = re.compile(r"^\|?[ \t]*:?-+:?[ \t]*(\|[ \t]*:?-+:?[ \t]*)*\|?$")
 _CELL_SPLIT = re.compile(r"(?<!\\)\|")
 
 # Characters shown as an escape rather than acting on the page.
@@ -368,7 +363,7 @@ class _Builder:
             return
         stripped = body.strip()
         if stripped.startswith("|"):
-            if _TABLE_SEP.match(stripped):
+            if TABLE_SEP.match(stripped):
                 return  # the rule under the header: syntax
             cells = _cells(stripped)
             if not self.table:
@@ -391,12 +386,12 @@ class _Builder:
             self.out.append(f"{_cut_cell(self.cut_mark(ln))}</tr>")
             return
         self.close_table()
-        if _RULE.match(body):
+        if RULE.match(body):
             self.close_lists()
             self.gap(ln, "div")
             self.out.append('<hr class="rv-hr">')
             return
-        m = _BULLET.match(body)
+        m = BULLET.match(body)
         if m:
             content = (m.group(3) or "").strip()
             if not content:
@@ -453,7 +448,7 @@ def _render(lines: list[_Line], query: str, cut_label: str) -> str:
     i = 0
     while i < len(lines):
         ln = lines[i]
-        q = _QUOTE.match(ln.raw) if b.fence is None else None  # "> x" inside a code block is code
+        q = QUOTE.match(ln.raw) if b.fence is None else None  # "> x" inside a code block is code
         if q is None:
             b.add(ln, ln.raw)
             i += 1
@@ -462,7 +457,7 @@ def _render(lines: list[_Line], query: str, cut_label: str) -> str:
         out.append(b.finish())
         b = _Builder(query, cut_label)
         run: list[_Line] = []
-        while i < len(lines) and (qi := _QUOTE.match(lines[i].raw)) is not None:
+        while i < len(lines) and (qi := QUOTE.match(lines[i].raw)) is not None:
             src = lines[i]
             run.append(_Line(src.n, src.raw[qi.end() :], src.hit, src.cut, src.rest, src.gap, src.markup))
             i += 1
@@ -475,7 +470,7 @@ def _render(lines: list[_Line], query: str, cut_label: str) -> str:
             first.gap = None
         inner = _Builder(query, cut_label)
         head = ""
-        c = _CALLOUT.match(first.raw.strip())
+        c = CALLOUT.match(first.raw.strip())
         if c:  # "[!tip] Pour l'examen": the title of the block ("tip" when it has none)
             title = c.group(2).strip() or c.group(1)
             shown = inline(title, query, first.markup) + inner.cut_mark(first)
@@ -497,7 +492,7 @@ def _gap_text(gap: tuple[int, int]) -> str:
 def _flag_headers(lines: list[_Line]) -> None:
     """A table row is a header when the next line of the note, shown right after it, is the |---| rule."""
     for ln, nxt in zip(lines, lines[1:]):
-        ln.header = nxt.n == ln.n + 1 and ln.raw.strip().startswith("|") and bool(_TABLE_SEP.match(nxt.raw.strip()))
+        ln.header = nxt.n == ln.n + 1 and ln.raw.strip().startswith("|") and bool(TABLE_SEP.match(nxt.raw.strip()))
 
 
 # ----- public entry points ------------------------------------------------------------------------
