@@ -245,19 +245,16 @@ def _with_table_header(lines: list[str], wanted: list[int], structure: NoteStruc
 
 
 def _cap(wanted: list[int], matched: set[int], structure: NoteStructure, source: str) -> tuple[list[int], bool]:
-    """At most MAX_LINES: the matched lines and their parents first, then the first lines in file order."""
+    """At most MAX_LINES: the first line and every matched line always (a passage shows what it matched),
+    then their parents, then the first lines in file order."""
     if len(wanted) <= MAX_LINES:
         return wanted, False
-    keep: set[int] = set()
+    keep: set[int] = {wanted[0], *(n for n in matched if n in wanted)}
     for n in sorted(matched):
-        chain, c = [n], structure.chunk_at.get((source, n))
-        while c is not None and c.parent_line and c.parent_line in wanted:
-            chain.append(c.parent_line)
+        c = structure.chunk_at.get((source, n))
+        while c is not None and c.parent_line and c.parent_line in wanted and len(keep) < MAX_LINES:
+            keep.add(c.parent_line)
             c = structure.chunk_at.get((source, c.parent_line))
-        if len(keep | set(chain)) > MAX_LINES:
-            break
-        keep |= set(chain)
-    keep.add(wanted[0])
     for n in wanted:
         if len(keep) >= MAX_LINES:
             break
