@@ -198,9 +198,11 @@ def _passage(d: _Draft, structure: NoteStructure, lines: list[str]) -> Passage |
 def _shown(lines: list[str], n: int, block: set[int], end: int) -> bool:
     """Lines of a block worth showing: its chunks, and the fences and table rules between them."""
     text = lines[n - 1]
+    if n in block:  # a chunk of the block: always (what the index holds is what a passage shows)
+        return True
     if not text.strip() or _IMAGE.match(text):
         return False
-    return n in block or bool(_FENCE.match(text)) or text.strip().startswith("|") or n == end
+    return bool(_FENCE.match(text)) or text.strip().startswith("|") or n == end
 
 
 def _close_fence(lines: list[str], last: int) -> int:

@@ -92,7 +92,7 @@ _LINE = st.one_of(
 )
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=500, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.lists(_LINE, max_size=40), st.data())
 def test_generated_notes_give_passages_that_are_exactly_their_lines(tmp_path_factory, lines, data):
     text = "\n".join(lines)
