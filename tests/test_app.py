@@ -205,6 +205,7 @@ def expander(node, key: str):
     return next(e for e in node.expander if e.proto.id.endswith(f"-{key}"))
 
 
+@pytest.mark.slow  # builds an index of the notes with e5 (> 4 s)
 def test_context_opens_with_the_whole_block_verbatim(app):
     ask(app, COMPARE)
     assert not [h for e in last_answer(app).expander for h in e.html], "a closed context draws nothing"
@@ -336,6 +337,7 @@ def test_blank_question_does_nothing(app, blank):
     assert len(app.main.chat_message) == 1  # the welcome message only
 
 
+@pytest.mark.slow  # builds an index of the notes with e5 (> 4 s)
 def test_rebuild_button(app, monkeypatch, tmp_path):
     # Rebuild a scratch copy of the notes and index so the session's shared index stays untouched.
     corpus, index = tmp_path / "notes", tmp_path / "index"

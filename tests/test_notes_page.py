@@ -138,6 +138,7 @@ def test_counts_on_the_shipped_notes(monkeypatch, built_index):
     assert not (CORPUS / TRASH_DIR).exists()
 
 
+@pytest.mark.slow  # builds an index of the notes with e5 (> 4 s)
 def test_skipped_files_and_encoding_notes_are_shown(notes):
     (notes / "vide.md").write_bytes(b"\n\n")
     (notes / "windows.md").write_bytes("## Clés\n\n- clé d'accès\n".encode("cp1252"))
@@ -149,6 +150,7 @@ def test_skipped_files_and_encoding_notes_are_shown(notes):
 
 
 # ----- adding --------------------------------------------------------------------------------------
+@pytest.mark.slow  # builds an index of the notes with e5 (> 4 s)
 def test_upload_a_note_then_a_question_finds_it(notes):
     at = open_notes_page()
     assert "nouveau.md" not in cited_files(at, NEW_QUESTION)
@@ -162,6 +164,7 @@ def test_upload_a_note_then_a_question_finds_it(notes):
     assert cited_files(at, NEW_QUESTION)[0] == "nouveau.md"
 
 
+@pytest.mark.slow  # builds an index of the notes with e5 (> 4 s)
 def test_notes_edited_elsewhere_are_counted_on_arrival(notes):
     at = open_notes_page()
     (notes / "obsidian.md").write_text(NEW_NOTE, encoding="utf-8")  # saved from another editor
@@ -170,6 +173,7 @@ def test_notes_edited_elsewhere_are_counted_on_arrival(notes):
     assert "Fichiers \\: 2" in [c.value for c in at.sidebar.caption], "the sidebar shows the same index"
 
 
+@pytest.mark.slow  # builds an index of the notes with e5 (> 4 s)
 def test_replace_asks_first_and_keeps_the_old_version(notes):
     original = (notes / "other-services.md").read_bytes()
     at = open_notes_page()
@@ -192,6 +196,7 @@ def test_replace_asks_first_and_keeps_the_old_version(notes):
     assert [t["Dans la corbeille"] for t in table(at, 2)] == ["other-services.md"]
 
 
+@pytest.mark.slow  # builds an index of the notes with e5 (> 4 s)
 def test_unsafe_zip_is_one_error_and_writes_nothing(notes, tmp_path):
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w") as z:
@@ -203,6 +208,7 @@ def test_unsafe_zip_is_one_error_and_writes_nothing(notes, tmp_path):
     assert sorted(p.name for p in tmp_path.rglob("*.md")) == ["other-services.md"]
 
 
+@pytest.mark.slow  # builds an index of the notes with e5 (> 4 s)
 def test_hostile_file_name_stays_text(notes):
     name = "<img src=x onerror=alert(1)> :red[rouge] $x$.md"
     at = open_notes_page()
@@ -214,6 +220,7 @@ def test_hostile_file_name_stays_text(notes):
 
 
 # ----- the "done when" of the issue -----------------------------------------------------------------
+@pytest.mark.slow  # builds an index of the notes with e5 (> 4 s)
 def test_zip_of_three_chapters_listed_asked_removed_restored(notes):
     at = open_notes_page()
     # 1. drops a zip of three chapters
@@ -253,6 +260,7 @@ def folder_field(at):
     return next(t for t in at.sidebar.text_input if t.label == "Chemin du dossier")
 
 
+@pytest.mark.slow  # builds an index of the notes with e5 (> 4 s)
 def test_folder_chooser_checks_then_switches_and_remembers(monkeypatch, tmp_path):
     monkeypatch.delenv(sup.CORPUS_ENV, raising=False)
     monkeypatch.setenv(sup.INDEX_ENV, str(tmp_path / "index"))
@@ -285,12 +293,14 @@ def test_folder_chooser_checks_then_switches_and_remembers(monkeypatch, tmp_path
     assert metrics(again)["Fichiers"] == "4"
 
 
+@pytest.mark.slow  # builds an index of the notes with e5 (> 4 s)
 def test_folder_set_by_the_variable_is_shown_not_editable(notes):
     at = open_notes_page()
     assert not [t for t in at.sidebar.text_input if t.label == "Chemin du dossier"]
     assert any("RETRIEVAL_CORPUS" in c.value for c in at.sidebar.caption)
 
 
+@pytest.mark.slow  # builds an index of the notes with e5 (> 4 s)
 def test_vanished_folder_can_be_changed_from_the_sidebar(monkeypatch, tmp_path):
     monkeypatch.delenv(sup.CORPUS_ENV, raising=False)
     monkeypatch.setenv(sup.INDEX_ENV, str(tmp_path / "index"))

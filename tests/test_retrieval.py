@@ -109,6 +109,7 @@ def test_cli_builds_missing_index_on_first_search(tmp_path, capsys):
     assert out["hits"][0]["line"] == 2 and (tmp_path / "idx" / "CURRENT").exists()
 
 
+@pytest.mark.slow  # builds an index of the notes with e5 (> 4 s)
 def test_cli_build_reports(tmp_path, capsys):
     from retrieval.cli import main
 

@@ -238,6 +238,7 @@ def messy(tmp_path_factory):
     return c
 
 
+@pytest.mark.slow  # builds an index of the notes with e5 (> 4 s)
 def test_a_messy_corpus_builds_with_a_report(messy, tmp_path):
     from retrieval import Retriever
 
