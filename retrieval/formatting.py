@@ -89,6 +89,15 @@ def line_ranges(lines: list[int]) -> str:
     return ", ".join(parts)
 
 
+def line_numbers(ranges: str) -> list[int]:
+    """The inverse of `line_ranges`: "92, 94–98" → [92, 94, 95, 96, 97, 98] (tests read cited lines back)."""
+    out: list[int] = []
+    for part in ranges.split(", "):
+        a, _, b = part.partition("–")
+        out.extend(range(int(a), int(b or a) + 1))
+    return out
+
+
 def format_passage(p: Passage, rank: int | None = None) -> str:
     """A passage for the terminal: where it is, its parents, then its lines as in the note.
 

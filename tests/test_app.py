@@ -28,6 +28,7 @@ from retrieval.formatting import (
     context_block,
     context_markdown,
     escape_markdown,
+    line_numbers,
     line_ranges,
     quote_markdown,
     unrender_quote,
@@ -91,14 +92,6 @@ def html_text(html: str) -> str:
 
 
 REF = re.compile(r"(?P<file>.+\.md):(?P<lines>\d+(?:–\d+)?(?:, \d+(?:–\d+)?)*)")
-
-
-def line_numbers(ranges: str) -> list[int]:
-    out: list[int] = []
-    for part in ranges.split(", "):
-        a, _, b = part.partition("–")
-        out.extend(range(int(a), int(b or a) + 1))
-    return out
 
 
 class Card:

@@ -19,6 +19,8 @@ from urllib.parse import urlsplit
 import pytest
 from visible_text import expected
 
+from retrieval.formatting import line_numbers
+
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = ROOT / "artifacts"
@@ -167,14 +169,6 @@ SEEN_LINES = """els => els.map(card => {
   quote.querySelectorAll('.rv-ui').forEach(e => { e.style.display = e.dataset.hidden; });
   return {ref: card.querySelector('.rv-ref').innerText, lines: lines};
 })"""
-
-
-def line_numbers(ranges: str) -> list[int]:
-    out: list[int] = []
-    for part in ranges.split(", "):
-        a, _, b = part.partition("–")
-        out.extend(range(int(a), int(b or a) + 1))
-    return out
 
 
 def seen_passages(answer) -> list[dict]:

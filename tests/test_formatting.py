@@ -190,3 +190,11 @@ def test_context_of_a_note_turned_into_a_symlink_loop_is_empty(tmp_path):
     os.symlink("m.md", tmp_path / "n.md")
     os.symlink("n.md", tmp_path / "m.md")
     assert call_with_timeout(lambda: context_block(tmp_path, hit)) == ""
+
+
+def test_line_ranges_read_back():
+    from retrieval.formatting import line_numbers, line_ranges
+
+    for lines in ([103, 104, 105, 106], [92, 94, 95, 96, 97, 98], [7], [1, 3, 5]):
+        assert line_numbers(line_ranges(lines)) == lines
+    assert line_ranges([92, 94, 95, 96, 97, 98]) == "92, 94–98"
