@@ -19,6 +19,7 @@ VENDOR_WORDS = {"amazon", "aws", "on", "sur", "de"}
 _COMPARE = [
     r"\bdiff[eé]rences?\b",
     r"\bdiff[eé]rencier\b",
+    r"\bdiff\b",  # "c'est quoi la diff"
     r"\bdistingu\w*",
     r"\bdistinction\b",
     r"\bcompar\w*",
@@ -203,6 +204,9 @@ class ServiceCatalog:
             terms = _fewest_words([*terms, *sides])
             if not compare and len(sides) >= 2:
                 compare = True
+        if not compare and any(_COMPARISON_HEADING.search(s) for s in services) and re.search(r"\b(ou|or)\b", f):
+            # "Secrets Manager ou Parameter Store pour …" names a heading that is itself a comparison
+            compare = True
         if not compare and services and ("?" in query or len(services) >= 2) and len(services) + len(terms) >= 2:
             # "SES ou Pinpoint ?", "Session Manager ou bastion ?": a choice between two named things;
             # without "?" only between two services ("SES ou pinpoint", not "SES : emails ou SMS")
@@ -226,6 +230,7 @@ class ServiceCatalog:
         f = query.replace("\u2019", "'")
         m = _BETWEEN.search(f)
         pairs = [(m.group(1), m.group(2))] if m else []
+        first = next(iter(re.findall(r"[\w.+/-]+", f)), "")  # capitalised as the question's first word only
         for m in _VERSUS.finditer(f):
             if names_only and m.group(2).lower() not in ("ou", "or"):
                 continue
@@ -238,7 +243,7 @@ class ServiceCatalog:
                     continue  # a service already named, or nothing left
                 if not all(fold(w) in self.vocabulary for w in words):
                     continue  # the notes never write it: not a side they can show
-                if names_only and not any(_NAME_LIKE.search(w) for w in words):
+                if names_only and not (any(_name_like(w, first) for w in words) or _parallel(left, right)):
                     continue
                 out.append(" ".join(words))
         return out if len(out) >= 2 or not names_only else []
@@ -277,7 +282,21 @@ class ServiceCatalog:
 _BETWEEN = re.compile(r"\b(?:entre|between)\s+(.+?)\s+(?:et|and)\s+(.+?)(?=\s*[?!.,;:]|$)", re.IGNORECASE)
 _VERSUS = re.compile(r"([^?!.,;:]+?)\s+(vs\.?|versus|ou|or|≠)\s+([^?!.,;:]+)", re.IGNORECASE)
 _NAME_LIKE = re.compile(r"[A-Z].*[A-Z]|\d|^[A-Z][a-z]+[A-Z]|^[A-Z]{2,}")
+_COMPARISON_HEADING = re.compile(r"\s(?:vs\.?|versus|ou|or|≠)\s", re.IGNORECASE)
 _SIDE_WORDS = 3  # a compared side is at most this many words next to "vs" / "ou"
+
+
+def _name_like(word: str, first: str) -> bool:
+    """An acronym, a word with a digit or inner capitals, or a capitalised word inside the question
+    ("Security Group ou NACL ?"), not the question's first word ("Emails ou SMS ?")."""
+    return bool(_NAME_LIKE.search(word)) or (word[:1].isupper() and word != first)
+
+
+def _parallel(left: str, right: str) -> bool:
+    """Two sides worded alike, the same first word then another ("git reset ou git revert", "docker stop
+    ou docker kill"): two options of one thing, compared even when neither looks like a name."""
+    a, b = _words(_tail(left)), _words(_head(right))
+    return len(a) >= 2 and len(b) >= 2 and a[0] == b[0] and a[1:] != b[1:]
 
 
 def _fewest_words(terms: list[str]) -> list[str]:

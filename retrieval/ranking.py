@@ -170,18 +170,29 @@ def contrasting(reading: QueryReading, ids, view: CorpusView) -> set[int]:
 
 
 def _sides(reading: QueryReading, view: CorpusView) -> list[tuple[str | None, list[list[str]]]]:
-    sides: list[tuple[str | None, list[list[str]]]] = []
+    named: list[tuple[str | None, list[list[str]]]] = []
     for s in reading.services:
         svc = next(x for x in view.catalog.services if x.heading == s)
-        sides.append((s, [a for a in svc.aliases if len(a) < len(svc.aliases[0]) or len(svc.aliases) == 1]))
-    for t in reading.terms:
-        sides.append((None, [_words(t)]))
-    return sides
+        named.append((s, [a for a in svc.aliases if len(a) < len(svc.aliases[0]) or len(svc.aliases) == 1]))
+    terms: list[tuple[str | None, list[list[str]]]] = [(None, [_words(t)]) for t in reading.terms]
+    # "git reset ou git revert ?" names the heading "Git" too: the terms refine it, it is not a side
+    refined = [s for s in named if not any(set(a) < set(t[1][0]) for a in s[1] for t in terms if t[1][0])]
+    sides = refined + terms
+    return sides if len(sides) >= 2 else named + terms
 
 
 def _on_side(view: CorpusView, i: int, side: tuple[str | None, list[list[str]]]) -> bool:
     heading, aliases = side
-    return (heading is not None and heading in view.paths[i]) or any(mentions(view.words[i], a) for a in aliases)
+    if (heading is not None and heading in view.paths[i]) or any(mentions(view.words[i], a) for a in aliases):
+        return True
+    # under a label whose code names it: "Arrêter un conteneur :" over `docker stop web`, and its notes
+    c = view.chunks[i]
+    parent = c.parent_line if c.kind != "code" else 0
+    for line in view.structure.children.get((c.source, parent), ()) if parent else ():
+        code = view.structure.chunk_at.get((c.source, line))
+        if code is not None and code.kind == "code" and any(mentions(folded_words(code), a) for a in aliases):
+            return True
+    return False
 
 
 def _balance(reading: QueryReading, ranked: list[int], chunks: list[Chunk], view: CorpusView) -> list[int]:

@@ -72,6 +72,43 @@ def test_questions_asking_for_a_figure(q, figure):
     assert CAT.read(q).figure is figure
 
 
+DATA = NOTES.parents[1] / "tests" / "data"
+
+
+def _catalog(folder: str) -> ServiceCatalog:
+    chunks = []
+    for path in sorted((DATA / folder).rglob("*.md")):
+        chunks += parse_markdown(path.read_text(encoding="utf-8"), path.name)
+    return ServiceCatalog(chunks)
+
+
+@pytest.mark.parametrize(
+    "folder, q, intent, terms",
+    [
+        # two options of one thing, worded alike: compared even in lower case
+        ("cheatsheet", "git reset ou git revert ?", "compare", ["git reset", "git revert"]),
+        ("cheatsheet", "différence entre docker stop et docker kill", "compare", ["docker stop", "docker kill"]),
+        # a capitalised word inside the question is a name ("Group"), the question's first word is not
+        ("cheatsheet", "Security Group ou NACL ?", "compare", ["Security Group", "NACL"]),
+        ("cheatsheet", "Emails ou SMS ?", "lookup", []),
+        # "la diff" is "la différence"
+        ("obsidian", "routage geolocation ou latency, c'est quoi la diff", "compare", ["geolocation", "latency"]),
+        ("obsidian", "yaml ou json ?", "lookup", []),
+    ],
+)
+def test_compared_sides_read_off_the_question(folder, q, intent, terms):
+    reading = _catalog(folder).read(q)
+    assert (reading.intent, reading.terms) == (intent, terms)
+
+
+def test_a_heading_that_is_a_comparison_makes_its_choice_a_comparison():
+    # "### Secrets Manager vs Parameter Store": "X ou Y pour …" names it, without "?" or "différence"
+    reading = _catalog("obsidian").read("Secrets Manager ou Parameter Store pour mes mots de passe de BDD")
+    assert reading.intent == "compare" and reading.services == ["Secrets Manager vs Parameter Store"]
+    assert _catalog("obsidian").read("Secrets Manager vs Parameter Store").intent == "compare"
+    assert _catalog("obsidian").read("rotation automatique dans Secrets Manager").intent == "lookup"
+
+
 def test_compared_names_stay_whole():
     assert CAT.read("Outposts vs Direct Connect").terms == ["Direct Connect"]
     assert CAT.read("quelle différence entre SES et SNS ?").terms == ["SNS"]
@@ -213,3 +250,28 @@ def test_view_after_a_refresh_reuses_unchanged_chunks_and_equals_a_fresh_one():
     changed = next(i for i, c in enumerate(edited) if "millions" in c.text)
     assert "millions" in after.plain[changed] and "milliards" not in after.words[changed]
     assert after.plain[0] is before.plain[0]  # taken over, not recomputed
+
+
+def test_compared_sides_reach_notes_under_a_label_whose_code_names_them():
+    from retrieval.ranking import CorpusView, _on_side, _sides
+
+    path = DATA / "cheatsheet" / "conteneurs.md"
+    chunks = parse_markdown(path.read_text(encoding="utf-8"), path.name)
+    view = CorpusView.of(chunks)
+    reading = view.catalog.read("différence entre docker stop et docker kill")
+    stop, kill = _sides(reading, view)
+    at = {c.line: i for i, c in enumerate(chunks)}
+    # "- **Arrêter un conteneur proprement** :" > ```docker stop web``` > "- envoie **SIGTERM** …"
+    assert chunks[at[48]].text.startswith("envoie **SIGTERM**")
+    assert _on_side(view, at[48], stop) and not _on_side(view, at[48], kill)
+    assert _on_side(view, at[53], kill) and not _on_side(view, at[53], stop)
+
+
+def test_a_heading_the_compared_terms_refine_is_not_a_side():
+    from retrieval.ranking import CorpusView, _sides
+
+    path = DATA / "cheatsheet" / "outils.md"
+    view = CorpusView.of(parse_markdown(path.read_text(encoding="utf-8"), path.name))
+    reading = view.catalog.read("git reset ou git revert ?")
+    assert reading.services == ["1. Git"]
+    assert [s[0] for s in _sides(reading, view)] == [None, None]  # the two commands, not "Git"
