@@ -22,6 +22,7 @@ class Chunk:
     parent_line: int = 0  # line of the nearest parent (bullet, label, callout, table header); 0: none
     exam: bool = False  # under an exam-tips heading, parent bullet or callout
     label: bool = False  # names its children rather than says something ("Statistiques détaillées :")
+    wrapped: str = ""  # the whole sentence when the note wraps it over several lines (indexed for this line)
 
     def to_dict(self) -> dict:
         # by hand: dataclasses.asdict deep-copies and was 0.4 s of a 10,000-chunk refresh
@@ -39,6 +40,7 @@ class Chunk:
             "parent_line": self.parent_line,
             "exam": self.exam,
             "label": self.label,
+            "wrapped": self.wrapped,
         }
 
     @classmethod

@@ -4,7 +4,8 @@ The parser never changes a quoted character: `Chunk.text` is always a substring 
 line `Chunk.line` of the file, so every answer can be checked against the notes.
 
 Students write notes in many ways; each is read for its structure:
-- headings of any level: a chunk's heading is the nearest one, its heading path all of them;
+- headings of any level, `#` or underlined (`Titre\n=====`, `Sous-titre\n-----`): a chunk's heading
+  is the nearest one, its heading path all of them;
 - bullets (`-`, `*`, `+`, `1.`, `2)`) nested by 2, 4 spaces or tabs, in any mix;
 - a paragraph that introduces what follows ("**Sécurité**", "Exemple :", "**Object Lock** : …"
   right above a list) is the parent of that list or code block, like a bullet would be;
@@ -44,6 +45,11 @@ MAX_CRUMBS = 64  # deeper breadcrumbs keep their first entry and the nearest par
 MAX_INDEX_CHARS = 4000  # indexed text of one chunk (the quote itself is never cut)
 MAX_CHUNK_CHARS = 3000  # a longer line is indexed as several chunks, each a piece of it
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
+# A line that ends a sentence (or introduces what follows): the next text line does not continue it.
+_ENDS_SENTENCE = re.compile(r"[.!?:;…]['\")\]*_`]*\s*$")
+_SENTENCE_END = re.compile(r"[.!?…]['\")\]*_`]*\s")  # a sentence ending inside a line
+MAX_WRAPPED_LINES = 6  # lines a wrapped sentence may borrow on each side
+_SETEXT = re.compile(r"^ {0,3}(={2,}|-{2,})[ \t]*$")  # "Titre\n=====" (level 1), "Sous-titre\n-----" (level 2)
 
 
 def _heading(raw: str) -> tuple[int, str] | None:
@@ -131,6 +137,9 @@ def parse_markdown(text: str, source: str = "notes.md") -> list[Chunk]:
     stack: list[_Parent] = []  # open parents: bullets, introducing paragraphs, callouts
     chunks: list[Chunk] = []
     roots: list[int] = []  # per chunk: line of its top-level block
+    wraps: list[bool] = []  # per chunk: its line continues the sentence of the line above (a hard wrap)
+    last_text: tuple[int, int] | None = None  # (line, chunk index) of the last bullet or paragraph line
+    run_start = 0  # first line of the paragraph at the margin being read (consecutive lines: one block)
     fence: str | None = None
     fence_quoted = False  # the open fence started inside a blockquote
     fence_owner: _Parent | None = None  # the label a code block at its own indentation belongs to
@@ -168,6 +177,7 @@ def parse_markdown(text: str, source: str = "notes.md") -> list[Chunk]:
                 )
             )
             roots.append(stack[0].line if stack else line_no)
+            wraps.append(False)
 
     def push(indent: int, body: str, line_no: int, *, paragraph: bool = False, exam: bool | None = None) -> None:
         plain = strip_emphasis(body)
@@ -190,7 +200,20 @@ def parse_markdown(text: str, source: str = "notes.md") -> list[Chunk]:
         m = BULLET.match(s)
         return bool(m and (m.group(3) or "").strip()) and not RULE.match(s)
 
+    def open_heading(level: int, text: str) -> None:
+        nonlocal title, headings, heading_exam, table_header
+        htext = strip_emphasis(text)
+        stack.clear()
+        table_header = None
+        if level == 1:
+            title = htext
+        headings = [(lv, t) for lv, t in headings if lv < level] + ([(level, htext)] if htext else [])
+        heading_exam = any(is_tips_label(t) for lv, t in headings if lv > 1)  # not the file's title
+
+    underline = -1  # the line under a setext heading: read with its heading
     for i in range(start, len(lines)):
+        if i == underline:
+            continue
         raw = lines[i]
         n = i + 1
         offset = 0  # columns of blockquote markers before the content
@@ -242,13 +265,7 @@ def parse_markdown(text: str, source: str = "notes.md") -> list[Chunk]:
         if offset == 0 and stripped.startswith("#"):
             h = _heading(raw)
             if h:
-                level, htext = h[0], strip_emphasis(h[1])
-                stack.clear()
-                table_header = None
-                if level == 1:
-                    title = htext
-                headings = [(lv, t) for lv, t in headings if lv < level] + ([(level, htext)] if htext else [])
-                heading_exam = any(is_tips_label(t) for lv, t in headings if lv > 1)  # not the file's title
+                open_heading(*h)
                 continue
 
         if offset and not stack[quote_depth or 0 :]:
@@ -298,6 +315,7 @@ def parse_markdown(text: str, source: str = "notes.md") -> list[Chunk]:
             if _IMAGE_ONLY.match(body.strip()):
                 continue
             emit(n, body, "bullet")
+            last_text, run_start = (n, len(chunks) - 1), 0
             push(ind, body, n)
             continue
         if m:  # a bare marker carries no words
@@ -305,16 +323,39 @@ def parse_markdown(text: str, source: str = "notes.md") -> list[Chunk]:
 
         # Plain text: a continuation of the open bullet when indented, else a paragraph of its own.
         ind = offset + indent_width(raw[: len(raw) - len(raw.lstrip())])
+        if (
+            offset == 0
+            and ind <= 3
+            and i + 1 < len(lines)
+            and _SETEXT.match(lines[i + 1])
+            and (i == start or not lines[i - 1].strip() or _heading(lines[i - 1]) is not None)
+            and (ind == 0 or not stack)
+        ):
+            open_heading(1 if lines[i + 1].strip()[0] == "=" else 2, stripped)
+            underline = i + 1
+            continue
         while stack and (stack[-1].indent >= ind or (stack[-1].paragraph and ind <= offset)):
             if len(stack) <= (quote_depth or 0):
                 break
             stack.pop()
+        prev = last_text if last_text is not None and last_text[0] == n - 1 else None
         emit(n, stripped, "paragraph")
+        if prev is not None and not _ENDS_SENTENCE.search(chunks[prev[1]].text):
+            wraps[-1] = True  # "… les producteurs y déposent des" / "messages, …": one sentence, two lines
+        last_text = (n, len(chunks) - 1)
         at_margin = not stack[quote_depth or 0 :]
         # "**Sécurité**", "Exemple :" or "**Object Lock** : …" right above a list: the list's parent.
-        if at_margin and (starts_block(i + 1) or (is_label_text(stripped) and _next_starts(i, starts_block))):
+        introduces = at_margin and (starts_block(i + 1) or (is_label_text(stripped) and _next_starts(i, starts_block)))
+        if at_margin and not stack and not introduces:
+            # consecutive lines of text at the margin are one paragraph: one block, shown together
+            run_start = run_start if prev is not None and run_start else n
+            roots[-1] = run_start
+        else:
+            run_start = 0
+        if introduces:
             push(offset - 1, stripped, n, paragraph=True)
 
+    _sentences(chunks, wraps)
     # A block runs from its top-level line to the last line of a chunk under it.
     ends: dict[int, int] = {}
     for ch, r in zip(chunks, roots):
@@ -327,6 +368,35 @@ def parse_markdown(text: str, source: str = "notes.md") -> list[Chunk]:
             or (ch.kind in ("bullet", "paragraph") and (is_label_text(ch.text) or ch.line in callouts))
         )
     return chunks
+
+
+def _sentences(chunks: list[Chunk], wraps: list[bool]) -> None:
+    """A line of a hard-wrapped sentence ("… les producteurs y déposent des" / "messages, les
+    consommateurs …") gets the whole sentence in `Chunk.wrapped`: what is indexed for it. The quote
+    stays the line; the sentence runs back and forth to where one ends (also inside a line)."""
+    n = len(chunks)
+    for j in range(n):
+        if not (wraps[j] or (j + 1 < n and wraps[j + 1])):
+            continue
+        before: list[str] = []
+        k = j
+        while wraps[k] and k > 0 and len(before) < MAX_WRAPPED_LINES:
+            k -= 1
+            ends = list(_SENTENCE_END.finditer(chunks[k].text))
+            before.insert(0, chunks[k].text[ends[-1].end() :] if ends else chunks[k].text)
+            if ends:
+                break
+        after: list[str] = []
+        k = j
+        while k + 1 < n and wraps[k + 1] and len(after) < MAX_WRAPPED_LINES:
+            k += 1
+            end = _SENTENCE_END.search(chunks[k].text + " ")
+            after.append(chunks[k].text[: end.end()].rstrip() if end else chunks[k].text)
+            if end:
+                break
+        parts = [p for p in (*before, chunks[j].text, *after) if p.strip()]
+        if len(parts) > 1:
+            chunks[j].wrapped = " ".join(p.strip() for p in parts)
 
 
 def _windows(body: str) -> list[str]:
@@ -364,7 +434,7 @@ def index_text(c: Chunk) -> str:
     keeps its meaning.
     """
     crumbs = list(c.breadcrumb)
-    body = strip_emphasis(c.text)
+    body = strip_emphasis(c.wrapped or c.text)
     if c.kind == "row" and crumbs:
         header = [h.strip() for h in crumbs[-1].split("|")]
         cells = _cells(c.text)

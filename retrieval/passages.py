@@ -42,6 +42,8 @@ class NoteStructure:
             self.chunk_at[key] = c
             if c.parent_line:
                 children[(c.source, c.parent_line)].append(c.line)
+            elif c.kind == "paragraph" and c.block_start < c.line:
+                children[(c.source, c.block_start)].append(c.line)  # the next lines of a paragraph
         self.children = dict(children)
 
     def descendants(self, source: str, line: int) -> list[int]:
@@ -63,7 +65,17 @@ class NoteStructure:
             return (c.parent_line or c.line), bool(c.parent_line)
         if parent is not None and parent.label:
             return parent.line, True
+        if c.kind == "paragraph" and not c.parent_line and c.block_end > c.block_start:
+            return c.block_start, True  # a paragraph of several lines is read whole
         return (c.parent_line or c.line), False
+
+    def continued(self, source: str, line: int) -> list[int]:
+        """The lines right under `line` that carry on its text (a bullet wrapped onto the next lines)."""
+        out, n = [], line + 1
+        while (c := self.chunk_at.get((source, n))) is not None and c.kind == "paragraph" and c.parent_line == line:
+            out.append(n)
+            n += 1
+        return out
 
 
 class NoteLines:
@@ -172,7 +184,10 @@ def _passage(d: _Draft, structure: NoteStructure, lines: list[str]) -> Passage |
     else:  # an ordinary parent: the parent on top and what matched (with the children of a matched label)
         wanted = sorted({d.anchor, *matched, *(x for h in d.hits for x in _own_block(structure, h, lines))})
     wanted = _with_table_header(lines, wanted, structure, d)
-    shown, more = _cap(wanted, matched, structure, d.source)
+    # a line is shown with the lines its text runs on to ("* taille max : 256 Ko … en" / "  2025) ; …")
+    wanted = sorted({*wanted, *(x for n in wanted for x in structure.continued(d.source, n))})
+    whole_lines = matched | {x for n in matched for x in structure.continued(d.source, n)}
+    shown, more = _cap(wanted, whole_lines, structure, d.source)
     more = more or (len(shown) < len(full) and d.siblings is None)
     first = structure.chunk_at.get((d.source, d.anchor))
     top = first or structure.chunk_at.get((d.source, min(matched)))

@@ -40,8 +40,9 @@ from .lexical import LexicalIndex
 from .models import Chunk
 
 # 2: the manifest lists the checksums of the generation's files; 3: "maximum" is indexed as "max", "e-mail" as
-# "email"; 4: chunks keep their heading path, parent line, exam and label flags, headings of every level
-FORMAT_VERSION = 4
+# "email"; 4: chunks keep their heading path, parent line, exam and label flags, headings of every level;
+# 5: underlined headings, a paragraph's lines are one block, a hard-wrapped line indexes its whole sentence
+FORMAT_VERSION = 5
 POINTER = "CURRENT"
 LOCK_TIMEOUT = 120.0  # an explicit build waits this long for another build, then says so
 
@@ -332,6 +333,7 @@ def _chunk_ok(c: Chunk) -> bool:
         and all(_int(x, 0, 2**31) for x in (c.parent_line, c.block_start, c.block_end))
         and isinstance(c.exam, bool)
         and isinstance(c.label, bool)
+        and isinstance(c.wrapped, str)
     )
 
 

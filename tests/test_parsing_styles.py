@@ -137,3 +137,41 @@ def test_cr_only_line_endings_are_line_breaks():
     ]
     mixed = "# T\r\n## A\n- un\r- deux\r\n"
     assert [c.line for c in parse_markdown(mixed)] == [3, 4]
+
+
+def test_setext_headings_are_headings():
+    text = (
+        "Bases de données\n================\n\nAmazon RDS\n----------\n\n"
+        "Multi-AZ : réplique synchrone.\n* Read Replicas\n\nPuis Aurora\n---\n\n- compatible MySQL\n"
+    )
+    by = _by_line(text, "bdd.md")
+    assert sorted(by) == [7, 8, 13]  # no chunk for a heading or its underline
+    assert by[7].heading_path == ["Bases de données", "Amazon RDS"] and by[7].title == "Bases de données"
+    assert by[8].heading == "Amazon RDS"
+    # "---" under a lone line at the margin underlines it (CommonMark); it is not a rule under a paragraph
+    assert by[13].heading_path == ["Bases de données", "Puis Aurora"]
+    # inside a list, or under a paragraph of several lines, "---" stays a rule
+    by = _by_line("- puce\n  suite\n  ---\n\nligne un\nligne deux\n---\ntexte\n", "x.md")
+    assert all(c.heading_path == [] for c in by.values()) and 6 in by and 8 in by
+
+
+def test_a_hard_wrapped_sentence_is_indexed_whole_for_each_of_its_lines():
+    text = (
+        "## SQS\n\nSQS est une file managée : les producteurs y déposent des\n"
+        "messages, les consommateurs les lisent. Il n'y a aucune capacité à\n"
+        "provisionner.\n\n* taille max : 256 Ko, au-delà on passe par\n  S3 avec la librairie étendue\n\n"
+        "**Standard** — débit illimité.\n**FIFO** — ordre strict.\n"
+    )
+    by = _by_line(text)
+    # each line is still quoted alone, but indexes the sentence it belongs to
+    first = "SQS est une file managée : les producteurs y déposent des messages, les consommateurs les lisent."
+    assert by[3].wrapped == first
+    assert by[4].wrapped.startswith("SQS est une file") and by[4].wrapped.endswith("capacité à provisionner.")
+    assert by[5].wrapped == "Il n'y a aucune capacité à provisionner."
+    assert "messages" in index_text(by[3]) and "producteurs" in index_text(by[4])
+    assert by[8].wrapped == by[7].wrapped == "taille max : 256 Ko, au-delà on passe par S3 avec la librairie étendue"
+    assert by[8].parent_line == 7
+    # sentences that end at the end of their line are not wrapped; one under the other they are one block
+    assert by[10].wrapped == by[11].wrapped == ""
+    assert (by[10].block_start, by[11].block_start, by[11].block_end) == (10, 10, 11)
+    assert (by[3].block_start, by[5].block_start, by[5].block_end) == (3, 3, 5)

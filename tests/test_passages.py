@@ -110,3 +110,39 @@ def test_generated_notes_give_passages_that_are_exactly_their_lines(tmp_path_fac
     for p in out:
         _exact(p, note_lines)
         assert len(p.lines) <= MAX_LINES + 2 * len(p.hits) + 2  # capped: the matched lines and their header rows
+
+
+WRAPPED = (
+    "## Amazon SQS\n\n"
+    "SQS est une file d'attente managée : les producteurs y déposent des\n"  # 3
+    "messages, les consommateurs les lisent puis les suppriment. Il n'y a\n"  # 4
+    "aucune capacité à provisionner.\n\n"  # 5
+    "Les chiffres qui tombent souvent\n"  # 7
+    "* taille max d'un message : 256 Ko, au-delà on passe par\n"  # 8
+    "  S3 avec l'Extended Client Library\n"  # 9
+    "* rétention : 4 jours par défaut\n\n"  # 10
+    "**Standard** — débit illimité, livraison au moins une fois.\n"  # 12
+    "**FIFO** — ordre strict, traitement exactement une fois.\n"  # 13
+)
+
+
+def test_a_wrapped_paragraph_is_shown_whole_and_a_wrapped_bullet_with_its_end(tmp_path):
+    folder = tmp_path / "n"
+    folder.mkdir()
+    (folder / "sqs.md").write_text(WRAPPED, encoding="utf-8")
+    chunks = parse_markdown(WRAPPED, "sqs.md")
+    at = {c.line: c for c in chunks}
+
+    def passages(*lines: int):
+        hits = [Hit("sqs.md", n, "Amazon SQS", at[n].breadcrumb, at[n].text, 1.0 - i / 10) for i, n in enumerate(lines)]
+        return build(hits, NoteStructure(chunks), NoteLines(folder), 5)
+
+    note = split_lines(WRAPPED)
+    (p,) = passages(4)  # the middle of a paragraph: the whole paragraph
+    assert p.lines == [3, 4, 5]
+    _exact(p, note)
+    (p,) = passages(8)  # a bullet whose text runs on to the next line: both lines
+    assert p.lines == [7, 8, 9]
+    _exact(p, note)
+    (p,) = passages(13)  # lines one under the other are one paragraph: the two definitions together
+    assert p.lines == [12, 13]
