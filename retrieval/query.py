@@ -121,7 +121,8 @@ class ServiceCatalog:
 
     @staticmethod
     def _aliases(heading: str) -> list[list[str]]:
-        heading = _NUMBERING.sub("", heading)  # "2. Services AWS Essentiels" → "Services AWS Essentiels"
+        # "2. Services AWS Essentiels" → "Services AWS Essentiels"; "🖥️ 2.1 Amazon EC2" → "Amazon EC2"
+        heading = _NUMBERING.sub("", _LEADING_SYMBOLS.sub("", heading))
         words = _words(heading)
         core = [w for w in words if w not in VENDOR_WORDS] or words
         aliases = [words, core]
@@ -211,7 +212,7 @@ class ServiceCatalog:
             # "SES ou Pinpoint ?", "Session Manager ou bastion ?": a choice between two named things;
             # without "?" only between two services ("SES ou pinpoint", not "SES : emails ou SMS")
             compare = self._choice_next_to_service(query, services) or (
-                len(services) >= 2 and bool(re.search(r"\b(et|and)\b", f))
+                len(services) >= 2 and not tips and bool(re.search(r"\b(et|and)\b", f))  # "conseils sur X et Y": tips
             )
         if compare and not services and len(terms) < 2:
             compare = False
@@ -327,6 +328,7 @@ _LEAD_OUT = frozenset(
 _LEAD_IN = frozenset(fold(w) for w in "différence différences difference comparer compare comparaison".split())
 
 
+_LEADING_SYMBOLS = re.compile(r"^[^\w(\[]+")  # emoji, arrows, bullets written before a heading's words
 _NUMBERING = re.compile(r"^\s*\d+(?:\.\d+)*[.)]?\s+")
 _EXPANDED = re.compile(r"^\s*([^()]+?)\s*\(([^()]{2,80})\)\s*$")
 

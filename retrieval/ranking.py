@@ -31,6 +31,7 @@ FIGURE = re.compile(
 )
 LABEL_MAX_WORDS = 5
 MAX_BOTH_FIRST = 2
+MAX_OTHER_TIPS = 5  # tips kept apart from the named service: the best few, not every tip of the notes
 
 
 @dataclass
@@ -141,6 +142,10 @@ def arrange(
 
     if reading.intent == "tips" and "tips" not in disabled:
         exam = [i for i in ranked if view.exam[i] and (not named or view.in_sections(i, named))]
+        if not exam and named:
+            # the notes keep their tips apart ("## À retenir pour l'examen" closing the chapter): those,
+            # best matching first, then the named services' own lines
+            exam = [i for i in ranked if view.exam[i]][:MAX_OTHER_TIPS]
         if exam:
             first = set(exam)
             rest = [i for i in ranked if i not in first and (not named or view.in_sections(i, named))]

@@ -275,3 +275,27 @@ def test_a_heading_the_compared_terms_refine_is_not_a_side():
     reading = view.catalog.read("git reset ou git revert ?")
     assert reading.services == ["1. Git"]
     assert [s[0] for s in _sides(reading, view)] == [None, None]  # the two commands, not "Git"
+
+
+def test_headings_with_emoji_and_numbering_name_their_service():
+    reading = _catalog("prose").read("que retenir pour l'exam sur EC2 et les load balancers ?")
+    # "## 🖥️ 2.1 Amazon EC2" is named by "EC2"; tips about two services is not a comparison
+    assert reading.intent == "tips" and "🖥️ 2.1 Amazon EC2" in reading.services
+
+
+def test_tips_kept_in_a_chapter_of_their_own_answer_a_named_service(tmp_path):
+    notes = tmp_path / "n"
+    notes.mkdir()
+    (notes / "calcul.md").write_text(
+        "# Calcul\n\n## Amazon EC2\n\n- Spot : jusqu'à 90 % moins cher\n- On-Demand : paiement à la seconde\n\n"
+        "## AWS Lambda\n\n- durée max 15 minutes\n\n"
+        "## À retenir pour l'examen\n\n- Lambda au-delà de 15 minutes : passer sur Batch\n"
+        "- EC2 Spot pour un batch interruptible et pas cher\n",
+        encoding="utf-8",
+    )
+    r = Retriever.build(notes, tmp_path / "idx")
+    a = r.ask("conseils pour l'examen sur EC2")
+    assert a.intent == "tips" and a.services == ["Amazon EC2"]
+    # EC2 has no tips of its own: the notes' tips come first, the one about EC2 before the other
+    assert [h.line for h in a.hits[:2]] == [15, 14]
+    assert {5, 6} <= {h.line for h in a.hits}  # then what the notes say of EC2
