@@ -42,6 +42,15 @@ _TIPS = [
     r"\bquoi reviser\b",
     r"\bsaa\b",
 ]
+# "c'est quoi X ?", "what is X", "c koi X", "kesako X": a question asking what something is (folded text).
+_DEFINITION = re.compile(
+    r"\bc'?est (?:quoi|koi)\b|\bqu'?est[- ]ce qu|\bc (?:koi|quoi)\b|\bkesako\b|\bdefini\w*"
+    r"|\bwhat(?: is|'s| are)\b|\ba quoi sert\b|\bca sert a quoi\b"
+)
+# What a bare "what is X" question holds besides X and stop words (folded words).
+_DEFINITION_WORDS = frozenset(
+    fold("koi quoi kesako sert définition définir what is it are le la les un une service outil").split()
+)
 # The question asks for a figure (folded text: "durée" is "duree").
 _ASKS_FIGURE = re.compile(
     r"\b(combien|prix|tarifs?|tarification|taille|duree|delai|limites?|quotas?|nombre"
@@ -90,6 +99,7 @@ class QueryReading:
     services: list[str] = field(default_factory=list)  # headings named, in order of mention
     terms: list[str] = field(default_factory=list)  # compared things that are not headings (e.g. "SNS")
     figure: bool = False  # asks for a figure: a size, a price, a duration, a limit, "combien"
+    bare: bool = False  # "c'est quoi X ?" and nothing else, X a heading: its section's opening answers it
 
 
 class ServiceCatalog:
@@ -219,7 +229,13 @@ class ServiceCatalog:
         if not compare:
             terms = []
         intent = "compare" if compare else ("tips" if tips else "lookup")
-        return QueryReading(query, intent, services, terms, bool(_ASKS_FIGURE.search(f)))
+        bare = False
+        if intent == "lookup" and len(services) == 1 and _DEFINITION.search(f):
+            named = {w for a in next(x for x in self.services if x.heading == services[0]).aliases for w in a}
+            bare = all(
+                w in named or w in STOP_WORDS or w in VENDOR_WORDS or w in _DEFINITION_WORDS for w in _words(query)
+            )
+        return QueryReading(query, intent, services, terms, bool(_ASKS_FIGURE.search(f)), bare)
 
     def _compared_sides(self, query: str, services: list[str], names_only: bool) -> list[str]:
         """The things a question compares that are not named services, when the notes hold them.

@@ -1,10 +1,11 @@
 """From fused scores and a question's reading to the passages shown, in order.
 
-Three rules beyond plain fusion, each kept because it helps held-out questions (README, "Classement"):
+Four rules beyond plain fusion, each kept because it helps held-out questions (README, "Classement"):
 - label: a short parent that only names its children ("Cas d'usage") comes after them;
 - tips: the exam tips of the named service (or of the notes) come first;
 - compare: passages that contrast the compared things first ("Comparaison avec ...", "Bien
-  différencier"), then each side's opening block and best passages in turn, so no side is crowded out.
+  différencier"), then each side's opening block and best passages in turn, so no side is crowded out;
+- definition: "c'est quoi X ?" asking nothing else, X a heading: X's opening block first, in the note's order.
 """
 
 from __future__ import annotations
@@ -122,7 +123,7 @@ class CorpusView:
 
 
 # The rules of the default ranking beyond plain fusion, by name (evaluate.py --ablate leaves each out).
-RULES = ("label", "tips", "compare")
+RULES = ("label", "tips", "compare", "definition")
 
 
 def arrange(
@@ -153,6 +154,11 @@ def arrange(
             ranked = exam + [i for i in rest if not view.label[i]] + [i for i in rest if view.label[i]]
     elif reading.intent == "compare" and "compare" not in disabled:
         ranked = _balance(reading, ranked, chunks, view)
+    elif reading.bare and "definition" not in disabled:
+        # "c'est quoi Pinpoint ?" asks nothing but what it is: the section's opening block, where a note
+        # says what the thing is, in the note's order, whatever the question's few words happen to match
+        opening = view.opening.get(reading.services[0], set())
+        ranked = sorted(i for i in opening if i in score) + [i for i in ranked if i not in opening]
     return [(i, score[i]) for i in ranked]
 
 

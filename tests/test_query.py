@@ -299,3 +299,29 @@ def test_tips_kept_in_a_chapter_of_their_own_answer_a_named_service(tmp_path):
     # EC2 has no tips of its own: the notes' tips come first, the one about EC2 before the other
     assert [h.line for h in a.hits[:2]] == [15, 14]
     assert {5, 6} <= {h.line for h in a.hits}  # then what the notes say of EC2
+
+
+@pytest.mark.parametrize(
+    "q, bare",
+    [
+        ("c'est quoi CloudFormation ?", True),
+        ("what is AWS Outposts", True),
+        ("pinpoint c koi", True),
+        ("c'est quoi le rollback de CloudFormation ?", False),  # asks about something in the section
+        ("qu'est-ce qu'une stack", False),  # not a heading
+        ("CloudFormation", False),  # no definition asked
+    ],
+)
+def test_bare_definition_questions(q, bare):
+    assert CAT.read(q).bare is bare
+
+
+def test_a_bare_definition_shows_the_section_opening_first(retriever):
+    # the opening block of "## CloudFormation" (lines 4-7) says what it is, in the note's order
+    assert [h.line for h in retriever.search("c'est quoi CloudFormation ?", k=4)] == [4, 5, 6, 7]
+    # with the rule left out, a line about CloudFormation's lifecycle came first (line 34)
+    retriever.disabled_rules = frozenset({"definition"})
+    try:
+        assert retriever.search("c'est quoi CloudFormation ?", k=1)[0].line != 4
+    finally:
+        retriever.disabled_rules = frozenset()
