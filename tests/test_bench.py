@@ -73,3 +73,11 @@ def test_bench_json_fields(tmp_path, capsys):
         assert {"chunks_mb", "dense_mb", "lexical_mb"} <= set(e["memory"])
     printed = capsys.readouterr().out
     assert "search p50/p95" in printed and "recall@10" in printed
+
+
+def test_cold_start_finds_the_chat_of_the_multipage_app():
+    # the chat lives in ui/chat.py since the app has pages: the bench must still time a real answer,
+    # not fall back to its proxy (it did, silently, after the split)
+    from retrieval.bench.coldstart import app_has_chat
+
+    assert app_has_chat()

@@ -13,8 +13,9 @@ from .common import ROOT, run_worker
 
 
 def app_has_chat() -> bool:
-    app = ROOT / "app.py"
-    return app.exists() and "chat_input" in app.read_text(encoding="utf-8")
+    """The app's pages hold a chat input (app.py wires the pages of ui/: the chat is one of them)."""
+    pages = [ROOT / "app.py", *sorted((ROOT / "ui").glob("*.py"))]
+    return any(p.exists() and "chat_input" in p.read_text(encoding="utf-8") for p in pages)
 
 
 def _free_port() -> int:
