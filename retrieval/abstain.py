@@ -126,7 +126,14 @@ def should_abstain(
     tokens = tokenize(reading.query)
     if not tokens or all(_nonsense(t) for t in tokens):
         return True
-    if "abstain-passing" not in disabled and _unsupported_passing_service(reading, tokens, lexical, view):
+    # "EKS vs ECS", "CloudTrail ou AWS Config ?": two things the notes write, compared; the question
+    # holds nothing else to check against the notes, and the notes say what each one is
+    compared = reading.intent == "compare" and len(reading.terms) >= 2
+    if (
+        "abstain-passing" not in disabled
+        and not compared
+        and _unsupported_passing_service(reading, tokens, lexical, view)
+    ):
         return True
     if "abstain-far" in disabled or lexical.known_fraction(tokens) >= MIN_KNOWN:
         return False

@@ -48,6 +48,9 @@ _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 # A line that ends a sentence (or introduces what follows): the next text line does not continue it.
 _ENDS_SENTENCE = re.compile(r"[.!?:;…]['\")\]*_`]*\s*$")
 _SENTENCE_END = re.compile(r"[.!?…]['\")\]*_`]*\s")  # a sentence ending inside a line
+# A line that starts a statement of its own, even under a line without a full stop: a term defined
+# ("**Multi-AZ** — …", "Cold start :: …", "Durée : …") or a question and its answer ("Q : …", "R : …").
+_NEW_STATEMENT = re.compile(r"^(?:\*\*[^*]{1,60}\*\*\s*[—–:=-]|[^\s:][^:]{0,60}\s::\s|[QR]\s?:\s)")
 MAX_WRAPPED_LINES = 6  # lines a wrapped sentence may borrow on each side
 _SETEXT = re.compile(r"^ {0,3}(={2,}|-{2,})[ \t]*$")  # "Titre\n=====" (level 1), "Sous-titre\n-----" (level 2)
 
@@ -340,7 +343,7 @@ def parse_markdown(text: str, source: str = "notes.md") -> list[Chunk]:
             stack.pop()
         prev = last_text if last_text is not None and last_text[0] == n - 1 else None
         emit(n, stripped, "paragraph")
-        if prev is not None and not _ENDS_SENTENCE.search(chunks[prev[1]].text):
+        if prev is not None and not _ENDS_SENTENCE.search(chunks[prev[1]].text) and not _NEW_STATEMENT.match(stripped):
             wraps[-1] = True  # "… les producteurs y déposent des" / "messages, …": one sentence, two lines
         last_text = (n, len(chunks) - 1)
         at_margin = not stack[quote_depth or 0 :]

@@ -175,3 +175,15 @@ def test_a_hard_wrapped_sentence_is_indexed_whole_for_each_of_its_lines():
     assert by[10].wrapped == by[11].wrapped == ""
     assert (by[10].block_start, by[11].block_start, by[11].block_end) == (10, 10, 11)
     assert (by[3].block_start, by[5].block_start, by[5].block_end) == (3, 3, 5)
+
+
+def test_definitions_one_under_the_other_are_not_a_wrapped_sentence():
+    text = (
+        "Cold start :: la première invocation charge le code\n"
+        "Provisioned concurrency :: garde des environnements prêts\n"
+        "**Standard** — débit illimité\n**FIFO** — ordre strict\n"
+        "Q : combien de réplicas Aurora ?\nR : jusqu'à 15\n"
+    )
+    by = _by_line(text)
+    assert all(c.wrapped == "" for c in by.values())
+    assert {c.block_start for c in by.values()} == {1}  # still one paragraph, shown together

@@ -325,3 +325,18 @@ def test_a_bare_definition_shows_the_section_opening_first(retriever):
         assert retriever.search("c'est quoi CloudFormation ?", k=1)[0].line != 4
     finally:
         retriever.disabled_rules = frozenset()
+
+
+def test_two_named_things_compared_are_answered_not_refused(tmp_path):
+    notes = tmp_path / "n"
+    notes.mkdir()
+    (notes / "aws.md").write_text(
+        "## Conteneurs\n\n- **EKS** : Kubernetes managé sur AWS\n- **ECS** : orchestrateur propre à AWS\n\n"
+        "## Sécurité\n\n- **CloudTrail** : qui a fait quoi et quand\n- **AWS Config** : historique des réglages\n",
+        encoding="utf-8",
+    )
+    r = Retriever.build(notes, tmp_path / "idx")
+    # the questions hold nothing but the two names: no other word to check against the notes
+    assert {h.line for h in r.search("EKS vs ECS", k=2)} == {3, 4}
+    assert {h.line for h in r.search("CloudTrail ou AWS Config ?", k=2)} == {8, 9}
+    assert r.search("SQS vs Kinesis") == []  # names the notes never write: still refused
