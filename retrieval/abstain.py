@@ -62,7 +62,8 @@ def unknown_products(query: str, lexical: LexicalIndex) -> list[str]:
         if not w[0].isalpha():
             continue
         camel = len(w) >= 4 and w[0].isupper() and any(c.isupper() for c in w[1:]) and not w.isupper()
-        caps = len(w) >= 3 and w.isupper()
+        # an acronym ("MSK", "NACL"); a longer word in capitals is shouted, not a name ("DELETE", "IMPORTANT")
+        caps = 3 <= len(w) <= 5 and w.isupper()
         # a capitalised word inside the sentence is a name ("Firehose", "Australie")
         name = n > 0 and len(w) >= 4 and w[0].isupper() and w[1:].islower()
         if (camel or caps or name or f in AWS_SERVICES) and not lexical.known(tokenize(w)):

@@ -340,3 +340,12 @@ def test_two_named_things_compared_are_answered_not_refused(tmp_path):
     assert {h.line for h in r.search("EKS vs ECS", k=2)} == {3, 4}
     assert {h.line for h in r.search("CloudTrail ou AWS Config ?", k=2)} == {8, 9}
     assert r.search("SQS vs Kinesis") == []  # names the notes never write: still refused
+
+
+def test_a_word_in_capitals_is_a_product_only_when_it_is_an_acronym(retriever):
+    from retrieval.abstain import unknown_products
+
+    lexical = retriever._stored.lexical
+    assert unknown_products("combien de partitions dans un topic MSK ?", lexical) == ["MSK"]
+    # a shouted word is not a product the notes lack: the question is still searched
+    assert unknown_products("revenir en arrière après un DELETE raté sur CloudFormation", lexical) == []
