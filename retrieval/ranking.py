@@ -3,8 +3,8 @@
 Four rules beyond plain fusion, each kept because it helps held-out questions (README, "Classement"):
 - label: a short parent that only names its children ("Cas d'usage") comes after them;
 - tips: the exam tips of the named service (or of the notes) come first;
-- compare: passages that contrast the compared things first ("Comparaison avec ...", "Bien
-  différencier"), then each side's opening block and best passages in turn, so no side is crowded out;
+- compare: after the best-scored line, passages that contrast the compared things ("Comparaison avec ...",
+  "Bien différencier"), then each side's opening block and best passages in turn, so no side is crowded out;
 - definition: "c'est quoi X ?" asking nothing else, X a heading: X's opening block first, in the note's order.
 """
 
@@ -211,8 +211,10 @@ def _balance(reading: QueryReading, ranked: list[int], chunks: list[Chunk], view
     if len(sides) < 2:
         return ranked
     contrast = contrasting(reading, ranked, view)
-    both = [i for i in ranked if i in contrast][:MAX_BOTH_FIRST]
-    out, taken = list(both), set(both)
+    # the best-scored line stays first (on held-out comparisons, moving it cost hit@1); what follows
+    # is reordered so that both sides are shown
+    both = [i for i in ranked if i in contrast and i != ranked[0]][: MAX_BOTH_FIRST - 1]
+    out, taken = [ranked[0], *both], {ranked[0], *both}
     queues = []
     for side in sides:
         q = [i for i in ranked if i not in taken and _on_side(view, i, side)]

@@ -349,3 +349,22 @@ def test_a_word_in_capitals_is_a_product_only_when_it_is_an_acronym(retriever):
     assert unknown_products("combien de partitions dans un topic MSK ?", lexical) == ["MSK"]
     # a shouted word is not a product the notes lack: the question is still searched
     assert unknown_products("revenir en arrière après un DELETE raté sur CloudFormation", lexical) == []
+
+
+def test_a_comparison_keeps_the_best_line_first_then_shows_both_sides(tmp_path):
+    notes = tmp_path / "n"
+    notes.mkdir()
+    (notes / "msg.md").write_text(
+        "## Amazon SQS\n\n- file d'attente, les consommateurs lisent en pull\n"
+        "- rétention des messages : 14 jours max\n\n"
+        "## Amazon SNS\n\n- pub/sub, envoi en push aux abonnés\n- **Comparaison avec SQS**\n"
+        "  - SQS garde les messages, SNS les diffuse à ses abonnés\n",
+        encoding="utf-8",
+    )
+    r = Retriever.build(notes, tmp_path / "idx")
+    q = "SQS ou SNS pour garder des messages 14 jours ?"
+    best = r.search(q, k=1, mode="fusion")[0]
+    a = r.ask(q, k=5)
+    assert a.intent == "compare" and best.line == 4
+    assert a.hits[0].line == 4  # the line that answers stays first, before the contrast (10)
+    assert {h.heading for h in a.hits[:3]} == {"Amazon SQS", "Amazon SNS"}  # then both sides
