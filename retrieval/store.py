@@ -41,8 +41,9 @@ from .models import Chunk
 
 # 2: the manifest lists the checksums of the generation's files; 3: "maximum" is indexed as "max", "e-mail" as
 # "email"; 4: chunks keep their heading path, parent line, exam and label flags, headings of every level;
-# 5: underlined headings, a paragraph's lines are one block, a hard-wrapped line indexes its whole sentence
-FORMAT_VERSION = 5
+# 5: underlined headings, a paragraph's lines are one block, a hard-wrapped line indexes its whole sentence;
+# 6: definition lines one under the other ("X :: …", "**X** — …") are not a wrapped sentence
+FORMAT_VERSION = 6
 POINTER = "CURRENT"
 LOCK_TIMEOUT = 120.0  # an explicit build waits this long for another build, then says so
 
