@@ -214,6 +214,21 @@ def parse_markdown(text: str, source: str = "notes.md") -> list[Chunk]:
         heading_exam = any(is_tips_label(t) for lv, t in headings if lv > 1)  # not the file's title
 
     underline = -1  # the line under a setext heading: read with its heading
+    intro_text: set[int] = set()  # lines of labels introducing a paragraph after a blank line
+
+    def _text_after_blank(j: int) -> bool:
+        """Line j+1 (0-based) is blank and line j+2 is plain text at the margin: what a label may introduce."""
+        if j + 2 >= len(lines) or lines[j + 1].strip() or quote_depth is not None:
+            return False
+        s = lines[j + 2]
+        st = s.strip()
+        return (
+            bool(st)
+            and s[:1] not in (" ", "\t")
+            and not (BULLET.match(s) or _FENCE.match(s) or st.startswith(("|", "#", ">")) or RULE.match(s))
+            and not (j + 3 < len(lines) and _SETEXT.match(lines[j + 3]))
+        )
+
     for i in range(start, len(lines)):
         if i == underline:
             continue
@@ -337,11 +352,20 @@ def parse_markdown(text: str, source: str = "notes.md") -> list[Chunk]:
             open_heading(1 if lines[i + 1].strip()[0] == "=" else 2, stripped)
             underline = i + 1
             continue
-        while stack and (stack[-1].indent >= ind or (stack[-1].paragraph and ind <= offset)):
+        prev = last_text if last_text is not None and last_text[0] == n - 1 else None
+        top = stack[-1] if stack else None
+        # "Les politiques de scaling :", a blank line, then definitions one under the other: its children
+        under_intro = (
+            top is not None
+            and top.paragraph
+            and top.line in intro_text
+            and ind <= offset
+            and (n == top.line + 2 or (prev is not None and chunks[prev[1]].parent_line == top.line))
+        )
+        while not under_intro and stack and (stack[-1].indent >= ind or (stack[-1].paragraph and ind <= offset)):
             if len(stack) <= (quote_depth or 0):
                 break
             stack.pop()
-        prev = last_text if last_text is not None and last_text[0] == n - 1 else None
         emit(n, stripped, "paragraph")
         if prev is not None and not _ENDS_SENTENCE.search(chunks[prev[1]].text) and not _NEW_STATEMENT.match(stripped):
             wraps[-1] = True  # "… les producteurs y déposent des" / "messages, …": one sentence, two lines
@@ -349,6 +373,9 @@ def parse_markdown(text: str, source: str = "notes.md") -> list[Chunk]:
         at_margin = not stack[quote_depth or 0 :]
         # "**Sécurité**", "Exemple :" or "**Object Lock** : …" right above a list: the list's parent.
         introduces = at_margin and (starts_block(i + 1) or (is_label_text(stripped) and _next_starts(i, starts_block)))
+        if at_margin and not introduces and stripped.endswith(":") and _text_after_blank(i):
+            introduces = True
+            intro_text.add(n)
         if at_margin and not stack and not introduces:
             # consecutive lines of text at the margin are one paragraph: one block, shown together
             run_start = run_start if prev is not None and run_start else n

@@ -42,8 +42,9 @@ from .models import Chunk
 # 2: the manifest lists the checksums of the generation's files; 3: "maximum" is indexed as "max", "e-mail" as
 # "email"; 4: chunks keep their heading path, parent line, exam and label flags, headings of every level;
 # 5: underlined headings, a paragraph's lines are one block, a hard-wrapped line indexes its whole sentence;
-# 6: definition lines one under the other ("X :: …", "**X** — …") are not a wrapped sentence
-FORMAT_VERSION = 6
+# 6: definition lines one under the other ("X :: …", "**X** — …") are not a wrapped sentence;
+# 7: a paragraph ending with ":" is the parent of the paragraph after the next blank line
+FORMAT_VERSION = 7
 POINTER = "CURRENT"
 LOCK_TIMEOUT = 120.0  # an explicit build waits this long for another build, then says so
 

@@ -187,3 +187,15 @@ def test_definitions_one_under_the_other_are_not_a_wrapped_sentence():
     by = _by_line(text)
     assert all(c.wrapped == "" for c in by.values())
     assert {c.block_start for c in by.values()} == {1}  # still one paragraph, shown together
+
+
+def test_a_label_over_a_blank_line_introduces_the_paragraph_after_it():
+    text = (
+        "## Auto Scaling\n\nLes politiques de scaling :\n\n"
+        "**Target tracking** — une cible à tenir.\n**Step scaling** — des paliers.\n\n"
+        "Le cooldown dure 300 secondes.\n"
+    )
+    by = _by_line(text)
+    assert by[3].label and by[5].parent_line == 3 and by[6].parent_line == 3
+    assert by[6].breadcrumb == ["Les politiques de scaling :"]
+    assert by[8].parent_line == 0  # the next paragraph, after another blank line, is on its own
