@@ -258,9 +258,11 @@ class ServiceCatalog:
                 words = [w for w in re.findall(r"[\w.+/-]+", side) if fold(w) not in STOP_WORDS]
                 if not words or all(fold(w) in named for w in words):
                     continue  # a service already named, or nothing left
-                if not all(fold(w) in self.vocabulary for w in words):
-                    continue  # the notes never write it: not a side they can show
-                if names_only and not (any(_name_like(w, first) for w in words) or _parallel(left, right)):
+                if not all(p in self.vocabulary for w in words for p in _words(w)):
+                    continue  # the notes never write it: not a side they can show ("SSE-KMS": "sse", "kms")
+                if names_only and not (
+                    any(_name_like(w, first) for w in words) or _parallel(left, right) or _two_terms(left, right)
+                ):
                     continue
                 out.append(" ".join(words))
         return out if len(out) >= 2 or not names_only else []
@@ -313,7 +315,15 @@ def _parallel(left: str, right: str) -> bool:
     """Two sides worded alike, the same first word then another ("git reset ou git revert", "docker stop
     ou docker kill"): two options of one thing, compared even when neither looks like a name."""
     a, b = _words(_tail(left)), _words(_head(right))
-    return len(a) >= 2 and len(b) >= 2 and a[0] == b[0] and a[1:] != b[1:]
+    return len(a) >= 2 and len(b) >= 2 and a[0] == b[0] and a[0] not in STOP_WORDS and a[1:] != b[1:]
+
+
+def _two_terms(left: str, right: str) -> bool:
+    """Two terms of several words each ("target tracking ou step scaling ?"): compared, where single
+    words ("yaml ou json ?") more often ask which one."""
+    a = [w for w in _words(_tail(left)) if w not in STOP_WORDS]
+    b = [w for w in _words(_head(right)) if w not in STOP_WORDS]
+    return len(a) >= 2 and len(b) >= 2
 
 
 def _fewest_words(terms: list[str]) -> list[str]:

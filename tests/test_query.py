@@ -94,6 +94,11 @@ def _catalog(folder: str) -> ServiceCatalog:
         # "la diff" is "la différence"
         ("obsidian", "routage geolocation ou latency, c'est quoi la diff", "compare", ["geolocation", "latency"]),
         ("obsidian", "yaml ou json ?", "lookup", []),
+        # a hyphenated name is looked up by its parts ("sse", "kms"), as the notes' words are
+        ("stockage", "SSE-KMS ou SSE-C ?", "compare", ["SSE-KMS", "SSE-C"]),
+        # two terms of several words each are compared; a shared small word does not make sides alike
+        ("prose", "target tracking ou step scaling ?", "compare", ["target tracking", "step scaling"]),
+        ("prose", "on paie à la seconde ou à l'heure ?", "lookup", []),
     ],
 )
 def test_compared_sides_read_off_the_question(folder, q, intent, terms):
