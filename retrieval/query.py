@@ -100,6 +100,7 @@ class QueryReading:
     terms: list[str] = field(default_factory=list)  # compared things that are not headings (e.g. "SNS")
     figure: bool = False  # asks for a figure: a size, a price, a duration, a limit, "combien"
     bare: bool = False  # "c'est quoi X ?" and nothing else, X a heading: its section's opening answers it
+    term: list[str] = field(default_factory=list)  # "c'est quoi X ?", X not a heading: X's folded words
 
 
 class ServiceCatalog:
@@ -235,7 +236,10 @@ class ServiceCatalog:
             bare = all(
                 w in named or w in STOP_WORDS or w in VENDOR_WORDS or w in _DEFINITION_WORDS for w in _words(query)
             )
-        return QueryReading(query, intent, services, terms, bool(_ASKS_FIGURE.search(f)), bare)
+        term: list[str] = []
+        if intent == "lookup" and not bare and _DEFINITION.search(f):
+            term = [w for w in _words(query) if w not in STOP_WORDS | VENDOR_WORDS | _DEFINITION_WORDS]
+        return QueryReading(query, intent, services, terms, bool(_ASKS_FIGURE.search(f)), bare, term)
 
     def _compared_sides(self, query: str, services: list[str], names_only: bool) -> list[str]:
         """The things a question compares that are not named services, when the notes hold them.
@@ -316,6 +320,23 @@ def _parallel(left: str, right: str) -> bool:
     ou docker kill"): two options of one thing, compared even when neither looks like a name."""
     a, b = _words(_tail(left)), _words(_head(right))
     return len(a) >= 2 and len(b) >= 2 and a[0] == b[0] and a[0] not in STOP_WORDS and a[1:] != b[1:]
+
+
+# A line that defines a term: "**Stack** = …", "**URL pré-signée** : …", "Cold start :: …", "Durée max : …".
+_DEFINED = re.compile(r"^\*\*([^*]{1,60})\*\*\s*(?:[:=—–]|-\s)|^([^*:=]{1,60}?)\s(?:::|[:=—–])\s")
+
+
+def defined_term(text: str) -> list[str]:
+    """The folded words of the term a line defines ([] when it defines none, or a long phrase)."""
+    m = _DEFINED.match(text)
+    words = [w for w in _words(m.group(1) or m.group(2)) if w not in STOP_WORDS] if m else []
+    return words if len(words) <= 3 else []  # a term, not a sentence ending in ":"
+
+
+def defines(text: str, term: list[str]) -> bool:
+    """The line defines what "c'est quoi X" asks: its term is X, give or take one word of the question."""
+    d = set(defined_term(text))
+    return bool(d) and d <= set(term) and len(d) >= max(1, len(set(term)) - 1)
 
 
 def _two_terms(left: str, right: str) -> bool:

@@ -5,7 +5,8 @@ Four rules beyond plain fusion, each kept because it helps held-out questions (R
 - tips: the exam tips of the named service (or of the notes) come first;
 - compare: after the best-scored line, passages that contrast the compared things ("Comparaison avec ...",
   "Bien différencier"), then each side's opening block and best passages in turn, so no side is crowded out;
-- definition: "c'est quoi X ?" asking nothing else, X a heading: X's opening block first, in the note's order.
+- definition: "c'est quoi X ?" asking nothing else, X a heading: X's opening block first, in the note's order;
+  X not a heading: the line that defines X ("**X** : …", "X :: …") first.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import numpy as np
 from .fusion import Scored
 from .models import Chunk
 from .passages import NoteStructure
-from .query import QueryReading, ServiceCatalog, _words, folded_words, mentions, section_headings
+from .query import QueryReading, ServiceCatalog, _words, defines, folded_words, mentions, section_headings
 from .text import strip_emphasis
 
 # A short bullet that only names its children ("Cas d'usage", "Fonctionnalités clés") says little
@@ -159,6 +160,11 @@ def arrange(
         # says what the thing is, in the note's order, whatever the question's few words happen to match
         opening = view.opening.get(reading.services[0], set())
         ranked = sorted(i for i in opening if i in score) + [i for i in ranked if i not in opening]
+    elif reading.term and "definition" not in disabled:
+        # "c'est quoi une URL pré-signée ?": the line that defines it ("**URL pré-signée** : …") first
+        first = next((i for i in ranked if defines(chunks[i].text, reading.term)), None)
+        if first is not None:
+            ranked = [first] + [i for i in ranked if i != first]
     return [(i, score[i]) for i in ranked]
 
 

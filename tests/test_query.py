@@ -373,3 +373,28 @@ def test_a_comparison_keeps_the_best_line_first_then_shows_both_sides(tmp_path):
     assert a.intent == "compare" and best.line == 4
     assert a.hits[0].line == 4  # the line that answers stays first, before the contrast (10)
     assert {h.heading for h in a.hits[:3]} == {"Amazon SQS", "Amazon SNS"}  # then both sides
+
+
+@pytest.mark.parametrize(
+    "line, term",
+    [
+        ("**Stack** = ensemble de ressources", ["stack"]),
+        ("**URL pré-signée** : accès temporaire à un objet privé", ["url", "pre", "signee"]),
+        ("Cold start :: la première invocation", ["cold", "start"]),
+        ("**Multi-AZ** — une réplique synchrone", ["multi", "az"]),
+        ("Le texte suivant ne définit rien : il raconte.", []),  # a long phrase before ":" is no term
+    ],
+)
+def test_lines_that_define_a_term(line, term):
+    from retrieval.query import defined_term
+
+    assert defined_term(line) == term
+
+
+@pytest.mark.slow
+def test_what_is_a_term_shows_the_line_that_defines_it_first(tmp_path):
+    r = Retriever.build(DATA / "stockage", tmp_path / "idx")
+    # "- **URL pré-signée** : accès temporaire à un objet privé, sans changer les droits du bucket"
+    assert r.search("c'est quoi une URL pré-signée ?", k=1)[0].line == 28
+    r.disabled_rules = frozenset({"definition"})  # without the rule, an exam tip naming it came first
+    assert r.search("c'est quoi une URL pré-signée ?", k=1)[0].line != 28
