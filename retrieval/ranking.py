@@ -162,9 +162,9 @@ def arrange(
         ranked = sorted(i for i in opening if i in score) + [i for i in ranked if i not in opening]
     elif reading.term and "definition" not in disabled:
         # "c'est quoi une URL pré-signée ?": the line that defines it ("**URL pré-signée** : …") first
-        first = next((i for i in ranked if defines(chunks[i].text, reading.term)), None)
-        if first is not None:
-            ranked = [first] + [i for i in ranked if i != first]
+        defining = next((i for i in ranked if defines(chunks[i].text, reading.term)), None)
+        if defining is not None:
+            ranked = [defining] + [i for i in ranked if i != defining]
     return [(i, score[i]) for i in ranked]
 
 
