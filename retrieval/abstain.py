@@ -83,7 +83,10 @@ def _unsupported_passing_service(
     reading: QueryReading, tokens: list[str], lexical: LexicalIndex, view: CorpusView
 ) -> bool:
     """Signal 2: an AWS service the notes name only in passing, asked about something they do not say."""
-    named = [w for w in re.findall(r"[^\W_]+", reading.query) if fold(w) in AWS_SERVICES]
+    words = re.findall(r"[^\W_]+", reading.query)
+    named = [w for w in words if fold(w) in AWS_SERVICES]
+    # a name in two words: "Direct Connect", "Route 53", "Step Functions"
+    named += [f"{a} {b}" for a, b in zip(words, words[1:]) if fold(a + b) in AWS_SERVICES]
     own = {t for w in named for t in tokenize(w)}
     if not own:
         return False

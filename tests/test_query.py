@@ -398,3 +398,11 @@ def test_what_is_a_term_shows_the_line_that_defines_it_first(tmp_path):
     assert r.search("c'est quoi une URL pré-signée ?", k=1)[0].line == 28
     r.disabled_rules = frozenset({"definition"})  # without the rule, an exam tip naming it came first
     assert r.search("c'est quoi une URL pré-signée ?", k=1)[0].line != 28
+
+
+@pytest.mark.slow
+def test_a_service_named_in_two_words_is_known_as_one(tmp_path):
+    r = Retriever.build(DATA / "obsidian", tmp_path / "idx")
+    # the vault cites Direct Connect once, against Site-to-Site VPN, and gives no price for it
+    assert r.ask("prix d'une connexion Direct Connect à 10 Gbit/s").hits == []
+    assert r.search("Direct Connect ou Site-to-Site VPN ?", k=1)[0].line == 80  # what it does say
