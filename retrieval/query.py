@@ -233,9 +233,9 @@ class ServiceCatalog:
         bare = False
         if intent == "lookup" and len(services) == 1 and _DEFINITION.search(f):
             named = {w for a in next(x for x in self.services if x.heading == services[0]).aliases for w in a}
-            bare = all(
-                w in named or w in STOP_WORDS or w in VENDOR_WORDS or w in _DEFINITION_WORDS for w in _words(query)
-            )
+            asked = [w for w in _words(query) if w not in STOP_WORDS | VENDOR_WORDS | _DEFINITION_WORDS]
+            # the name as typed may be misspelt ("pinpont c'est quoi"), as the catalog allowed
+            bare = all(w in named or any(_levenshtein(w, x, 2) <= (len(x) >= 8) + 1 for x in named) for w in asked)
         term: list[str] = []
         if intent == "lookup" and not bare and _DEFINITION.search(f):
             term = [w for w in _words(query) if w not in STOP_WORDS | VENDOR_WORDS | _DEFINITION_WORDS]

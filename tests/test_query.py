@@ -312,6 +312,7 @@ def test_tips_kept_in_a_chapter_of_their_own_answer_a_named_service(tmp_path):
         ("c'est quoi CloudFormation ?", True),
         ("what is AWS Outposts", True),
         ("pinpoint c koi", True),
+        ("pinpont c'est quoi", True),  # the name misspelt, as the catalog reads it
         ("c'est quoi le rollback de CloudFormation ?", False),  # asks about something in the section
         ("qu'est-ce qu'une stack", False),  # not a heading
         ("CloudFormation", False),  # no definition asked
