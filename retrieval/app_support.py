@@ -5,6 +5,7 @@ text, French error sentences, example questions. Kept here so it is testable wit
 from __future__ import annotations
 
 import os
+import re
 import stat
 import threading
 from collections.abc import Callable
@@ -24,12 +25,6 @@ from .retriever import Retriever
 INDEX_ENV = "RETRIEVAL_INDEX"
 
 # (question, services it is about): shown only when those services are in the notes.
-EXAMPLES: list[tuple[str, tuple[str, ...]]] = [
-    ("quelle différence entre SES et Pinpoint ?", ("SES", "Pinpoint")),
-    ("conseils pour l'examen sur SSM", ("SSM",)),
-    ("ne plus gérer de clés SSH", ("SSM",)),
-    ("c'est quoi Outposts ?", ("Outposts",)),
-]
 
 STAGES = {  # builder stage → (French label, start and end of its share of the progress bar)
     "lecture": ("Lecture des notes", 0.0, 0.1),
@@ -61,13 +56,82 @@ def progress_text(stage: str, done: int, total: int) -> tuple[float, str]:
     return min(max(frac, 0.0), 1.0), text
 
 
-def examples_for(headings: list[str]) -> list[str]:
-    """Example questions that make sense for these notes (generic ones when none of ours fit)."""
-    joined = " ".join(headings)
-    picked = [q for q, needs in EXAMPLES if all(n in joined for n in needs)]
-    if not picked:
-        picked = [f"c'est quoi {h} ?" for h in headings[:3]]
+def short_name(heading: str) -> str:
+    """A heading as a student would name it in a question: "🖥️ 2.1 Amazon EC2" → "EC2",
+    "**S3 (Simple Storage Service)**" → "S3"."""
+    from .query import _EXPANDED, _LEADING_SYMBOLS, _NUMBERING
+    from .text import strip_emphasis
+
+    h = _NUMBERING.sub("", _LEADING_SYMBOLS.sub("", strip_emphasis(heading))).strip()
+    m = _EXPANDED.match(h)
+    h = m.group(1) if m else h
+    return re.sub(r"^(?:Amazon|AWS)\s+(?=\S)", "", h).strip() or heading
+
+
+_CONTRAST = re.compile(r"comparaison|compar|différen|differen|\bvs\b|versus|≠|ne pas confondre", re.IGNORECASE)
+
+
+def examples_for(headings: list[str], chunks: list | None = None) -> list[str]:
+    """Example questions read off these notes (no note's names are written in the code): a
+    comparison the notes make between two headings of one level, the exam tips of a heading, what a
+    heading is. Headings with nothing under them but notes (a service, "EC2") are preferred to the
+    ones over other headings or a file's title ("Bases de données"). Without chunks: what the first
+    headings are."""
+    from .query import section_headings
+
+    names = {h: short_name(h) for h in headings}
+    depth: dict[str, int] = {}
+    over: set[str] = set()  # headings with other headings under them, and files' titles
+    for c in chunks or []:
+        sections = section_headings(c)
+        over.update(sections[:-1])
+        if c.title:
+            over.add(c.title)
+        for d, h in enumerate(sections):
+            depth.setdefault(h, d)
+
+    def usable(h: str) -> bool:
+        return h in names and not is_tips_heading(h) and not re.search(r"\s(?:vs|ou|versus)\s", h)
+
+    picked: list[str] = []
+    used: set[str] = set()
+    for c in chunks or []:
+        sections = section_headings(c)
+        if not _CONTRAST.search(c.text) or not sections or not usable(sections[-1]) or sections[-1] in over:
+            continue
+        own = sections[-1]
+        other = next(
+            (
+                h
+                for h in headings
+                if h != own
+                and usable(h)
+                and h not in over
+                and depth.get(h) == depth.get(own)
+                and re.search(rf"\b{re.escape(names[h])}\b", c.text)
+            ),
+            None,
+        )
+        if other is not None and names[own] != names[other]:
+            picked.append(f"quelle différence entre {names[own]} et {names[other]} ?")
+            used |= {own, other}
+            break
+    # services first: headings with only notes under them, the shallowest first; then note order
+    ordered = sorted((h for h in headings if usable(h)), key=lambda h: (h in over, depth.get(h, 0)))
+    if any(c.exam for c in chunks or []):
+        tips = next((h for h in ordered if h not in used), None)
+        if tips is not None:
+            picked.append(f"conseils pour l'examen sur {names[tips]}")
+            used.add(tips)
+    rest = [h for h in ordered if h not in used] or [h for h in headings if h not in used]
+    picked += [f"c'est quoi {names[h]} ?" for h in rest[: max(1, 3 - len(picked))]]
     return picked
+
+
+def is_tips_heading(heading: str) -> bool:
+    from .parsing import is_tips_label
+
+    return is_tips_label(heading)
 
 
 @dataclass

@@ -166,7 +166,12 @@ def test_first_run_builds_index_then_compares_ses_and_pinpoint(monkeypatch, tmp_
     assert any("Index prêt" in s.label for s in at.status)
     # Welcome: example questions as buttons and the services of the notes.
     labels = [b.label for b in at.button]
-    assert COMPARE in labels and "c'est quoi Outposts ?" in labels
+    # read off the notes: the comparison they make ("Comparaison avec … SES" under Pinpoint), a heading's tips
+    assert labels[:3] == [
+        "quelle différence entre Pinpoint et SES ?",
+        "conseils pour l'examen sur CloudFormation",
+        "c'est quoi SSM Session Manager ?",
+    ]
     assert any("Amazon SES" in h.value and "AWS Outposts" in h.value for h in at.main.html)
 
     ask(at, COMPARE)
@@ -316,10 +321,10 @@ def test_exam_only_shows_exam_marker(app):
 
 
 def test_example_button_asks_it(app):
-    next(b for b in app.button if b.label == "c'est quoi Outposts ?").click().run()
+    next(b for b in app.button if b.label == "c'est quoi SSM Session Manager ?").click().run()
     assert not app.exception
-    assert app.session_state["history"][0]["text"] == "c'est quoi Outposts ?"
-    assert any(SECTION[c.lines[0]] == "AWS Outposts" for c in verbatim(last_answer(app)))
+    assert app.session_state["history"][0]["text"] == "c'est quoi SSM Session Manager ?"
+    assert SECTION[verbatim(last_answer(app))[0].lines[0]] == "SSM Session Manager"
 
 
 @pytest.mark.parametrize("blank", ["", "   ", "\n"])
@@ -551,9 +556,39 @@ def test_progress_text_and_examples():
     frac, text = sup.progress_text("embeddings", 64, 228)
     assert 0.1 < frac < 0.9 and text == "Calcul des embeddings : 64/228 passages"
     assert sup.progress_text("index", 1, 1) == (1.0, "Index prêt.")
-    heads = ["Amazon SES", "Amazon Pinpoint", "SSM Session Manager", "AWS Outposts"]
-    assert sup.examples_for(heads)[0] == COMPARE
     assert sup.examples_for(["Gros service"]) == ["c'est quoi Gros service ?"]
+
+
+@pytest.mark.parametrize(
+    "heading, name",
+    [
+        ("Amazon SES", "SES"),
+        ("🖥️ 2.1 Amazon EC2", "EC2"),
+        ("**S3 (Simple Storage Service)**", "S3"),
+        ("SSM Session Manager", "SSM Session Manager"),
+        ("AWS", "AWS"),
+    ],
+)
+def test_headings_named_as_a_student_would(heading, name):
+    assert sup.short_name(heading) == name
+
+
+def test_examples_are_read_off_any_notes():
+    from retrieval.ranking import CorpusView
+
+    def examples(folder):
+        chunks = []
+        for p in sorted(folder.rglob("*.md")):
+            chunks += parse_markdown(p.read_text(encoding="utf-8"), p.relative_to(folder).as_posix())
+        return sup.examples_for(list(CorpusView.of(chunks).sections), chunks)
+
+    assert examples(CORPUS)[0] == "quelle différence entre Pinpoint et SES ?"
+    # "### Amazon S3" and its siblings are services; "# Stockage sur AWS" is the file's title
+    assert examples(ROOT / "tests" / "data" / "stockage") == [
+        "conseils pour l'examen sur S3",
+        "c'est quoi EBS ?",
+        "c'est quoi EFS ?",
+    ]
 
 
 def test_loading_label(tmp_path, built_index):

@@ -242,7 +242,8 @@ def test_chat_in_chromium(server):
             for name, viewport in VIEWPORTS.items():
                 page = browser.new_page(viewport=viewport)
                 open_chat(page, server)
-                page.get_by_role("button", name=COMPARE).wait_for(timeout=10_000)  # welcome with examples
+                # welcome with examples read off the notes
+                page.get_by_role("button", name="quelle différence entre Pinpoint et SES ?").wait_for(timeout=10_000)
                 shoot(page, f"chat-welcome-{name}.png")
                 answer = ask(page, COMPARE)
                 cards = seen_passages(answer)

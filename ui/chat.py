@@ -167,7 +167,7 @@ with st.chat_message("assistant"):
     )
     if headings:
         st.html(f'<div class="rv-cap">Services dans tes notes : {rd.label_html(", ".join(headings), 2000)}</div>')
-        examples = [q for q in sup.examples_for(headings) if rd.markdown_label(q) is not None]
+        examples = [q for q in sup.examples_for(headings, r.chunks) if rd.markdown_label(q) is not None]
         if examples:
             st.markdown("Par exemple :")
         for row in range(0, len(examples), 2):  # one row per pair: a phone stacks them in order
