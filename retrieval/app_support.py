@@ -8,6 +8,7 @@ import os
 import re
 import stat
 import threading
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -80,15 +81,7 @@ def examples_for(headings: list[str], chunks: list | None = None) -> list[str]:
     from .query import section_headings
 
     names = {h: short_name(h) for h in headings}
-    depth: dict[str, int] = {}
-    over: set[str] = set()  # headings with other headings under them, and files' titles
-    for c in chunks or []:
-        sections = section_headings(c)
-        over.update(sections[:-1])
-        if c.title:
-            over.add(c.title)
-        for d, h in enumerate(sections):
-            depth.setdefault(h, d)
+    depth, over = _outline(chunks or [])
 
     def usable(h: str) -> bool:
         return h in names and not is_tips_heading(h) and not re.search(r"\s(?:vs|ou|versus)\s", h)
@@ -126,6 +119,36 @@ def examples_for(headings: list[str], chunks: list | None = None) -> list[str]:
     rest = [h for h in ordered if h not in used] or [h for h in headings if h not in used]
     picked += [f"c'est quoi {names[h]} ?" for h in rest[: max(1, 3 - len(picked))]]
     return picked
+
+
+def _outline(chunks: list) -> tuple[dict[str, int], set[str]]:
+    """(heading → its depth below the file's title, headings over other headings or a file's title)."""
+    from .query import section_headings
+
+    depth: dict[str, int] = {}
+    over: set[str] = set()
+    for c in chunks:
+        sections = section_headings(c)
+        over.update(sections[:-1])
+        if c.title:
+            over.add(c.title)
+        for d, h in enumerate(sections):
+            depth.setdefault(h, d)
+    return depth, over
+
+
+def services_for(headings: list[str], chunks: list) -> list[str]:
+    """The services of the notes as a student names them: the headings of the level that holds the
+    most of them ("EC2", "SQS", not "Partie 2 — Calcul et scalabilité" above them nor "Les familles
+    d'instances" below), exam-tips headings and files' titles aside; all the headings otherwise."""
+    depth, over = _outline(chunks)
+    titles = {c.title for c in chunks if c.title}
+    kept = [h for h in headings if h in depth and h not in titles and not is_tips_heading(h)]
+    levels = Counter(depth[h] for h in kept)
+    if not levels:
+        return headings
+    level = max(levels, key=lambda d: (levels[d], -d))
+    return list(dict.fromkeys(short_name(h) for h in kept if depth[h] == level))
 
 
 def is_tips_heading(heading: str) -> bool:

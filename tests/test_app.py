@@ -172,7 +172,7 @@ def test_first_run_builds_index_then_compares_ses_and_pinpoint(monkeypatch, tmp_
         "conseils pour l'examen sur CloudFormation",
         "c'est quoi SSM Session Manager ?",
     ]
-    assert any("Amazon SES" in h.value and "AWS Outposts" in h.value for h in at.main.html)
+    assert any("Services dans tes notes : CloudFormation, SES, Pinpoint" in h.value for h in at.main.html)
 
     ask(at, COMPARE)
     cs = verbatim(last_answer(at))
@@ -353,7 +353,7 @@ def test_rebuild_button(app, monkeypatch, tmp_path):
     assert any("Index reconstruit" in s.value for s in at.sidebar.success)
     # The filter and the services list are drawn again from the new index, without another click.
     assert "Amazon Nouveau" in at.multiselect[0].options
-    assert any("Amazon Nouveau" in h.value for h in at.main.html)
+    assert any("Services dans tes notes" in h.value and "Nouveau" in h.value for h in at.main.html)
     ask(at, COMPARE)
     assert cards(last_answer(at))
 
@@ -571,6 +571,19 @@ def test_progress_text_and_examples():
 )
 def test_headings_named_as_a_student_would(heading, name):
     assert sup.short_name(heading) == name
+
+
+def test_services_listed_as_a_student_names_them():
+    from retrieval.ranking import CorpusView
+
+    folder = ROOT / "tests" / "data" / "prose"
+    chunks = []
+    for p in sorted(folder.rglob("*.md")):
+        chunks += parse_markdown(p.read_text(encoding="utf-8"), p.name)
+    services = sup.services_for(list(CorpusView.of(chunks).sections), chunks)
+    # "## 🖥️ 2.1 Amazon EC2" under "# ☁️ Partie 2 …", over "### 2.1.1 Les familles d'instances"
+    assert services[:2] == ["EC2", "EC2 Auto Scaling"] and "SQS" in services
+    assert not any("Partie 2" in s or "familles" in s or "retenir" in s for s in services)
 
 
 def test_examples_are_read_off_any_notes():

@@ -166,7 +166,8 @@ with st.chat_message("assistant"):
         "avec leur service et `fichier:lignes`. Rien n'est inventé."
     )
     if headings:
-        st.html(f'<div class="rv-cap">Services dans tes notes : {rd.label_html(", ".join(headings), 2000)}</div>')
+        named = ", ".join(sup.services_for(headings, r.chunks))  # `services` is the sidebar's filter
+        st.html(f'<div class="rv-cap">Services dans tes notes : {rd.label_html(named, 2000)}</div>')
         examples = [q for q in sup.examples_for(headings, r.chunks) if rd.markdown_label(q) is not None]
         if examples:
             st.markdown("Par exemple :")
