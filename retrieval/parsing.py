@@ -9,6 +9,10 @@ Students write notes in many ways; each is read for its structure:
 - bullets (`-`, `*`, `+`, `1.`, `2)`) nested by 2, 4 spaces or tabs, in any mix;
 - a paragraph that introduces what follows ("**Sécurité**", "Exemple :", "**Object Lock** : …"
   right above a list) is the parent of that list or code block, like a bullet would be;
+- lines of text one under the other are one paragraph (one block, shown whole); a line that a hard
+  wrap cut mid-sentence is indexed with its whole sentence (`Chunk.wrapped`), while definitions one
+  under the other ("X :: …", "**X** — …", "Q :" / "R :") stay separate statements; a paragraph
+  ending with ":" introduces the paragraph after the next blank line;
 - code blocks belong to the label above them, and their `# comments` are not headings;
 - tables: each row is a chunk whose parent is the header row;
 - Obsidian: callouts (`> [!tip] Pour l'examen`) are parents of their lines, tip callouts are
