@@ -75,6 +75,14 @@ def test_questions_asking_for_a_figure(q, figure):
 DATA = NOTES.parents[1] / "tests" / "data"
 
 
+def _built(tmp_path, name: str, text: str) -> Retriever:
+    """A retriever over one note written for the test (real parser, real model)."""
+    notes = tmp_path / "n"
+    notes.mkdir()
+    (notes / name).write_text(text, encoding="utf-8")
+    return Retriever.build(notes, tmp_path / "idx")
+
+
 def _catalog(folder: str) -> ServiceCatalog:
     chunks = []
     for path in sorted((DATA / folder).rglob("*.md")):
@@ -289,16 +297,14 @@ def test_headings_with_emoji_and_numbering_name_their_service():
 
 
 def test_tips_kept_in_a_chapter_of_their_own_answer_a_named_service(tmp_path):
-    notes = tmp_path / "n"
-    notes.mkdir()
-    (notes / "calcul.md").write_text(
+    r = _built(
+        tmp_path,
+        "calcul.md",
         "# Calcul\n\n## Amazon EC2\n\n- Spot : jusqu'à 90 % moins cher\n- On-Demand : paiement à la seconde\n\n"
         "## AWS Lambda\n\n- durée max 15 minutes\n\n"
         "## À retenir pour l'examen\n\n- Lambda au-delà de 15 minutes : passer sur Batch\n"
         "- EC2 Spot pour un batch interruptible et pas cher\n",
-        encoding="utf-8",
     )
-    r = Retriever.build(notes, tmp_path / "idx")
     a = r.ask("conseils pour l'examen sur EC2")
     assert a.intent == "tips" and a.services == ["Amazon EC2"]
     # EC2 has no tips of its own: the notes' tips come first, the one about EC2 before the other
@@ -334,14 +340,12 @@ def test_a_bare_definition_shows_the_section_opening_first(retriever):
 
 
 def test_two_named_things_compared_are_answered_not_refused(tmp_path):
-    notes = tmp_path / "n"
-    notes.mkdir()
-    (notes / "aws.md").write_text(
+    r = _built(
+        tmp_path,
+        "aws.md",
         "## Conteneurs\n\n- **EKS** : Kubernetes managé sur AWS\n- **ECS** : orchestrateur propre à AWS\n\n"
         "## Sécurité\n\n- **CloudTrail** : qui a fait quoi et quand\n- **AWS Config** : historique des réglages\n",
-        encoding="utf-8",
     )
-    r = Retriever.build(notes, tmp_path / "idx")
     # the questions hold nothing but the two names: no other word to check against the notes
     assert {h.line for h in r.search("EKS vs ECS", k=2)} == {3, 4}
     assert {h.line for h in r.search("CloudTrail ou AWS Config ?", k=2)} == {8, 9}
@@ -358,16 +362,14 @@ def test_a_word_in_capitals_is_a_product_only_when_it_is_an_acronym(retriever):
 
 
 def test_a_comparison_keeps_the_best_line_first_then_shows_both_sides(tmp_path):
-    notes = tmp_path / "n"
-    notes.mkdir()
-    (notes / "msg.md").write_text(
+    r = _built(
+        tmp_path,
+        "msg.md",
         "## Amazon SQS\n\n- file d'attente, les consommateurs lisent en pull\n"
         "- rétention des messages : 14 jours max\n\n"
         "## Amazon SNS\n\n- pub/sub, envoi en push aux abonnés\n- **Comparaison avec SQS**\n"
         "  - SQS garde les messages, SNS les diffuse à ses abonnés\n",
-        encoding="utf-8",
     )
-    r = Retriever.build(notes, tmp_path / "idx")
     q = "SQS ou SNS pour garder des messages 14 jours ?"
     best = r.search(q, k=1, mode="fusion")[0]
     a = r.ask(q, k=5)
