@@ -646,3 +646,14 @@ def test_loaded_retriever_is_returned_without_waiting_for_the_lock(tmp_path):
         assert shared.ensure() is loaded
     finally:
         shared._lock.release()
+
+
+def test_welcome_is_read_off_the_notes_once_per_index(retriever, monkeypatch):
+    calls = []
+    real = sup.examples_for
+    monkeypatch.setattr(sup, "examples_for", lambda h, c: calls.append(1) or real(h, c))
+    shared = sup.Shared(CORPUS, Path("unused"), DEFAULT_MODEL)
+    heads = retriever.headings()
+    first = shared.welcome(retriever, heads)
+    assert shared.welcome(retriever, heads) == first and len(calls) == 1  # a rerun reads nothing again
+    assert first[1][0] == "quelle différence entre Pinpoint et SES ?"

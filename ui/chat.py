@@ -166,9 +166,9 @@ with st.chat_message("assistant"):
         "avec leur service et `fichier:lignes`. Rien n'est inventé."
     )
     if headings:
-        named = ", ".join(sup.services_for(headings, r.chunks))  # `services` is the sidebar's filter
-        st.html(f'<div class="rv-cap">Services dans tes notes : {rd.label_html(named, 2000)}</div>')
-        examples = [q for q in sup.examples_for(headings, r.chunks) if rd.markdown_label(q) is not None]
+        named, examples = shared.welcome(r, headings)  # `services` is the sidebar's filter
+        st.html(f'<div class="rv-cap">Services dans tes notes : {rd.label_html(", ".join(named), 2000)}</div>')
+        examples = [q for q in examples if rd.markdown_label(q) is not None]
         if examples:
             st.markdown("Par exemple :")
         for row in range(0, len(examples), 2):  # one row per pair: a phone stacks them in order
