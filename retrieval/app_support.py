@@ -20,7 +20,8 @@ from .formatting import NOTHING_FOUND, context_block  # noqa: F401  (NOTHING_FOU
 from .models import Answer, Hit, Passage
 from .notes import settings
 from .notes.settings import CORPUS_ENV  # noqa: F401  (used as sup.CORPUS_ENV)
-from .parsing import split_lines
+from .parsing import is_tips_label, split_lines
+from .query import is_comparison_heading
 from .retriever import Retriever
 
 INDEX_ENV = "RETRIEVAL_INDEX"
@@ -60,10 +61,10 @@ def progress_text(stage: str, done: int, total: int) -> tuple[float, str]:
 def short_name(heading: str) -> str:
     """A heading as a student would name it in a question: "🖥️ 2.1 Amazon EC2" → "EC2",
     "**S3 (Simple Storage Service)**" → "S3"."""
-    from .query import _EXPANDED, _LEADING_SYMBOLS, _NUMBERING
+    from .query import _EXPANDED, plain_heading
     from .text import strip_emphasis
 
-    h = _NUMBERING.sub("", _LEADING_SYMBOLS.sub("", strip_emphasis(heading))).strip()
+    h = plain_heading(strip_emphasis(heading)).strip()
     m = _EXPANDED.match(h)
     h = m.group(1) if m else h
     return re.sub(r"^(?:Amazon|AWS)\s+(?=\S)", "", h).strip() or heading
@@ -84,7 +85,7 @@ def examples_for(headings: list[str], chunks: list | None = None) -> list[str]:
     depth, over = _outline(chunks or [])
 
     def usable(h: str) -> bool:
-        return h in names and not is_tips_heading(h) and not re.search(r"\s(?:vs|ou|versus)\s", h)
+        return h in names and not is_tips_label(h) and not is_comparison_heading(h)
 
     picked: list[str] = []
     used: set[str] = set()
@@ -143,18 +144,12 @@ def services_for(headings: list[str], chunks: list) -> list[str]:
     d'instances" below), exam-tips headings and files' titles aside; all the headings otherwise."""
     depth, over = _outline(chunks)
     titles = {c.title for c in chunks if c.title}
-    kept = [h for h in headings if h in depth and h not in titles and not is_tips_heading(h)]
+    kept = [h for h in headings if h in depth and h not in titles and not is_tips_label(h)]
     levels = Counter(depth[h] for h in kept)
     if not levels:
         return headings
     level = max(levels, key=lambda d: (levels[d], -d))
     return list(dict.fromkeys(short_name(h) for h in kept if depth[h] == level))
-
-
-def is_tips_heading(heading: str) -> bool:
-    from .parsing import is_tips_label
-
-    return is_tips_label(heading)
 
 
 @dataclass

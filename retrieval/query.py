@@ -132,8 +132,7 @@ class ServiceCatalog:
 
     @staticmethod
     def _aliases(heading: str) -> list[list[str]]:
-        # "2. Services AWS Essentiels" → "Services AWS Essentiels"; "🖥️ 2.1 Amazon EC2" → "Amazon EC2"
-        heading = _NUMBERING.sub("", _LEADING_SYMBOLS.sub("", heading))
+        heading = plain_heading(heading)
         words = _words(heading)
         core = [w for w in words if w not in VENDOR_WORDS] or words
         aliases = [words, core]
@@ -216,7 +215,7 @@ class ServiceCatalog:
             terms = _fewest_words([*terms, *sides])
             if not compare and len(sides) >= 2:
                 compare = True
-        if not compare and any(_COMPARISON_HEADING.search(s) for s in services) and re.search(r"\b(ou|or)\b", f):
+        if not compare and any(is_comparison_heading(s) for s in services) and re.search(r"\b(ou|or)\b", f):
             # "Secrets Manager ou Parameter Store pour …" names a heading that is itself a comparison
             compare = True
         if not compare and services and ("?" in query or len(services) >= 2) and len(services) + len(terms) >= 2:
@@ -337,6 +336,17 @@ def defines(text: str, term: list[str]) -> bool:
     """The line defines what "c'est quoi X" asks: its term is X, give or take one word of the question."""
     d = set(defined_term(text))
     return bool(d) and d <= set(term) and len(d) >= max(1, len(set(term)) - 1)
+
+
+def plain_heading(heading: str) -> str:
+    """A heading without what comes before its words: "2. Services AWS Essentiels" → "Services AWS
+    Essentiels", "🖥️ 2.1 Amazon EC2" → "Amazon EC2"."""
+    return _NUMBERING.sub("", _LEADING_SYMBOLS.sub("", heading))
+
+
+def is_comparison_heading(heading: str) -> bool:
+    """A heading that is itself a comparison: "Secrets Manager vs Parameter Store", "Standard ou FIFO"."""
+    return bool(_COMPARISON_HEADING.search(heading))
 
 
 def _two_terms(left: str, right: str) -> bool:

@@ -20,6 +20,10 @@ from dataclasses import dataclass, field
 from html.parser import HTMLParser
 
 from retrieval import rendering
+from retrieval.parsing import CALLOUT as _CALLOUT
+from retrieval.parsing import QUOTE as _QUOTE
+from retrieval.parsing import RULE as _RULE
+from retrieval.parsing import TABLE_SEP as _SEP
 
 TAGS = {
     "div",
@@ -127,12 +131,8 @@ def shown(html: str) -> tuple[dict[int, Line], list[int], list[str]]:
 
 
 # ----- what the note says, syntax drawn as structure --------------------------------------------------
-_QUOTE = re.compile(r"^ {0,3}>(?:[ \t]?>)*[ \t]?")
 _FENCE = re.compile(r"^([ \t]*)(`{3,}|~{3,})(.*)$")
 _BULLET = re.compile(r"^[ \t]*(?:[-*+]|\d{1,9}[.)])(?:[ \t]+(.*))?$")
-_RULE = re.compile(r"^[ \t]*([-*_])([ \t]*\1){2,}[ \t]*$")
-_SEP = re.compile(r"^\|?[ \t]*:?-+:?[ \t]*(\|[ \t]*:?-+:?[ \t]*)*\|?$")
-_CALLOUT = re.compile(r"^\[!([A-Za-z-]+)\][+-]?[ \t]*(.*)$")
 _BIDI = set("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 
 

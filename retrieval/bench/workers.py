@@ -151,26 +151,21 @@ def worker_serve(index_dir: Path, queries: list[str], per_measure: int) -> dict:
     for q in ("warm-up " + w for w in ("lambda", "s3", "examen")):
         r.search(q)
     lat: dict[str, list[float]] = {"embed": [], "search": [], "search_no_refresh": [], "ask": []}
+
+    def timed(name: str, fn, q: str) -> None:
+        t = time.perf_counter()
+        fn(q)
+        lat[name].append(time.perf_counter() - t)
+
     for i in range(m):
-        q = sets[0][i]
-        t = time.perf_counter()
-        emb.encode_query(q)  # what a search embeds (e5 gives questions their own prefix and one thread)
-        lat["embed"].append(time.perf_counter() - t)
+        # each measure has its own questions: none is answered from the query cache of another
+        timed("embed", emb.encode_query, sets[0][i])  # what a search embeds (e5: its own prefix, one thread)
         r.auto_refresh = True
-        q = sets[1][i]
-        t = time.perf_counter()
-        r.search(q)
-        lat["search"].append(time.perf_counter() - t)
+        timed("search", r.search, sets[1][i])
         r.auto_refresh = False
-        q = sets[2][i]
-        t = time.perf_counter()
-        r.search(q)
-        lat["search_no_refresh"].append(time.perf_counter() - t)
+        timed("search_no_refresh", r.search, sets[2][i])
         r.auto_refresh = True
-        q = sets[3][i]
-        t = time.perf_counter()
-        r.ask(q)
-        lat["ask"].append(time.perf_counter() - t)
+        timed("ask", r.ask, sets[3][i])
     mem_after = rss_mb()
     comp = component_times(r, sets[4][:m])
 
