@@ -28,6 +28,7 @@ import os
 import re
 import shutil
 import stat
+import threading
 import time
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
@@ -46,6 +47,17 @@ from .models import Chunk
 # 7: a paragraph ending with ":" is the parent of the paragraph after the next blank line
 FORMAT_VERSION = 7
 POINTER = "CURRENT"
+# numpy reads a .npy header with ast.literal_eval, which CPython 3.11.7 does not always survive in two
+# threads at once: a refresh reading alongside another raised SystemError("AST constructor recursion
+# depth mismatch") once in a CI run. Index files (.npy, bm25s) are read one at a time.
+_NPY_READ = threading.Lock()
+
+
+def _load_vectors(path: Path) -> np.ndarray:
+    with _NPY_READ:
+        return np.load(path, mmap_mode="r", allow_pickle=False)
+
+
 LOCK_TIMEOUT = 120.0  # an explicit build waits this long for another build, then says so
 
 
@@ -82,7 +94,7 @@ class StoredIndex:
 
     def vectors(self) -> np.ndarray:
         if self.vecs is None:
-            self.vecs = np.load(self.folder / "vectors.npy", mmap_mode="r", allow_pickle=False)
+            self.vecs = _load_vectors(self.folder / "vectors.npy")
         return self.vecs
 
 
@@ -239,7 +251,7 @@ def write(
     _collect_garbage(index_dir, keep={gen.name})
     # Memory-mapped like `read` does: the caller's array can be freed, and the mapping stays
     # valid even if this generation is collected later.
-    vecs = np.load(gen / "vectors.npy", mmap_mode="r", allow_pickle=False)
+    vecs = _load_vectors(gen / "vectors.npy")
     return StoredIndex(gen, manifest, list(chunks), list(hashes), dense, lexical, vecs)
 
 
@@ -439,11 +451,12 @@ def _read_generation(index_dir: Path, gen: Path | None) -> StoredIndex:
                 if not _chunk_ok(c):
                     raise ValueError("bad chunk")
                 chunks.append(c)
-        vecs = np.load(gen / "vectors.npy", mmap_mode="r", allow_pickle=False)
+        vecs = _load_vectors(gen / "vectors.npy")
         if vecs.dtype != np.float32 or vecs.shape != (len(chunks), manifest["dim"]):
             raise ValueError("bad vectors")
         dense = DenseIndex.load(gen / "dense.faiss", manifest.get("index_type", "flat"))
-        lexical = LexicalIndex.load(gen / "lexical")
+        with _NPY_READ:
+            lexical = LexicalIndex.load(gen / "lexical")
     except Exception as e:  # truncated/tampered files of any kind: one sentence, then a rebuild
         raise IndexCorrupt(f"L'index est endommagé ({e.__class__.__name__}).") from None
     n = manifest.get("n_chunks")
