@@ -23,6 +23,7 @@ class Chunk:
     exam: bool = False  # under an exam-tips heading, parent bullet or callout
     label: bool = False  # names its children rather than says something ("Statistiques détaillées :")
     wrapped: str = ""  # the whole sentence when the note wraps it over several lines (indexed for this line)
+    names: list[str] = field(default_factory=list)  # other names of its page (`aliases:`, `alias::`)
 
     def to_dict(self) -> dict:
         # by hand: dataclasses.asdict deep-copies and was 0.4 s of a 10,000-chunk refresh
@@ -41,6 +42,7 @@ class Chunk:
             "exam": self.exam,
             "label": self.label,
             "wrapped": self.wrapped,
+            "names": list(self.names),
         }
 
     @classmethod

@@ -25,30 +25,27 @@ import re
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 
+from . import conventions
+from .conventions import TIP_CALLOUTS, is_tips_label, searchable, titles_its_file
 from .models import Chunk
-from .text import MAX_MARKUP_CHARS, fold, strip_emphasis
+from .reader import Document, cells, indent_width, split_lines
+from .text import MAX_MARKUP_CHARS, strip_emphasis
+
+__all__ = ["parse_markdown", "chunks_of", "index_text", "split_lines", "indent_width", "is_label_text", "is_tips_label"]
 
 # How a line is read (the renderer, retrieval/rendering.py, reads lines with the same patterns).
 BULLET = re.compile(r"^([ \t]*)([-*+]|\d{1,9}[.)])(?:[ \t]+(.*))?$")
-_FENCE = re.compile(r"^[ \t]*(`{3,}|~{3,})(.*)$")
 TABLE_SEP = re.compile(r"^\|?[ \t]*:?-+:?[ \t]*(\|[ \t]*:?-+:?[ \t]*)*\|?$")
 RULE = re.compile(r"^[ \t]*([-*_])([ \t]*\1){2,}[ \t]*$")
 QUOTE = re.compile(r"^ {0,3}>(?:[ \t]?>)*[ \t]?")
 CALLOUT = re.compile(r"^\[!([A-Za-z-]+)\][+-]?[ \t]*(.*)$")
-_IMAGE_ONLY = re.compile(r"^!\[\[[^\]]*\]\]$|^!\[[^\]]*\]\([^)]*\)$")
 _ONLY_EMPHASIS = re.compile(r"^(\*\*|__)[^*_]+\1$|^\*[^*]+\*$|^_[^_]+_$")
-# Exam tips, in a heading ("Astuces examen", "7. Astuces pour l'Examen", "Exam tips"), a parent
-# bullet ("Pour l'examen AWS SAA", "À retenir :", "Pièges") or a callout's title (folded text).
-TIPS_LABEL = re.compile(r"\b(examen|exam|certif\w*|a retenir|astuces?|pieges?|tips?)\b")
-TIP_CALLOUTS = frozenset({"tip", "hint", "important", "exam"})
 
-TAB_WIDTH = 4
 # Guards against pathological input (a dumped file of one huge line, thousands of nesting
 # levels): emphasis removal is quadratic on some inputs ("[[[[..."), breadcrumbs grow with depth.
 MAX_CRUMBS = 64  # deeper breadcrumbs keep their first entry and the nearest parents
 MAX_INDEX_CHARS = 4000  # indexed text of one chunk (the quote itself is never cut)
 MAX_CHUNK_CHARS = 3000  # a longer line is indexed as several chunks, each a piece of it
-_LINE_BREAK = re.compile(r"\r\n|\r|\n")
 # A line that ends a sentence (or introduces what follows): the next text line does not continue it.
 _ENDS_SENTENCE = re.compile(r"[.!?:;…]['\")\]*_`]*\s*$")
 _SENTENCE_END = re.compile(r"[.!?…]['\")\]*_`]*\s")  # a sentence ending inside a line
@@ -56,60 +53,10 @@ _SENTENCE_END = re.compile(r"[.!?…]['\")\]*_`]*\s")  # a sentence ending insid
 # ("**Multi-AZ** — …", "Cold start :: …", "Durée : …") or a question and its answer ("Q : …", "R : …").
 _NEW_STATEMENT = re.compile(r"^(?:\*\*[^*]{1,60}\*\*\s*[—–:=-]|[^\s:][^:]{0,60}\s::\s|[QR]\s?:\s)")
 MAX_WRAPPED_LINES = 6  # lines a wrapped sentence may borrow on each side
-_SETEXT = re.compile(r"^ {0,3}(={2,}|-{2,})[ \t]*$")  # "Titre\n=====" (level 1), "Sous-titre\n-----" (level 2)
-
-
-def _heading(raw: str) -> tuple[int, str] | None:
-    """(level, text) of an ATX heading ("## x ##"), else None. Hand-written: the regex it
-    replaces backtracked quadratically on lines such as "# ####...#x"."""
-    lead = len(raw) - len(raw.lstrip(" "))
-    if lead > 3:
-        return None
-    s = raw[lead:]
-    level = len(s) - len(s.lstrip("#"))
-    if not 1 <= level <= 6:
-        return None
-    rest = s[level:]
-    if rest and rest[0] not in " \t":
-        return None  # "#hashtag", "####### x"
-    rest = rest.strip(" \t")
-    closed = rest.rstrip("#")
-    if not closed:
-        rest = ""
-    elif closed != rest and closed[-1] in " \t":  # optional closing sequence "## x ##"
-        rest = closed.rstrip(" \t")
-    return level, rest
 
 
 def _crumbs(items: list[str]) -> list[str]:
     return items if len(items) <= MAX_CRUMBS else items[:1] + items[-(MAX_CRUMBS - 1) :]
-
-
-def indent_width(prefix: str) -> int:
-    """Columns of leading white space, a tab advancing to the next multiple of 4 (tabs and spaces mix in the notes)."""
-    col = 0
-    for c in prefix:
-        col = (col // TAB_WIDTH + 1) * TAB_WIDTH if c == "\t" else col + 1
-    return col
-
-
-def split_lines(text: str) -> list[str]:
-    """Lines as an editor numbers them: "\\n", "\\r\\n" and a lone "\\r" (old Mac files) end a line; a BOM is dropped.
-
-    The indexer, the context shown in the app and the card extractor all number lines with this.
-    """
-    if text.startswith("\ufeff"):
-        text = text[1:]
-    return _LINE_BREAK.split(text)
-
-
-def _cells(row: str) -> list[str]:
-    s = row.strip()
-    if s.startswith("|"):
-        s = s[1:]
-    if s.endswith("|"):
-        s = s[:-1]
-    return [strip_emphasis(c) for c in s.split("|")]
 
 
 def is_label_text(text: str) -> bool:
@@ -118,11 +65,6 @@ def is_label_text(text: str) -> bool:
     if t.endswith(":"):
         return True
     return len(t) <= MAX_MARKUP_CHARS and bool(_ONLY_EMPHASIS.match(t))
-
-
-def is_tips_label(text: str) -> bool:
-    """A heading, parent bullet or callout title announcing exam tips ("Pour l'examen", "Astuces examen")."""
-    return bool(TIPS_LABEL.search(fold(text)))
 
 
 @dataclass
@@ -135,10 +77,19 @@ class _Parent:
     paragraph: bool = False  # a paragraph parent: the next paragraph at the margin closes it
 
 
+_OPENS_BLOCK = frozenset({"bullet", "fence", "header", "row", "sep"})
+
+
 def parse_markdown(text: str, source: str = "notes.md") -> list[Chunk]:
-    lines = split_lines(text)
+    """The note's chunks, from its lines as the reader (retrieval/reader.py) and the tools'
+    conventions (retrieval/conventions.py) read them."""
+    return chunks_of(conventions.read_note(text, source), source)
+
+
+def chunks_of(doc: Document, source: str) -> list[Chunk]:
+    lines, roles = doc.lines, doc.roles
     title = ""
-    default_heading = PurePosixPath(source).stem
+    default_heading = doc.title or PurePosixPath(source).stem
     headings: list[tuple[int, str]] = []  # open headings, shallowest first
     heading_exam = False  # a heading of the path announces exam tips
     stack: list[_Parent] = []  # open parents: bullets, introducing paragraphs, callouts
@@ -147,7 +98,7 @@ def parse_markdown(text: str, source: str = "notes.md") -> list[Chunk]:
     wraps: list[bool] = []  # per chunk: its line continues the sentence of the line above (a hard wrap)
     last_text: tuple[int, int] | None = None  # (line, chunk index) of the last bullet or paragraph line
     run_start = 0  # first line of the paragraph at the margin being read (consecutive lines: one block)
-    fence: str | None = None
+    fence = False
     fence_quoted = False  # the open fence started inside a blockquote
     fence_owner: _Parent | None = None  # the label a code block at its own indentation belongs to
     table_header: list[str] | None = None
@@ -156,31 +107,27 @@ def parse_markdown(text: str, source: str = "notes.md") -> list[Chunk]:
     table_root = 0
     quote_depth: int | None = None  # len(stack) when the current blockquote began
     callouts: set[int] = set()  # lines of callout titles (labels of the callout's lines)
-    start = 0
 
-    # YAML front matter is metadata, not notes.
-    if lines and lines[0].strip() == "---":
-        for j in range(1, min(len(lines), 200)):
-            if lines[j].strip() in ("---", "..."):
-                start = j + 1
-                break
-
-    def emit(line_no: int, body: str, kind: str, extra_crumbs: tuple[str, ...] = (), parent: int = 0) -> None:
+    def emit(
+        line_no: int, body: str, kind: str, extra_crumbs: tuple[str, ...] = (), parent: int = 0, tip: bool = False
+    ) -> None:
         path = [t for _, t in headings]
         crumbs = _crumbs([p.text for p in stack] + list(extra_crumbs))
+        heading = path[-1] if path else default_heading
         for piece in _windows(body):
             chunks.append(
                 Chunk(
                     source=source,
                     line=line_no,
-                    heading=path[-1] if path else default_heading,
+                    heading=heading,
                     breadcrumb=crumbs,
                     text=piece,
                     kind=kind,
-                    title=title,
-                    heading_path=path,
+                    title=title or doc.title,
+                    heading_path=path if title or not doc.title else [doc.title, *path],
                     parent_line=parent or (stack[-1].line if stack else 0),
-                    exam=heading_exam or any(p.exam for p in stack),
+                    exam=heading_exam or tip or any(p.exam for p in stack),
+                    names=list(doc.names),
                 )
             )
             roots.append(stack[0].line if stack else line_no)
@@ -195,17 +142,9 @@ def parse_markdown(text: str, source: str = "notes.md") -> list[Chunk]:
         """Line j (0-based) opens a list, a code block or a table: what an introducing paragraph introduces."""
         if j >= len(lines):
             return False
-        s = lines[j]
-        if quote_depth is not None:
-            q = QUOTE.match(s)
-            if not q:
-                return False
-            s = s[q.end() :]
-        st = s.strip()
-        if st.startswith("|") or _FENCE.match(s):
-            return True
-        m = BULLET.match(s)
-        return bool(m and (m.group(3) or "").strip()) and not RULE.match(s)
+        if quote_depth is not None and not roles[j].quote:
+            return False
+        return roles[j].kind in _OPENS_BLOCK
 
     def open_heading(level: int, text: str) -> None:
         nonlocal title, headings, heading_exam, table_header
@@ -217,58 +156,45 @@ def parse_markdown(text: str, source: str = "notes.md") -> list[Chunk]:
         headings = [(lv, t) for lv, t in headings if lv < level] + ([(level, htext)] if htext else [])
         heading_exam = any(is_tips_label(t) for lv, t in headings if lv > 1)  # not the file's title
 
-    underline = -1  # the line under a setext heading: read with its heading
     intro_text: set[int] = set()  # lines of labels introducing a paragraph after a blank line
 
     def _text_after_blank(j: int) -> bool:
         """Line j+1 (0-based) is blank and line j+2 is plain text at the margin: what a label may introduce."""
-        if j + 2 >= len(lines) or lines[j + 1].strip() or quote_depth is not None:
+        if j + 2 >= len(lines) or roles[j + 1].kind != "blank" or lines[j + 1].strip() or quote_depth is not None:
             return False
-        s = lines[j + 2]
-        st = s.strip()
-        return (
-            bool(st)
-            and s[:1] not in (" ", "\t")
-            and not (BULLET.match(s) or _FENCE.match(s) or st.startswith(("|", "#", ">")) or RULE.match(s))
-            and not (j + 3 < len(lines) and _SETEXT.match(lines[j + 3]))
-        )
+        r = roles[j + 2]
+        return r.kind == "text" and not r.quote and lines[j + 2][:1] not in (" ", "\t")
 
-    for i in range(start, len(lines)):
-        if i == underline:
+    for i, r in enumerate(roles):
+        kind = r.kind
+        if kind in ("underline", "meta", "html"):
             continue
-        raw = lines[i]
         n = i + 1
-        offset = 0  # columns of blockquote markers before the content
+        offset = r.offset
 
-        if fence is None or fence_quoted:
-            q = QUOTE.match(raw)
-            if q:
+        if not fence or fence_quoted:
+            if r.quote:
                 if quote_depth is None:  # a blockquote begins: it closes the lists above it
-                    while stack and stack[-1].indent >= indent_width(raw[: len(raw) - len(raw.lstrip())]):
+                    while stack and stack[-1].indent >= r.lead:
                         stack.pop()
                     table_header = None
                     quote_depth = len(stack)
-                offset = indent_width(q.group(0)) + 1
-                raw = raw[q.end() :]
-            elif quote_depth is not None and fence is None:
+            elif quote_depth is not None and not fence:
                 del stack[quote_depth:]  # the blockquote ended: its parents close with it
                 quote_depth = None
                 table_header = None
-        stripped = raw.strip()
 
-        if fence is not None:  # inside a code block nothing is a bullet or a heading
-            k = len(stripped) - len(stripped.lstrip(fence[0]))
-            if k >= len(fence) and not stripped[k:].strip():  # closing fence: same char, at least as long
-                fence = None
-                if stack and stack[-1] is fence_owner:  # "Exemple :" introduced this code block, and only it
-                    stack.pop()
-            elif stripped:
-                emit(n, stripped, "code")
+        if kind == "code":
+            emit(n, r.text, "code", tip=r.tip)
             continue
-        m = _FENCE.match(raw)
-        if m and not (m.group(1)[0] == "`" and "`" in m.group(2)):  # "```x``` y" is inline code, not a fence
-            fence, fence_quoted = m.group(1), quote_depth is not None
-            fi = offset + indent_width(raw[: len(raw) - len(raw.lstrip())])
+        if kind == "fence_end":
+            fence = False
+            if stack and stack[-1] is fence_owner:  # "Exemple :" introduced this code block, and only it
+                stack.pop()
+            continue
+        if kind == "fence":
+            fence, fence_quoted = True, quote_depth is not None
+            fi = r.indent
             # A code block under "**Activer le versioning** :" belongs to it, even at its indentation.
             while stack and stack[-1].indent >= fi and not stack[-1].labelish:
                 stack.pop()
@@ -276,86 +202,70 @@ def parse_markdown(text: str, source: str = "notes.md") -> list[Chunk]:
             fence_owner = stack[-1] if stack and (stack[-1].paragraph or stack[-1].indent >= fi) else None
             table_header = None
             continue
+        if fence and kind == "blank":
+            continue
+        fence = False
 
-        if not stripped:
+        if kind == "blank":
             table_header = None
             if quote_depth is not None and offset == 0:
                 del stack[quote_depth:]
                 quote_depth = None
             continue
 
-        if offset == 0 and stripped.startswith("#"):
-            h = _heading(raw)
-            if h:
-                open_heading(*h)
-                continue
+        if kind == "heading" and offset == 0:
+            open_heading(r.level, r.title)
+            continue
 
-        if offset and not stack[quote_depth or 0 :]:
-            c = CALLOUT.match(stripped)
-            if c:  # "> [!tip] Pour l'examen": the title is a parent of the callout's lines
-                ctype, ctitle = c.group(1).lower(), c.group(2).strip()
-                exam = ctype in TIP_CALLOUTS or is_tips_label(ctitle)
-                if ctitle:
-                    emit(n, ctitle, "paragraph")
-                    callouts.add(n)
-                push(offset - 1, ctitle or ctype, n, exam=exam)
-                continue
+        if kind == "callout" and not stack[quote_depth or 0 :]:
+            # "> [!tip] Pour l'examen": the title is a parent of the callout's lines
+            exam = r.info in TIP_CALLOUTS or is_tips_label(r.title)
+            if r.title:
+                emit(n, r.title, "paragraph")
+                callouts.add(n)
+            push(offset - 1, r.title or r.info, n, exam=exam)
+            continue
 
-        if _IMAGE_ONLY.match(stripped):
-            continue  # an embedded picture carries no words to quote
+        if kind in ("image", "marker"):
+            continue
 
-        if stripped.startswith("|"):
+        if kind in ("header", "row", "sep"):
             if table_header is None:
-                ti = offset + indent_width(raw[: len(raw) - len(raw.lstrip())])
+                ti = r.indent
                 while stack and stack[-1].indent >= ti and not stack[-1].labelish and len(stack) > (quote_depth or 0):
                     stack.pop()
-                table_header = _cells(stripped)
+                table_header = [strip_emphasis(c) for c in cells(r.text)]
                 table_header_text = " | ".join(c for c in table_header if c)
                 table_header_line = n
                 table_root = stack[0].line if stack else n
                 # The header row is a chunk too: the parent of the rows, as a label is of its list.
-                emit(n, stripped, "header")
+                emit(n, r.text, "header")
                 continue
-            if TABLE_SEP.match(stripped):
+            if kind == "sep":
                 continue
             crumbs = (table_header_text,) if table_header_text else ()
-            emit(n, stripped, "row", crumbs, parent=table_header_line)
+            emit(n, r.text, "row", crumbs, parent=table_header_line)
             roots[-1] = table_root
             continue
         table_header = None
 
-        if RULE.match(raw):
+        if kind == "rule":
             del stack[quote_depth or 0 :]
             continue
 
-        m = BULLET.match(raw)
-        if m and (m.group(3) or "").strip():
-            ind = offset + indent_width(m.group(1))
+        if kind == "bullet":
+            ind = r.indent
             while stack and stack[-1].indent >= ind and len(stack) > (quote_depth or 0):
                 stack.pop()
-            body = m.group(3).rstrip()
-            if _IMAGE_ONLY.match(body.strip()):
-                continue
-            emit(n, body, "bullet")
+            body = r.text
+            emit(n, body, "bullet", tip=r.tip)
             last_text, run_start = (n, len(chunks) - 1), 0
             push(ind, body, n)
             continue
-        if m:  # a bare marker carries no words
-            continue
 
         # Plain text: a continuation of the open bullet when indented, else a paragraph of its own.
-        ind = offset + indent_width(raw[: len(raw) - len(raw.lstrip())])
-        if (
-            offset == 0
-            and ind <= 3
-            and i + 1 < len(lines)
-            and _SETEXT.match(lines[i + 1])
-            and (i == start or not lines[i - 1].strip() or _heading(lines[i - 1]) is not None)
-            and (ind == 0 or not stack)
-        ):
-            open_heading(1 if lines[i + 1].strip()[0] == "=" else 2, stripped)
-            underline = i + 1
-            continue
+        stripped = r.text
+        ind = r.indent
         prev = last_text if last_text is not None and last_text[0] == n - 1 else None
         top = stack[-1] if stack else None
         # "Les politiques de scaling :", a blank line, then definitions one under the other: its children
@@ -370,7 +280,7 @@ def parse_markdown(text: str, source: str = "notes.md") -> list[Chunk]:
             if len(stack) <= (quote_depth or 0):
                 break
             stack.pop()
-        emit(n, stripped, "paragraph")
+        emit(n, stripped, "paragraph", tip=r.tip)
         if prev is not None and not _ENDS_SENTENCE.search(chunks[prev[1]].text) and not _NEW_STATEMENT.match(stripped):
             wraps[-1] = True  # "… les producteurs y déposent des" / "messages, …": one sentence, two lines
         last_text = (n, len(chunks) - 1)
@@ -392,11 +302,11 @@ def parse_markdown(text: str, source: str = "notes.md") -> list[Chunk]:
     _sentences(chunks, wraps)
     # A block runs from its top-level line to the last line of a chunk under it.
     ends: dict[int, int] = {}
-    for ch, r in zip(chunks, roots):
-        ends[r] = max(ends.get(r, r), ch.line)
+    for ch, r0 in zip(chunks, roots):
+        ends[r0] = max(ends.get(r0, r0), ch.line)
     parents = {ch.parent_line for ch in chunks if ch.parent_line}
-    for ch, r in zip(chunks, roots):
-        ch.block_start, ch.block_end = r, ends[r]
+    for ch, r0 in zip(chunks, roots):
+        ch.block_start, ch.block_end = r0, ends[r0]
         ch.label = ch.line in parents and (
             ch.kind == "header"
             or (ch.kind in ("bullet", "paragraph") and (is_label_text(ch.text) or ch.line in callouts))
@@ -463,20 +373,25 @@ def index_text(c: Chunk) -> str:
     """What is embedded and indexed: headings > breadcrumb > text, emphasis removed.
 
     The document's "#" title is left out when a deeper heading exists: it is the same for
-    every chunk of the file and would drown the service's own name. A table row is spelled
+    every chunk of the file and would drown the service's own name; unless it is the page's own
+    name (the file is named after it, see conventions.titles_its_file), then it says what the page
+    is about, with the page's other names (aliases). A table row is spelled
     out against its header ("Durée max: AWS Lambda 15 minutes max ...") so that each cell
     keeps its meaning.
     """
     crumbs = list(c.breadcrumb)
-    body = strip_emphasis(c.wrapped or c.text)
+    body = strip_emphasis(searchable(c.wrapped or c.text))
     if c.kind == "row" and crumbs:
         header = [h.strip() for h in crumbs[-1].split("|")]
-        cells = _cells(c.text)
-        if len(cells) == len(header) and len(cells) > 1:
-            body = cells[0] + " : " + " ; ".join(f"{h} : {v}" for h, v in zip(header[1:], cells[1:]))
+        row = [strip_emphasis(x) for x in cells(c.text)]
+        if len(row) == len(header) and len(row) > 1:
+            body = row[0] + " : " + " ; ".join(f"{h} : {v}" for h, v in zip(header[1:], row[1:]))
             crumbs = crumbs[:-1]
     path = c.heading_path or [c.heading]
-    heads = [h for h in path if h != c.title] or path[-1:]
+    if titles_its_file(c.title, c.source):
+        heads = [f"{h} ({', '.join(c.names)})" if h == c.title and c.names else h for h in path]
+    else:
+        heads = [h for h in path if h != c.title] or path[-1:]
     parts = [p for p in [*heads, *crumbs] if p]
     # Over-long context gives way to the chunk's own words: far ancestors go first.
     while len(parts) > 1 and sum(len(p) + 3 for p in parts) + len(body) > MAX_INDEX_CHARS:

@@ -8,8 +8,10 @@ short names come from the headings' own words ("S3 (Simple Storage Service)" giv
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from .conventions import titles_its_file
 from .lexical import STOP_WORDS
 from .models import Chunk
 from .text import fold, strip_emphasis
@@ -109,10 +111,18 @@ class ServiceCatalog:
     def __init__(self, chunks: list[Chunk], plain: list[str] | None = None):
         """`plain`: the chunks' texts with emphasis stripped, when the caller already has them."""
         headings: dict[str, None] = {}
+        names: dict[str, list[str]] = {}  # a page's other names (aliases), as names of its title
         for c in chunks:
             for h in section_headings(c):
                 headings.setdefault(h, None)
-        self.services = [Service(h, self._aliases(h)) for h in headings]
+            if c.names and c.title:
+                names.setdefault(c.title, c.names)
+        # a heading of vendor words only ("AWS", a file "aws.md") names no service
+        self.services = [
+            Service(h, self._aliases(h, names.get(h, ())))
+            for h in headings
+            if any(w not in VENDOR_WORDS for w in _words(plain_heading(h)))
+        ]
         self._max_alias_words = max((len(a) for s in self.services for a in s.aliases), default=1)
         if plain is None:
             plain = [strip_emphasis(c.text) for c in chunks]  # once: names and vocabulary both read it
@@ -131,11 +141,14 @@ class ServiceCatalog:
         }
 
     @staticmethod
-    def _aliases(heading: str) -> list[list[str]]:
+    def _aliases(heading: str, names: Iterable[str] = ()) -> list[list[str]]:
         heading = plain_heading(heading)
         words = _words(heading)
         core = [w for w in words if w not in VENDOR_WORDS] or words
         aliases = [words, core]
+        for name in names:  # "alias:: Virtual Private Cloud", "aliases: [AWS Config]"
+            w = _words(plain_heading(name))
+            aliases += [w, [x for x in w if x not in VENDOR_WORDS] or w]
         m = _EXPANDED.match(heading)
         if m:  # "S3 (Simple Storage Service)" → "S3", "Simple Storage Service"
             for part in m.groups():
@@ -392,7 +405,10 @@ _EXPANDED = re.compile(r"^\s*([^()]+?)\s*\(([^()]{2,80})\)\s*$")
 
 def section_headings(c: Chunk) -> list[str]:
     """The headings whose section holds the chunk, shallowest first: every heading of its path but the
-    file's "#" title (the same for every chunk of the file), or the title when nothing is deeper."""
+    file's "#" title (the same for every chunk of the file), or the title when nothing is deeper. A
+    title that is the page's own name (conventions.titles_its_file) is the page's subject: it is kept."""
+    if titles_its_file(c.title, c.source):
+        return list(c.heading_path) or [c.heading]
     path = [h for h in c.heading_path if h != c.title] or list(c.heading_path[-1:])
     return path or [c.heading]
 

@@ -39,13 +39,22 @@ import numpy as np
 from .dense import DenseIndex
 from .lexical import LexicalIndex
 from .models import Chunk
+from .reader import READER_VERSION
 
-# 2: the manifest lists the checksums of the generation's files; 3: "maximum" is indexed as "max", "e-mail" as
-# "email"; 4: chunks keep their heading path, parent line, exam and label flags, headings of every level;
-# 5: underlined headings, a paragraph's lines are one block, a hard-wrapped line indexes its whole sentence;
-# 6: definition lines one under the other ("X :: …", "**X** — …") are not a wrapped sentence;
-# 7: a paragraph ending with ":" is the parent of the paragraph after the next blank line
-FORMAT_VERSION = 7
+# What the index holds depends on how notes are read and their words indexed: the format version is
+# derived from the source of the modules that decide it and from the Markdown parser's version, never
+# bumped by hand. An index built by another reader fails `read_manifest` ("autre format") and is rebuilt.
+FORMAT_SOURCES = ("reader.py", "conventions.py", "parsing.py", "text.py", "lexical.py", "models.py", "store.py")
+
+
+def format_version(sources: tuple[str, ...] = FORMAT_SOURCES, reader: str = READER_VERSION) -> str:
+    h = hashlib.sha256(reader.encode())
+    for name in sources:
+        h.update(name.encode() + b"\0" + (Path(__file__).parent / name).read_bytes().replace(b"\r\n", b"\n"))
+    return "r-" + h.hexdigest()[:16]
+
+
+FORMAT_VERSION = format_version()
 POINTER = "CURRENT"
 # numpy reads a .npy header with ast.literal_eval, which CPython 3.11.7 does not always survive in two
 # threads at once: a refresh reading alongside another raised SystemError("AST constructor recursion

@@ -1,0 +1,137 @@
+"""The tools' conventions (retrieval/conventions.py), each on a real-looking note, and the reader's
+corrections of CommonMark (retrieval/reader.py) where a student means something else."""
+
+from pathlib import Path
+
+from retrieval.conventions import CONVENTIONS, page_name, titles_its_file
+from retrieval.parsing import index_text, parse_markdown, split_lines
+from retrieval.query import ServiceCatalog
+from retrieval.reader import read, strong_spans, table_cells
+
+ROOT = Path(__file__).resolve().parents[1]
+NOTION = ROOT / "tests" / "data" / "notion"
+LOGSEQ = ROOT / "tests" / "data" / "logseq"
+VAULT = ROOT / "tests" / "data" / "vault"
+
+
+def _by_line(text: str, source: str):
+    chunks = parse_markdown(text, source)
+    lines = split_lines(text)
+    for c in chunks:  # whatever the tool, every quote stays verbatim at its line
+        assert c.text in lines[c.line - 1], (c.line, c.text)
+    return {c.line: c for c in chunks}
+
+
+def _notion(name: str) -> tuple[str, str]:
+    p = next(NOTION.rglob(f"{name} *.md"))
+    return p.read_text(encoding="utf-8"), p.relative_to(NOTION).as_posix()
+
+
+def test_every_convention_is_a_row_that_says_what_it_reads():
+    assert len(CONVENTIONS) >= 6
+    for c in CONVENTIONS:
+        assert c.tool and len(c.reads) > 20 and c.apply.__doc__
+
+
+def test_notion_page_title_properties_and_aside_tips():
+    text, source = _notion("Amazon Athena")
+    by = _by_line(text, source)
+    assert page_name(source) == "Amazon Athena"
+    # "Tags: …", "Created: …", "Status: …" under the title are metadata: no passage
+    assert not {3, 4, 5} & set(by)
+    # `<aside>` and `</aside>` carry no words; "💡 **Examen** : …" is an exam tip, "⚠️ …" is not
+    assert 39 not in by and 41 not in by
+    assert by[40].exam and by[45].exam and not by[50].exam
+    # the page's title is its name: it takes part in what is indexed
+    assert index_text(by[40]).startswith("Amazon Athena > Fonctionnalités")
+
+
+def test_notion_title_found_only_in_the_title_is_a_service():
+    text, source = _notion("Amazon QuickSight")
+    chunks = parse_markdown(text, source)
+    catalog = ServiceCatalog(chunks)
+    assert "Amazon QuickSight" in [s.heading for s in catalog.services]
+    assert catalog.read("conseils examen QuickSight").services == ["Amazon QuickSight"]
+
+
+def test_notion_links_to_pages_are_indexed_as_their_text():
+    text, source = _notion("Analytics AWS")
+    by = _by_line(text, source)
+    linked = [c for c in by.values() if "%20" in c.text]
+    assert linked
+    for c in linked:
+        assert "%20" not in index_text(c)
+
+
+def test_logseq_properties_tasks_refs_and_alias():
+    text = "\n".join(
+        [
+            "- title:: VPC",  # 1
+            "  tags:: [[SAA]], reseau",  # 2
+            "  alias:: Virtual Private Cloud, Réseau privé",  # 3
+            "- [[Subnets]]",  # 4
+            "\t- AWS réserve **5 IP** dans chaque subnet",  # 5
+            "\t  id:: 67d3e8b1-4c2a-4f9e-9b1d-2e7a5c3f8a01",  # 6
+            "\t\t- `.0` = adresse réseau",  # 7
+            "- NAT Gateway",  # 8
+            "  collapsed:: true",  # 9
+            "\t- TODO refaire le lab NAT",  # 10
+            "\t  SCHEDULED: <2025-03-16 Sun>",  # 11
+            "\t- voir ((67d3e8b1-4c2a-4f9e-9b1d-2e7a5c3f8a01)) et {{embed [[Security Groups]]}}",  # 12
+        ]
+    )
+    by = _by_line(text, "pages/VPC.md")
+    assert sorted(by) == [4, 5, 7, 8, 10, 12]  # properties and SCHEDULED are no passage
+    assert by[7].breadcrumb == ["Subnets", "AWS réserve 5 IP dans chaque subnet"]  # id:: is no continuation
+    assert by[10].text == "refaire le lab NAT"  # the TODO marker is left out, the rest is verbatim
+    assert by[5].title == "VPC" and by[5].names == ["Virtual Private Cloud", "Réseau privé"]
+    assert "67d3e8b1" not in index_text(by[12]) and "embed" not in index_text(by[12])
+    assert "Virtual Private Cloud" in index_text(by[5])
+    catalog = ServiceCatalog(list(by.values()))
+    assert catalog.read("c'est quoi un virtual private cloud ?").services == ["VPC"]
+
+
+def test_logseq_dev_corpus_shows_no_property_and_no_marker():
+    for p in LOGSEQ.rglob("*.md"):
+        for c in parse_markdown(p.read_text(encoding="utf-8"), p.relative_to(LOGSEQ).as_posix()):
+            assert "::" not in c.text.split(" ")[0], (p.name, c.line, c.text)
+            assert not c.text.startswith(("TODO ", "DONE ", "LATER ", "NOW ")), (p.name, c.line)
+
+
+def test_obsidian_front_matter_aliases_and_file_name_title():
+    text = (VAULT / "Config.md").read_text(encoding="utf-8")
+    by = _by_line(text, "Config.md")
+    first = by[min(by)]
+    assert min(by) > 4  # the front matter is no passage
+    assert first.title == "Config" and first.heading_path == ["Config", "À quoi ça sert"]
+    assert first.names == ["AWS Config", "Config Rules"]
+    assert index_text(first).startswith("Config (AWS Config, Config Rules) > À quoi ça sert")
+
+
+def test_a_note_without_title_is_titled_by_its_file_name():
+    by = _by_line("## Détacher\n- `Ctrl-b d` détache la session\n", "outils/tmux.md")
+    assert by[2].title == "tmux" and by[2].heading_path == ["tmux", "Détacher"]
+    assert index_text(by[2]).startswith("tmux > Détacher")
+    # a hand-made slug under a "#" title is not the page's name: the title stays out, as before
+    assert not titles_its_file("Other Services", "other-services.md")
+    by = _by_line("# Other Services\n## SES\n- envoi d'emails\n", "other-services.md")
+    assert index_text(by[3]) == "SES > envoi d'emails"
+
+
+def test_commonmark_corrections_where_a_student_means_otherwise():
+    # four-space indented text is text (no fence), numbered lists nest under 2 spaces
+    text = "## S\n\n    texte indenté\n    - puce indentée\n## T\n1. un\n  - sous-puce\n   2) deux\n"
+    roles = read(text).roles
+    assert [r.kind for r in roles[2:4]] == ["text", "bullet"]
+    by = _by_line(text, "n.md")
+    assert by[7].breadcrumb == ["un"] and by[8].breadcrumb == ["un", "sous-puce"]  # deeper is a child
+    # a table without delimiter row is still a table; a line without "|" after a table is text
+    roles = read("| a | b |\n| 1 | 2 |\n\n| x | y |\n|---|---|\n| 3 | 4 |\ntexte\n").roles
+    assert [r.kind for r in roles] == ["header", "row", "blank", "header", "sep", "row", "text", "blank"]
+
+
+def test_table_cells_and_strong_spans_come_from_the_reader():
+    assert table_cells("| a | b \\| c |") == [(1, 4), (5, 13)]
+    s = "- `**pas gras**` et `__init__` mais **gras**"
+    spans = strong_spans(s)
+    assert [s[a:b] for a, b in spans] == ["**gras**"]
