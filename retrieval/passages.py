@@ -14,19 +14,18 @@ read like the indexer reads it, so a passage's text is always exactly its lines.
 from __future__ import annotations
 
 import os
-import re
 from collections import OrderedDict, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .conventions import read_note as read_roles
 from .corpus import CorpusReport, read_note
 from .models import Chunk, Hit, Passage
-from .parsing import split_lines
+from .reader import Document
 
 MAX_LINES = 10  # lines one passage shows; the block's other lines are in "Voir le contexte"
-_FENCE = re.compile(r"^[ \t]*(`{3,}|~{3,})")
-_IMAGE = re.compile(r"^[ \t>]*(?:[-*+][ \t]+)?!\[")
+_FRAME = frozenset({"fence", "fence_end", "header", "sep", "row"})  # lines that keep a code block or table whole
 
 
 class NoteStructure:
@@ -79,14 +78,19 @@ class NoteStructure:
 
 
 class NoteLines:
-    """The notes' lines as the indexer numbers them, read once per file version (small LRU)."""
+    """The notes' lines as the indexer numbers them, with the role the reader gives each line
+    (retrieval/reader.py), read once per file version (small LRU)."""
 
     def __init__(self, corpus_dir: Path, size: int = 32):
         self.root = Path(corpus_dir)
-        self._cache: OrderedDict[tuple[str, int, int], list[str]] = OrderedDict()
+        self._cache: OrderedDict[tuple[str, int, int], Document] = OrderedDict()
         self._size = size
 
     def get(self, source: str) -> list[str] | None:
+        doc = self.read(source)
+        return doc.lines if doc is not None else None
+
+    def read(self, source: str) -> Document | None:
         try:
             root = self.root.resolve()
             path = (root / source).resolve()
@@ -95,18 +99,18 @@ class NoteLines:
         except (OSError, RuntimeError, ValueError):
             return None
         key = (source, st.st_size, st.st_mtime_ns)
-        lines = self._cache.get(key)
-        if lines is None:
+        doc = self._cache.get(key)
+        if doc is None:
             note = read_note(source, path, CorpusReport())
             if note is None:
                 return None
-            lines = split_lines(note.text)
-            self._cache[key] = lines
+            doc = read_roles(note.text, source)
+            self._cache[key] = doc
             while len(self._cache) > self._size:
                 self._cache.popitem(last=False)
         else:
             self._cache.move_to_end(key)
-        return lines
+        return doc
 
 
 @dataclass
@@ -125,12 +129,13 @@ class _Draft:
 def build(ranked: Iterable[Hit], structure: NoteStructure, notes: NoteLines, k: int) -> list[Passage]:
     """At most k passages from hits in rank order; a hit inside an earlier passage joins it."""
     drafts: list[_Draft] = []
-    snapshot: dict[str, list[str] | None] = {}  # one reading per note for the whole answer (notes change)
+    snapshot: dict[str, Document | None] = {}  # one reading per note for the whole answer (notes change)
     for h in ranked:
         c = structure.chunk_at.get((h.source, h.line))
         if h.source not in snapshot:
-            snapshot[h.source] = notes.get(h.source)
-        lines = snapshot[h.source]
+            snapshot[h.source] = notes.read(h.source)
+        doc = snapshot[h.source]
+        lines = doc.lines if doc is not None else None
         if c is None or lines is None or not (1 <= h.line <= len(lines)) or h.text not in lines[h.line - 1]:
             continue  # the note changed since it was indexed: quoting other lines would misquote
         home = next((d for d in drafts if d.source == h.source and d.holds(h.line)), None)
@@ -162,28 +167,29 @@ def build(ranked: Iterable[Hit], structure: NoteStructure, notes: NoteLines, k: 
         drafts.append(draft)
     out = []
     for d in drafts:
-        lines = snapshot[d.source]
-        p = _passage(d, structure, lines) if lines is not None else None
+        doc = snapshot[d.source]
+        p = _passage(d, structure, doc) if doc is not None else None
         if p is not None:
             out.append(p)
     return out
 
 
-def _passage(d: _Draft, structure: NoteStructure, lines: list[str]) -> Passage | None:
+def _passage(d: _Draft, structure: NoteStructure, doc: Document) -> Passage | None:
+    lines = doc.lines
     matched = {h.line for h in d.hits}
     block = sorted(d.block)
     if block[-1] > len(lines):
         return None  # the note got shorter since it was indexed: its block is not where the index says
-    end = _close_fence(lines, block[-1])
+    end = _close_fence(doc, block[-1])
     start = min(d.block) if d.siblings is not None else d.anchor
-    full = [n for n in range(start, end + 1) if _shown(lines, n, d.block, end)]
+    full = [n for n in range(start, end + 1) if _shown(doc, n, d.block, end)]
     if d.whole:
         wanted = full
     elif d.siblings is not None:  # bullets under one heading: the ones that matched, in the note's order
         wanted = sorted(matched)
     else:  # an ordinary parent: the parent on top and what matched (with the children of a matched label)
         wanted = sorted({d.anchor, *matched, *(x for h in d.hits for x in _own_block(structure, h, lines))})
-    wanted = _with_table_header(lines, wanted, structure, d)
+    wanted = _with_table_header(doc, wanted, structure, d)
     # a line is shown with the lines its text runs on to ("* taille max : 256 Ko … en" / "  2025) ; …")
     wanted = sorted({*wanted, *(x for n in wanted for x in structure.continued(d.source, n))})
     whole_lines = matched | {x for n in matched for x in structure.continued(d.source, n)}
@@ -210,33 +216,29 @@ def _passage(d: _Draft, structure: NoteStructure, lines: list[str]) -> Passage |
     )
 
 
-def _shown(lines: list[str], n: int, block: set[int], end: int) -> bool:
+def _shown(doc: Document, n: int, block: set[int], end: int) -> bool:
     """Lines of a block worth showing: its chunks, and the fences and table rules between them."""
-    text = lines[n - 1]
     if n in block:  # a chunk of the block: always (what the index holds is what a passage shows)
         return True
-    if not text.strip() or _IMAGE.match(text):
+    kind = doc.roles[n - 1].kind
+    if kind in ("blank", "image", "meta", "marker"):
         return False
-    return bool(_FENCE.match(text)) or text.strip().startswith("|") or n == end
+    return kind in _FRAME or n == end
 
 
-def _close_fence(lines: list[str], last: int) -> int:
+def _close_fence(doc: Document, last: int) -> int:
     """The block's last line, past the closing fence when it ends inside a code block."""
-    opened = None
-    for n in range(1, last + 1):
-        m = _FENCE.match(lines[n - 1])
-        if m:
-            mark = m.group(1)
-            if opened is None:
-                opened = mark
-            elif mark[0] == opened[0] and len(mark) >= len(opened):
-                opened = None
-    if opened is None:
+    roles = doc.roles
+    n = last
+    while n >= 1 and roles[n - 1].kind not in ("fence", "fence_end"):
+        n -= 1
+    if n < 1 or roles[n - 1].kind != "fence":
         return last
-    for n in range(last + 1, len(lines) + 1):
-        m = _FENCE.match(lines[n - 1])
-        if m and m.group(1)[0] == opened[0] and not lines[n - 1].strip()[len(m.group(1)) :].strip():
-            return n
+    for m in range(last + 1, len(roles) + 1):
+        if roles[m - 1].kind == "fence_end":
+            return m
+        if roles[m - 1].kind not in ("code", "blank"):
+            break
     return last
 
 
@@ -248,7 +250,7 @@ def _own_block(structure: NoteStructure, h: Hit, lines: list[str]) -> list[int]:
     return []
 
 
-def _with_table_header(lines: list[str], wanted: list[int], structure: NoteStructure, d: _Draft) -> list[int]:
+def _with_table_header(doc: Document, wanted: list[int], structure: NoteStructure, d: _Draft) -> list[int]:
     """A table row is read against its header: the header row and its rule come with it."""
     out = set(wanted)
     for n in wanted:
@@ -256,7 +258,7 @@ def _with_table_header(lines: list[str], wanted: list[int], structure: NoteStruc
         if c is not None and c.kind == "row" and c.parent_line:
             out.add(c.parent_line)
             rule = c.parent_line + 1
-            if rule <= len(lines) and lines[rule - 1].strip().startswith("|") and "-" in lines[rule - 1]:
+            if rule <= len(doc.roles) and doc.roles[rule - 1].kind == "sep":
                 out.add(rule)
     return sorted(out)
 

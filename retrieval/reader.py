@@ -31,11 +31,12 @@ from markdown_it.token import Token
 from mdit_py_plugins.footnote import footnote_plugin
 from mdit_py_plugins.front_matter import front_matter_plugin
 
+from .text import STRONG
+
 TAB_WIDTH = 4
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 _IMAGE_ONLY = re.compile(r"^!\[\[[^\]]*\]\]$|^!\[[^\]]*\]\([^)]*\)$")  # Obsidian embed or Markdown image alone
 _TAG_ONLY = re.compile(r"^</?[A-Za-z][A-Za-z0-9-]*(?:\s[^<>]*)?/?>$")  # "<aside>", "</details>", "<br/>"
-_STRONG = re.compile(r"(\*\*|__)(?=\S)(.+?)(?<=\S)\1")  # a candidate `**span**`, confirmed by the inline tokens
 
 _CORRECTIONS = (
     "indented code (4 spaces, no fence) is read again as text at its indentation",
@@ -146,7 +147,7 @@ def is_image_only(s: str) -> bool:
 def strong_spans(s: str) -> list[tuple[int, int]]:
     """[start, end) of each `**bold**` / `__bold__` span of a line, markers included, as CommonMark
     reads it: a span inside inline code (`` `**x**` ``, `` `__init__` ``) is no span."""
-    cands = [(m.start(), m.end()) for m in _STRONG.finditer(s)]
+    cands = [(m.start(), m.end()) for m in STRONG.finditer(s)]  # candidates, then checked against code spans
     if not cands or "`" not in s:
         return cands
     code: list[tuple[int, int]] = []
@@ -165,28 +166,26 @@ def strong_spans(s: str) -> list[tuple[int, int]]:
 
 
 def table_cells(row: str) -> list[tuple[int, int]]:
-    """[start, end) of each cell's text in a table row, outer pipes left out; `\\|` is a pipe inside a cell."""
-    edges = [-1]
-    i = 0
-    while i < len(row):
-        if row[i] == "\\":
-            i += 2
-            continue
-        if row[i] == "|":
-            edges.append(i)
-        i += 1
-    edges.append(len(row))
-    spans = [(a + 1, b) for a, b in zip(edges, edges[1:])]
-    if spans and not row[spans[0][0] : spans[0][1]].strip() and row.lstrip().startswith("|"):
+    """[start, end) of each cell's text in a table row, surrounding spaces left out; a "\\|" stays in its cell."""
+    edges = [-1, *(i for i, ch in enumerate(row) if ch == "|" and (i == 0 or row[i - 1] != "\\")), len(row)]
+    spans = list(zip((a + 1 for a in edges), edges[1:]))
+    if row.lstrip().startswith("|"):  # the pipe opening the row has nothing before it
         spans = spans[1:]
-    if spans and not row[spans[-1][0] : spans[-1][1]].strip() and row.rstrip().endswith("|"):
+    if len(edges) > 2 and not row[edges[-2] + 1 :].strip():  # nor the closing one after it
         spans = spans[:-1]
-    return spans
+    out = []
+    for start, end in spans:
+        while start < end and row[start].isspace():
+            start += 1
+        while end > start and row[end - 1].isspace():
+            end -= 1
+        out.append((start, end))
+    return out
 
 
 def cells(row: str) -> list[str]:
     """A table row's cells, verbatim and stripped."""
-    return [row[a:b].strip() for a, b in table_cells(row.strip())]
+    return [row[a:b] for a, b in table_cells(row)]
 
 
 @lru_cache(maxsize=4096)

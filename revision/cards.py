@@ -21,17 +21,14 @@ from pathlib import Path
 from retrieval import Chunk, CorpusReport
 from retrieval.corpus import discover, read_note
 from retrieval.parsing import is_tips_label, parse_markdown, split_lines
+from retrieval.reader import quote_prefix, strong_spans, table_cells
 from retrieval.text import strip_emphasis
 
 MASK = "[…]"
 KINDS = ("cloze", "list", "table")
 LIST_MIN, LIST_MAX = 2, 10  # a label with one child asks nothing; with 30 it is a page, not a card
-# `**x**` / `__x__`: the same strong span the parser and the renderer read.
-_STRONG = re.compile(r"(\*\*|__)(?=\S)(.+?)(?<=\S)\1")
 _BARE_NUMBER = re.compile(r"[\d\s.,]+")
 _WORD = re.compile(r"\w")
-_CELL_SPLIT = re.compile(r"(?<!\\)\|")
-_QUOTE_MARK = re.compile(r"^\s{0,3}>(?:\s?>)*\s?")  # a table inside a blockquote or callout
 
 
 @dataclass
@@ -90,29 +87,12 @@ def worth_recalling(span: str, text: str, start: int, end: int) -> bool:
 
 
 def cloze_spans(text: str) -> list[tuple[int, int, str]]:
-    """(start, end, inner text) of each bold span of the line worth a cloze card."""
+    """(start, end, inner text) of each bold span of the line worth a cloze card, as the reader reads
+    bold: `` `**x**` `` and `` `__init__` `` are code, not bold."""
     out = []
-    for m in _STRONG.finditer(text):
-        if worth_recalling(m.group(2), text, m.start(), m.end()):
-            out.append((m.start(), m.end(), m.group(2)))
-    return out
-
-
-def table_cells(row: str) -> list[tuple[int, int]]:
-    """[start, end) of each cell's text in a table row, surrounding spaces left out (a "\\|" stays in its cell)."""
-    edges = [-1, *(m.start() for m in _CELL_SPLIT.finditer(row)), len(row)]
-    cells = list(zip((a + 1 for a in edges), edges[1:]))
-    if row.lstrip().startswith("|"):  # the pipe opening the row has nothing before it
-        cells = cells[1:]
-    if len(edges) > 2 and not row[edges[-2] + 1 :].strip():  # nor the closing one after it
-        cells = cells[:-1]
-    out = []
-    for start, end in cells:
-        while start < end and row[start].isspace():
-            start += 1
-        while end > start and row[end - 1].isspace():
-            end -= 1
-        out.append((start, end))
+    for a, b in strong_spans(text):
+        if worth_recalling(text[a + 2 : b - 2], text, a, b):
+            out.append((a, b, text[a + 2 : b - 2]))
     return out
 
 
@@ -195,7 +175,8 @@ def _header(c: Chunk, lines: Mapping[str, list[str]] | None) -> list[str]:
     """The column labels of a row's table, emphasis removed, empty ones kept (a blank corner cell)."""
     src = (lines or {}).get(c.source)
     if src and 0 < c.parent_line <= len(src):
-        row = _QUOTE_MARK.sub("", src[c.parent_line - 1]).strip()
+        raw = src[c.parent_line - 1]
+        row = raw[quote_prefix(raw) :].strip()  # a table inside a blockquote or callout
         return [strip_emphasis(row[a:b]) for a, b in table_cells(row)]
     return [h.strip() for h in c.breadcrumb[-1].split("|")]
 

@@ -17,9 +17,10 @@ from pathlib import Path, PurePosixPath
 
 import genanki
 
+from retrieval.reader import strong_spans
+
 from .cards import Card
 
-_STRONG = re.compile(r"(\*\*|__)(?=\S)(.+?)(?<=\S)\1")
 CSS = """.card { font-family: sans-serif; font-size: 20px; text-align: left; color: #1f2933; background: white; }
 .ctx { font-size: 14px; color: #6b7280; margin-bottom: .8em; }
 .src { font-size: 12px; color: #6b7280; margin-top: 1em; font-family: monospace; }
@@ -64,8 +65,15 @@ class ExportReport:
 
 def _html(text: str) -> str:
     """Note text as inert HTML: every character escaped (braces too: "{{" would open a cloze), bold kept."""
-    out = html.escape(text, quote=False).replace("{", "&#123;").replace("}", "&#125;")
-    return _STRONG.sub(r"<b>\2</b>", out)
+    out, pos = [], 0
+    for a, b in strong_spans(text):  # bold as the reader reads it (not inside `code`)
+        out += [_escape(text[pos:a]), "<b>", _escape(text[a + 2 : b - 2]), "</b>"]
+        pos = b
+    return "".join([*out, _escape(text[pos:])])
+
+
+def _escape(text: str) -> str:
+    return html.escape(text, quote=False).replace("{", "&#123;").replace("}", "&#125;")
 
 
 def _cloze_field(card: Card) -> str:

@@ -131,7 +131,7 @@ def test_commonmark_corrections_where_a_student_means_otherwise():
 
 
 def test_table_cells_and_strong_spans_come_from_the_reader():
-    assert table_cells("| a | b \\| c |") == [(1, 4), (5, 13)]
+    assert table_cells("| a | b \\| c |") == [(2, 3), (6, 12)]
     s = "- `**pas gras**` et `__init__` mais **gras**"
     spans = strong_spans(s)
     assert [s[a:b] for a, b in spans] == ["**gras**"]

@@ -115,6 +115,8 @@ def test_exam_cards_are_marked(cards):
         ("- **Email**", []),  # the whole bullet
         ("- **Sécurité** :", []),  # a label
         ("- __Stack__ = ensemble de ressources", ["Stack"]),
+        # inside inline code, markers are code: no bold, no card (was a cloze « pas gras » and « init »)
+        ("- écrire `**pas gras**` ou `__init__` dans le **fichier source**", ["fichier source"]),
     ],
 )
 def test_which_spans_are_worth_a_card(line, expected):
