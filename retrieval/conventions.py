@@ -168,6 +168,15 @@ def _task_markers(doc: Document, source: str) -> None:
                 r.text, r.start = r.text[m.end() :], r.start + m.end()
 
 
+def _block_refs(doc: Document, source: str) -> None:
+    """Logseq `((block refs))` and `{{embed …}}` point at words written elsewhere: a line of nothing
+    else is no passage (the words are quoted where they are written); elsewhere they are no words."""
+    for r in doc.roles:
+        refs = r.kind in ("bullet", "text") and ("((" in r.text or "{{" in r.text)
+        if refs and not _BLOCK_NOISE.sub("", r.text).strip(" ,;:-"):
+            r.kind = "marker" if r.kind == "bullet" else "image"
+
+
 def _file_title(doc: Document, source: str) -> None:
     """A note without a `#` title is titled by its file name (Obsidian, Logseq, most vaults), or by
     its `title::` / `title:` property; Notion's 32-hex id is left out of the name."""
@@ -191,6 +200,7 @@ CONVENTIONS: tuple[Convention, ...] = (
     Convention("Notion", "`Key: value` property lines under the `#` title: metadata", _notion_properties),
     Convention("Notion", "`<aside>` callouts: a callout; an exam tip when its lead-in says so", _notion_asides),
     Convention("Logseq, org", "`TODO`/`DONE`/`LATER`/`NOW` markers: left out of the text", _task_markers),
+    Convention("Logseq", "`((block refs))`, `{{embed …}}`: no words; a line of nothing else, no passage", _block_refs),
     Convention("all", "no `#` title: the file name (or `title::`) is the title", _file_title),
 )
 

@@ -14,7 +14,7 @@ from pathlib import Path
 from .corpus import CorpusReport, read_note
 from .lexical import tokenize
 from .models import Answer, Hit, Passage
-from .parsing import indent_width, split_lines
+from .reader import BULLET, RULE, indent_width, split_lines
 from .text import _EM_STAR, _EM_UNDER, _STRONG, fold
 
 NOTHING_FOUND = "Rien de pertinent dans tes notes pour cette question."
@@ -166,18 +166,16 @@ def highlight_spans(text: str, query: str) -> list[tuple[int, int]]:
 # the backslash on display, so the reader sees exactly the characters of the note.
 _ALWAYS_ESCAPED = frozenset("\\`[]()<>$~|{}!#&:@^=")  # () too: never a link target after "]"
 _EMPHASIS = frozenset("*_")
-_LIST_START = re.compile(r"^(\s*)([-+*]|\d+[.)])(?=\s|$)")
-_THEMATIC_BREAK = re.compile(r"^\s{0,3}([-*_])(?:\s*\1){2,}\s*$")
 # Coloured text, not a background: a background pads the word and looks like an added space.
 HIGHLIGHT = (":orange[", "]")
 
 
 def _block_marker_end(line: str) -> int:
     """End of a leading "- ", "1. " or "---" that Markdown would read as a list or a rule (0: none)."""
-    lead = _LIST_START.match(line)
+    lead = BULLET.match(line)  # the reader's patterns (retrieval/reader.py): one copy of each
     if lead:
-        return lead.end()
-    if _THEMATIC_BREAK.match(line):  # "---" or "***" alone would draw a rule
+        return lead.end(2)
+    if RULE.match(line):  # "---" or "***" alone would draw a rule
         return len(line) - len(line.lstrip()) + 1
     return 0
 
@@ -380,7 +378,6 @@ def context_block(corpus_dir, hit: Hit) -> str:
     return "\n".join(lines[start - 1 : end]).rstrip()
 
 
-_LIST_ITEM = re.compile(r"^([ \t]*)([-+*]|\d+[.)])[ \t]+(.*?)\s*$")
 CONTEXT_MARK = (":blue-background[", "]")
 
 
@@ -396,10 +393,10 @@ def context_markdown(block: str, start_line: int, hit_line: int) -> str | None:
     for n, line in enumerate(block.split("\n"), start_line):
         if not line.strip():
             continue
-        m = _LIST_ITEM.match(line)
-        if not m:
+        m = BULLET.match(line)
+        if not m or m.group(3) is None:
             return None
-        indent, marker, rest = m.groups()
+        indent, marker, rest = m.group(1), m.group(2), m.group(3).rstrip()
         width = indent_width(indent)
         while stack and stack[-1] >= width:
             stack.pop()

@@ -33,12 +33,6 @@ from .text import MAX_MARKUP_CHARS, strip_emphasis
 
 __all__ = ["parse_markdown", "chunks_of", "index_text", "split_lines", "indent_width", "is_label_text", "is_tips_label"]
 
-# How a line is read (the renderer, retrieval/rendering.py, reads lines with the same patterns).
-BULLET = re.compile(r"^([ \t]*)([-*+]|\d{1,9}[.)])(?:[ \t]+(.*))?$")
-TABLE_SEP = re.compile(r"^\|?[ \t]*:?-+:?[ \t]*(\|[ \t]*:?-+:?[ \t]*)*\|?$")
-RULE = re.compile(r"^[ \t]*([-*_])([ \t]*\1){2,}[ \t]*$")
-QUOTE = re.compile(r"^ {0,3}>(?:[ \t]?>)*[ \t]?")
-CALLOUT = re.compile(r"^\[!([A-Za-z-]+)\][+-]?[ \t]*(.*)$")
 _ONLY_EMPHASIS = re.compile(r"^(\*\*|__)[^*_]+\1$|^\*[^*]+\*$|^_[^_]+_$")
 
 # Guards against pathological input (a dumped file of one huge line, thousands of nesting

@@ -38,6 +38,16 @@ _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 _IMAGE_ONLY = re.compile(r"^!\[\[[^\]]*\]\]$|^!\[[^\]]*\]\([^)]*\)$")  # Obsidian embed or Markdown image alone
 _TAG_ONLY = re.compile(r"^</?[A-Za-z][A-Za-z0-9-]*(?:\s[^<>]*)?/?>$")  # "<aside>", "</details>", "<br/>"
 
+# A passage is a fragment of a note (its lines need not be contiguous): the chat's renderer
+# (retrieval/rendering.py) and the test oracle draw it line by line with these patterns, the
+# only copies of them.
+BULLET = re.compile(r"^([ \t]*)([-*+]|\d{1,9}[.)])(?:[ \t]+(.*))?$")
+FENCE = re.compile(r"^([ \t]*)(`{3,}|~{3,})(.*)$")
+TABLE_SEP = re.compile(r"^\|?[ \t]*:?-+:?[ \t]*(\|[ \t]*:?-+:?[ \t]*)*\|?$")
+RULE = re.compile(r"^[ \t]*([-*_])([ \t]*\1){2,}[ \t]*$")
+QUOTE = re.compile(r"^ {0,3}>(?:[ \t]?>)*[ \t]?")
+CALLOUT = re.compile(r"^\[!([A-Za-z-]+)\][+-]?[ \t]*(.*)$")
+
 _CORRECTIONS = (
     "indented code (4 spaces, no fence) is read again as text at its indentation",
     "a paragraph's line that alone would start a list item is a list item",

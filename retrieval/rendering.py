@@ -40,7 +40,7 @@ from dataclasses import dataclass, field
 
 from .formatting import _emphasis_pairs, escape_markdown, highlight_spans, line_ranges
 from .models import Passage
-from .parsing import BULLET, CALLOUT, QUOTE, RULE, TABLE_SEP, indent_width
+from .reader import BULLET, CALLOUT, FENCE, QUOTE, RULE, TABLE_SEP, cells, indent_width
 
 LINE_CAP = 2000  # characters of one line a passage shows; the rest is in "Voir le contexte"
 PASSAGE_CAP = 12_000  # characters one passage shows
@@ -50,8 +50,6 @@ MARKUP_CAP = 2000  # longer lines are shown without emphasis (the emphasis searc
 LABEL_CAP = 300  # a heading, breadcrumb or file name longer than this is cut (a 2 MiB parent line)
 
 # A Markdown line, read as the parser reads it (the fence also keeps its indentation here).
-_FENCE = re.compile(r"^([ \t]*)(`{3,}|~{3,})(.*)$")
-_CELL_SPLIT = re.compile(r"(?<!\\)\|")
 
 # Characters shown as an escape rather than acting on the page.
 _BIDI = "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
@@ -352,7 +350,7 @@ class _Builder:
                 f"<span {self.attrs(ln, 'rv-cl')}>{inline(code, self.query, markup=False)}{self.cut_mark(ln)}</span>"
             )
             return
-        f = _FENCE.match(body)
+        f = FENCE.match(body)
         if f and not (f.group(2)[0] == "`" and "`" in f.group(3)):
             self.close_table()
             indent = indent_width(f.group(1))
@@ -365,16 +363,16 @@ class _Builder:
         if stripped.startswith("|"):
             if TABLE_SEP.match(stripped):
                 return  # the rule under the header: syntax
-            cells = _cells(stripped)
+            row = cells(stripped) or [""]
             if not self.table:
                 self.block(indent_width(body[: len(body) - len(body.lstrip())]))
                 self.gap(ln, "div")
-                self.cols = max(len(cells), 1)
+                self.cols = max(len(row), 1)
                 self.out.append('<div class="rv-tw"><table class="rv-table">')
                 self.table = True
                 if ln.header:
                     self.out.append(f"<thead><tr {self.attrs(ln, 'rv-row')}>")
-                    self.out.extend(f"<th>{inline(c, self.query, ln.markup)}</th>" for c in cells)
+                    self.out.extend(f"<th>{inline(c, self.query, ln.markup)}</th>" for c in row)
                     self.out.append(f"{_cut_cell(self.cut_mark(ln))}</tr></thead>")
                     return
             if not self.tbody:
@@ -382,7 +380,7 @@ class _Builder:
                 self.tbody = True
             self.gap(ln, "tr")
             self.out.append(f"<tr {self.attrs(ln, 'rv-row')}>")
-            self.out.extend(f"<td>{inline(c, self.query, ln.markup)}</td>" for c in cells)
+            self.out.extend(f"<td>{inline(c, self.query, ln.markup)}</td>" for c in row)
             self.out.append(f"{_cut_cell(self.cut_mark(ln))}</tr>")
             return
         self.close_table()
@@ -425,15 +423,6 @@ def _dedent(line: str, width: int) -> str:
     while i < len(line) and line[i] in " \t" and indent_width(line[: i + 1]) <= width:
         i += 1
     return line[i:]
-
-
-def _cells(row: str) -> list[str]:
-    s = row.strip()
-    if s.startswith("|"):
-        s = s[1:]
-    if s.endswith("|") and not s.endswith("\\|"):
-        s = s[:-1]
-    return [c.strip() for c in _CELL_SPLIT.split(s)]
 
 
 def _cut_cell(mark: str) -> str:

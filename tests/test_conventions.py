@@ -78,6 +78,7 @@ def test_logseq_properties_tasks_refs_and_alias():
             "\t- TODO refaire le lab NAT",  # 10
             "\t  SCHEDULED: <2025-03-16 Sun>",  # 11
             "\t- voir ((67d3e8b1-4c2a-4f9e-9b1d-2e7a5c3f8a01)) et {{embed [[Security Groups]]}}",  # 12
+            "\t- {{embed ((67d3e8b1-4c2a-4f9e-9b1d-2e7a5c3f8a01))}}",  # 13: nothing of its own
         ]
     )
     by = _by_line(text, "pages/VPC.md")

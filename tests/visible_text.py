@@ -20,10 +20,13 @@ from dataclasses import dataclass, field
 from html.parser import HTMLParser
 
 from retrieval import rendering
-from retrieval.parsing import CALLOUT as _CALLOUT
-from retrieval.parsing import QUOTE as _QUOTE
-from retrieval.parsing import RULE as _RULE
-from retrieval.parsing import TABLE_SEP as _SEP
+from retrieval.reader import BULLET as _BULLET
+from retrieval.reader import CALLOUT as _CALLOUT
+from retrieval.reader import FENCE as _FENCE
+from retrieval.reader import QUOTE as _QUOTE
+from retrieval.reader import RULE as _RULE
+from retrieval.reader import TABLE_SEP as _SEP
+from retrieval.reader import cells as _cells
 
 TAGS = {
     "div",
@@ -131,8 +134,6 @@ def shown(html: str) -> tuple[dict[int, Line], list[int], list[str]]:
 
 
 # ----- what the note says, syntax drawn as structure --------------------------------------------------
-_FENCE = re.compile(r"^([ \t]*)(`{3,}|~{3,})(.*)$")
-_BULLET = re.compile(r"^[ \t]*(?:[-*+]|\d{1,9}[.)])(?:[ \t]+(.*))?$")
 _BIDI = set("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 
 
@@ -224,18 +225,14 @@ def expected(numbered: list[tuple[int, str]], cuts: dict[int, int] | None = None
             if _SEP.match(s):
                 out[n] = None
                 continue
-            inner = s[1:]
-            if inner.endswith("|") and not inner.endswith("\\|"):
-                inner = inner[:-1]
-            cells = re.split(r"(?<!\\)\|", inner)
-            out[n] = "\t".join(without_markup(cell.strip(), markup) for cell in cells)
+            out[n] = "\t".join(without_markup(cell, markup) for cell in (_cells(s) or [""]))
             continue
         if _RULE.match(body):
             out[n] = None
             continue
         m = _BULLET.match(body)
         if m:
-            content = (m.group(1) or "").strip()
+            content = (m.group(3) or "").strip()
             out[n] = without_markup(content, markup) if content else None
             continue
         out[n] = without_markup(s, markup)
