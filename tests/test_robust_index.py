@@ -310,6 +310,18 @@ def _wrong_version(idx):
     p.write_text(json.dumps(m))
 
 
+def _built_by_another_reader(idx):
+    # the format version is derived from the reader's code and markdown-it-py's version, never bumped by hand
+    other = store.format_version(reader="markdown-it-py 3.0.0, mdit-py-plugins 0.4.2")
+    assert other != store.FORMAT_VERSION
+    assert store.format_version(sources=("reader.py", "parsing.py")) != store.FORMAT_VERSION  # its code too
+    p = _gen(idx) / "manifest.json"
+    m = json.loads(p.read_text())
+    assert m["format_version"] == store.FORMAT_VERSION
+    m["format_version"] = other
+    p.write_text(json.dumps(m))
+
+
 def _manifest_garbage(idx):
     (_gen(idx) / "manifest.json").write_bytes(b"\xff\xfe garbage")
 
@@ -356,6 +368,7 @@ TAMPERS = [
     _garbage_chunks,
     _garbage_chunks_checksum_fixed,
     _wrong_version,
+    _built_by_another_reader,
     _manifest_garbage,
     _current_missing_folder,
     _current_dotdot,
