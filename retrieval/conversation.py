@@ -10,9 +10,9 @@ whether it inherits the previous answer's subject:
   the notes never mention, an AWS service): it is about that, not a continuation, unless it compares;
 - it reads as a continuation: it opens with "et"/"mais"/"sinon"…, refers back ("il", "ses", "ça",
   "l'activer"), or is two or three words ("les avantages ?", "ses limites");
-- a continuation whose words the notes hold, none of them in the subject's sections, is a new
-  question after all ("et comment arrêter les instances le soir ?" after SES): a wrong carry-over
-  is worse than none.
+- a continuation whose words the notes write together in one passage, none of them in the subject's
+  sections, is a new question after all ("et comment arrêter les instances le soir ?" after SES): a
+  wrong carry-over is worse than none.
 
 Nothing here names the services of one set of notes: the catalog is read off the notes' headings,
 and the cues are French (and a little English) grammar.
@@ -26,9 +26,9 @@ from dataclasses import replace
 import numpy as np
 
 from .abstain import AWS_SERVICES, unknown_products
-from .lexical import LexicalIndex, tokenize
+from .lexical import STOP_WORDS, LexicalIndex, tokenize
 from .models import Answer, Subject
-from .query import _COMPARE, _TIPS, VENDOR_WORDS, QueryReading, _words, plain_heading
+from .query import _COMPARE, _DEFINITION, _DEFINITION_WORDS, _TIPS, VENDOR_WORDS, QueryReading, _words, plain_heading
 from .ranking import CorpusView
 from .text import fold, strip_emphasis
 
@@ -49,6 +49,7 @@ _OBJECT = re.compile(r"\bl'\s?\w+(?:er|ir)\b")
 _RELATIVE = re.compile(
     r"\bpar rapport (?:a|au|aux)\b|\bcontrairement\b|\bplutot qu|\bau lieu d|\bface a\b|\bcompared\b"
 )
+_CUE_TOKENS = frozenset(t for w in _BACK | _LEADS for t in tokenize(w))  # "ça" is no subject of its own
 SHORT = 3  # a question of this many words or fewer continues the previous one, when it names nothing
 
 
@@ -63,8 +64,13 @@ def subject_of(previous: Answer | None, view: CorpusView) -> tuple[list[str], st
     if not names:
         first = previous.passages[0].heading if previous.passages else previous.hits[0].heading if previous.hits else ""
         names, source = ([first] if first else []), "heading"
-    names = [n for n in dict.fromkeys(names) if n in view.sections]
+    names = [n for n in dict.fromkeys(names) if n in view.sections and not generic(n)]
     return (names, source) if names else None
+
+
+def generic(heading: str) -> bool:
+    """A heading of nothing but question words ("C'est quoi", "À quoi ça sert ?"): no subject."""
+    return all(w in STOP_WORDS or w in _DEFINITION_WORDS for w in _words(heading))
 
 
 def continuation_cue(query: str) -> str:
@@ -83,8 +89,11 @@ def continuation_cue(query: str) -> str:
     m = _OBJECT.search(f)
     if m:
         return m.group(0)
-    if len(words) <= SHORT:
-        return f"{len(words)} mot{'s' if len(words) > 1 else ''}"
+    typed = [w for w in f.split() if re.search(r"\w", w)]
+    while typed and _words(typed[0])[0] in _FILLERS:
+        typed = typed[1:]
+    if len(typed) <= SHORT:
+        return f"{len(typed)} mot{'s' if len(typed) > 1 else ''}"
     return ""
 
 
@@ -126,6 +135,12 @@ def _held_by(names: list[str], tokens: list[str], view: CorpusView, lexical: Lex
     return any(np.isin(lexical.docs_with(t), ids).any() for t in tokens)
 
 
+def _together(tokens: list[str], lexical: LexicalIndex) -> bool:
+    """Two of these tokens are written in one passage of the notes ("nat gateway", "arrêter … instances")."""
+    docs = np.concatenate([np.unique(lexical.docs_with(t)) for t in tokens])
+    return bool(len(docs)) and int(np.bincount(docs).max()) >= 2
+
+
 def carry(
     query: str,
     reading: QueryReading,
@@ -155,16 +170,48 @@ def carry(
             reading, intent="compare", services=[*names, *new], terms=[*reading.terms, *terms], bare=False, term=[]
         )
         return compared, Subject(names, source, "compare", cue)
-    cue = continuation_cue(query)
+    cue = continuation_cue(query) or (compares(query) if not reading.terms else "")
     if not cue:
         return None  # complete on its own
-    tokens = lexical.known(list(dict.fromkeys(tokenize(query))))
+    tokens = [t for t in lexical.known(list(dict.fromkeys(tokenize(query)))) if t not in _CUE_TOKENS]
     if not tokens and tokenize(query) and cue[0].isdigit():
         return None  # a few words the notes never use ("asdf qwer"): not a follow-up, nothing to show
-    if len(tokens) >= 2 and not _held_by(names, tokens, view, lexical):
-        return None  # its words are the notes' but none is in the subject: a new question
+    if len(tokens) >= 2 and not _held_by(names, tokens, view, lexical) and _together(tokens, lexical):
+        return None  # its words are said together elsewhere in the notes, none in the subject: a new question
     carried = replace(reading, services=names, bare=False, term=[])
     return carried, Subject(names, source, "continuation", cue)
+
+
+def follow(
+    query: str,
+    reading: QueryReading,
+    previous: Answer | None,
+    view: CorpusView,
+    lexical: LexicalIndex,
+    services: list[str] | None = None,
+) -> tuple[QueryReading, Subject | None]:
+    """The question's reading in the conversation, and the subject it carried over (None: not carried).
+
+    Besides `carry`: a switch worded as the previous question's echo ("c'est quoi SES ?" then "et
+    Pinpoint ?", "conseils pour l'examen sur SSM" then "et pour Batch ?") asks the same about the newly
+    named service: the previous question's reading is kept with the new service."""
+    carried = carry(query, reading, previous, view, lexical, services)
+    if carried is not None:
+        return carried
+    if previous is None or len(reading.services) != 1 or reading.intent != "lookup" or reading.bare:
+        return reading, None
+    named = {w for a in _aliases(view, reading.services[0]) for w in a}
+    rest = [w for w in _words(query) if w not in named and w not in STOP_WORDS | VENDOR_WORDS | _LEADS | _FILLERS]
+    if rest:
+        return reading, None  # it asks something of its own
+    before = view.catalog.read(previous.query)
+    if previous.subject is not None and not before.services:  # the previous question carried its subject
+        before = replace(before, services=list(previous.services))
+    if len(before.services) != 1 or before.services == reading.services or before.intent not in ("lookup", "tips"):
+        return reading, None
+    # "c'est quoi RDS Proxy ?" then "et DynamoDB ?": what DynamoDB is, its section's opening
+    bare = before.bare or (before.intent == "lookup" and bool(_DEFINITION.search(fold(previous.query))))
+    return replace(before, query=reading.query, services=reading.services, bare=bare, term=[]), None
 
 
 MAX_CANDIDATES = 2000  # a subject's passages scored whatever their rank: at most this many
@@ -186,9 +233,20 @@ def label(subject: Subject) -> str:
     return f"À propos de : {names} (question précédente)"
 
 
-def within(subject: Subject, reading: QueryReading, ranked: list[tuple[int, float]], view: CorpusView):
-    """A carried continuation shows the subject's passages first (the rest after, when it has too few)."""
+def within(subject: Subject, query: str, ranked: list[tuple[int, float]], view: CorpusView):
+    """A carried continuation shows the subject's passages first (the rest after, when it has too few).
+    One that compares without naming a side ("avec quoi il ne faut pas le confondre ?") asks what the
+    subject is told apart from: the subject's lines that contrast ("Bien faire la distinction avec :",
+    "Ne pas confondre avec SNS") come first."""
     if subject.reason != "continuation":
         return ranked
     inside = [(i, s) for i, s in ranked if view.in_sections(i, subject.names)]
+    if compares(query):
+        contrast = [(i, s) for i, s in inside if _contrasts(view.words[i])]
+        inside = contrast + [(i, s) for i, s in inside if not _contrasts(view.words[i])]
     return inside + [(i, s) for i, s in ranked if not view.in_sections(i, subject.names)]
+
+
+def _contrasts(words: str) -> bool:
+    """A line (its headings, parents and text, folded) that tells things apart: the catalog's comparison cues."""
+    return any(re.search(p, words) for p in _COMPARE)

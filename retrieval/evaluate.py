@@ -141,7 +141,7 @@ def _related(passage, chunk) -> bool:
     """The passage sits under the chunk's heading, or the chunk under the passage's (same file)."""
     if passage.source != chunk.source:
         return False
-    return passage.heading in chunk.heading_path or chunk.heading in passage.heading_path
+    return passage.heading in {chunk.heading, *chunk.heading_path} or chunk.heading in passage.heading_path
 
 
 def evaluate_conversations(retriever, items: list[dict], k: int = CONVERSATION_K) -> dict:
@@ -162,7 +162,7 @@ def evaluate_conversations(retriever, items: list[dict], k: int = CONVERSATION_K
         row = {
             "hit1": r == 1,
             "hit3": r is not None and r <= 3,
-            "subject1": bool(passages) and any(_related(passages[0], c) for c in gold),
+            "subject1": r == 1 or (bool(passages) and any(_related(passages[0], c) for c in gold)),
             "carried": answer.subject is not None,
         }
         if it.get("services"):
@@ -181,9 +181,27 @@ def evaluate_conversations(retriever, items: list[dict], k: int = CONVERSATION_K
             t[name] = float(np.mean([r[key] for r in rows]))
         ok = [r["compare_ok"] for r in rows if "compare_ok" in r]
         if ok:
-            t["compare_ok"] = float(np.mean(ok))
+            t["compare_ok"], t["compare_n"] = float(np.mean(ok)), len(ok)
         table[kind] = t
     return {"k": k, "table": table, "misses": misses}
+
+
+def merge_conversations(results: list[dict]) -> dict:
+    """The conversation tables of several corpora as one (figures weighted by their counts)."""
+    table: dict[str, dict[str, float]] = {}
+    for res in results:
+        for kind, t in res["table"].items():
+            m = table.setdefault(kind, {"n": 0})
+            for key, v in t.items():
+                if key not in ("n", "compare_n"):
+                    m[key] = m.get(key, 0.0) + v * t["compare_n" if key == "compare_ok" else "n"]
+            m["n"] += t["n"]
+            m["compare_n"] = m.get("compare_n", 0) + t.get("compare_n", 0)
+    for m in table.values():
+        for key in m:
+            if key not in ("n", "compare_n"):
+                m[key] /= m["compare_n" if key == "compare_ok" else "n"]
+    return {"k": results[0]["k"] if results else CONVERSATION_K, "table": dict(sorted(table.items())), "misses": []}
 
 
 def format_conversations(res: dict) -> str:
@@ -399,8 +417,10 @@ def main(argv: list[str] | None = None) -> int:
                 ),
             }
         )
+    every = [r["conversations"] for r in report if r["conversations"]]
+    total = merge_conversations(every) if len(every) > 1 else None
     if args.json:
-        print(json.dumps({"corpora": report}, ensure_ascii=False, indent=1))
+        print(json.dumps({"corpora": report, "conversations": total}, ensure_ascii=False, indent=1))
         return 0
     for r in report:
         print(f"### {r['corpus']} — modèle {r['model']}, {r['questions']} questions\n")
@@ -428,6 +448,9 @@ def main(argv: list[str] | None = None) -> int:
             below = r["default_below_passages"]
             verdict = "oui" if not below else "non : " + " ; ".join(below)
             print(f"défaut ≥ lexical et ≥ dense (passage@1, passage@5, chaque type) : {verdict}\n")
+    if total is not None:
+        print("### conversations, tous les corpus\n")
+        print(format_conversations(total) + "\n")
     return 0
 
 

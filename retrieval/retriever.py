@@ -235,9 +235,7 @@ class Retriever:
         reading = view.catalog.read(query) if mode == "full" else QueryReading(query, "lookup")
         subject = None
         if previous is not None and mode == "full":
-            carried = conversation.carry(query, reading, previous, view, stored.lexical, services)
-            if carried is not None:
-                reading, subject = carried
+            reading, subject = conversation.follow(query, reading, previous, view, stored.lexical, services)
         # a carried question is ranked on its own words, the subject's passages all candidates
         extra = conversation.candidates(reading, view) if subject is not None else None
         scored = self._score(stored, query, mode, extra)
@@ -247,7 +245,7 @@ class Retriever:
             return Answer(query=query, intent="none", services=reading.services, notice=notice, subject=subject)
         ranked = arrange(reading, scored, view, self.disabled_rules)
         if subject is not None:
-            ranked = conversation.within(subject, reading, ranked, view)
+            ranked = conversation.within(subject, query, ranked, view)
         if services:
             ranked = [(i, s) for i, s in ranked if view.in_sections(i, services)]
         if exam_only:
