@@ -46,7 +46,6 @@ with st.sidebar:
         "Nouvelle conversation",
         icon=":material/add_comment:",
         on_click=new_conversation,
-        disabled=not history,
         help="Efface les questions et réponses : la question suivante ne reprend plus le sujet d'avant.",
     )
     st.divider()
