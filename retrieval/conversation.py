@@ -89,7 +89,7 @@ def continuation_cue(query: str) -> str:
     m = _OBJECT.search(f)
     if m:
         return m.group(0)
-    typed = [w for w in f.split() if re.search(r"\w", w)]
+    typed = [w for w in f.split() if _words(w)]
     while typed and _words(typed[0])[0] in _FILLERS:
         typed = typed[1:]
     if len(typed) <= SHORT:

@@ -164,6 +164,8 @@ def test_exam_only_still_applies_to_a_carried_answer(retriever):
         ("il y a combien de régions dans le monde ?", ""),
         ("comment planifier l'arrêt des instances la nuit ?", ""),
         ("quelle est la durée maximale d'un job batch ?", ""),
+        ("_ ?", ""),
+        ("ok _ —", ""),
     ],
 )
 def test_continuation_cue(question, cue):
@@ -257,3 +259,12 @@ def test_evaluate_reads_a_conversation_set(tmp_path, built_index, capsys):
     assert talks["followup"] == {"n": 1, "hit@1": 1.0, "hit@3": 1.0, "subject@1": 1.0, "carried": 1.0}
     assert talks["switch"]["subject@1"] == 1.0 and talks["switch"]["carried"] == 0.0
     assert data["results"][0]["table"]["lookup"]["n"] == 1  # the one-question line is counted as before
+
+
+@pytest.mark.parametrize(
+    "question", ["et " * 20_000, "\x00et\x1b[31m pour l'examen ?", "_ ?", "ÉT POUR L'EXAMEN ???", "🙂"]
+)
+def test_odd_follow_ups_never_fail(retriever, question):
+    ses = retriever.ask("c'est quoi Amazon SES ?")
+    answer = retriever.ask(question, previous=ses)
+    assert answer.subject is None or answer.subject.names == ["Amazon SES"]
