@@ -224,13 +224,21 @@ def shared_for(app_dir: Path, model: str | None = None) -> Shared:
     return shared(str(corpus), str(index), resolve_model_name(model))
 
 
-def ask(r: Retriever, question: str, k: int, services: list[str] | None, exam_only: bool) -> tuple[Answer | None, str]:
-    """(answer, error sentence): a blank question gives (None, ""), a failure (None, sentence)."""
+def ask(
+    r: Retriever,
+    question: str,
+    k: int,
+    services: list[str] | None,
+    exam_only: bool,
+    previous: Answer | None = None,
+) -> tuple[Answer | None, str]:
+    """(answer, error sentence): a blank question gives (None, ""), a failure (None, sentence).
+    `previous`: the answer before, in the conversation (a follow-up keeps its subject)."""
     question = (question or "").strip()
     if not question:
         return None, ""
     try:
-        return r.ask(question, k=k, services=services or None, exam_only=exam_only), ""
+        return r.ask(question, k=k, services=services or None, exam_only=exam_only, previous=previous), ""
     except Exception as e:  # a bad question or a broken index must not show a traceback
         return None, friendly_error(e)
 

@@ -1,4 +1,4 @@
-"""Command line: `python -m retrieval build|search|notes`. Errors are one line on stderr, exit code 2.
+"""Command line: `python -m retrieval build|search|ask|chat|notes`. Errors are one line on stderr, exit code 2.
 
 No traceback reaches the user: expected failures (missing folder, busy or broken index,
 model) are one French sentence; anything else is one line too, "Erreur inattendue", with
@@ -141,6 +141,73 @@ def _cmd_ask(args) -> int:
     return 0
 
 
+NEW_CONVERSATION = ("/nouvelle", "/new")  # a chat line that forgets the conversation's subject
+WITHOUT_SUBJECT = ("/sans", "/without")  # ... that asks the last question again without its carried subject
+
+
+def _cmd_chat(args) -> int:
+    """A conversation in the terminal: one question per line of stdin, each asked with the previous answer,
+    so that "et pour l'examen ?" keeps the subject of the question before (as in the page's chat)."""
+    from .conversation import label
+    from .formatting import answer_to_json, format_answer
+    from .querytext import clean_query
+    from .retriever import Retriever
+
+    r, notice = Retriever.open(args.corpus, args.index, args.model, progress=progress_bar())
+    if notice:
+        print(terminal_safe(notice), file=sys.stderr)
+    if not r.chunks:
+        print(terminal_safe(NO_NOTES.format(args.corpus)), file=sys.stderr)
+    tty = sys.stdin.isatty()
+    if tty:
+        print(
+            f"Pose tes questions, une par ligne ({NEW_CONVERSATION[0]} : nouvelle conversation ; "
+            f"{WITHOUT_SUBJECT[0]} : la dernière question sans le sujet reporté ; Ctrl-D pour finir).",
+            file=sys.stderr,
+        )
+    previous = None  # the last answer, passed to the next question
+    last = ""  # its question, for /sans
+    reported = r.last_build  # a refresh between two questions is said once
+    while True:
+        if tty:
+            print("> ", end="", file=sys.stderr, flush=True)
+        line = sys.stdin.readline()
+        if not line:
+            return 0
+        typed = line.strip()
+        if typed in NEW_CONVERSATION:
+            previous = None
+            print("Nouvelle conversation.", file=sys.stderr)
+            continue
+        if typed in WITHOUT_SUBJECT:
+            if previous is None or previous.subject is None:
+                print("La dernière réponse n'a rien reporté de la question précédente.", file=sys.stderr)
+                continue
+            query, context = last, None
+        else:
+            query, qnotice = clean_query(typed)
+            if not query:
+                if typed:
+                    print(f"Erreur : {qnotice}", file=sys.stderr)
+                continue
+            if qnotice:
+                print(qnotice, file=sys.stderr)
+            context = previous
+        answer = r.ask(query, k=args.k, previous=context)
+        if r.refresh_notice:
+            print(terminal_safe(r.refresh_notice), file=sys.stderr)
+        if r.last_build is not reported:
+            reported = r.last_build
+            for note in _build_report(r, ""):
+                print(terminal_safe(note), file=sys.stderr)
+        previous, last = answer, query
+        if args.json:
+            print(json.dumps({"question": query, **answer_to_json(answer)}, ensure_ascii=False), flush=True)
+            continue
+        head = [terminal_safe(label(answer.subject))] if answer.subject else []
+        print("\n".join([*head, format_answer(answer), ""]), flush=True)
+
+
 def _build_report(r, notice: str) -> list[str]:
     out = []
     if r.refresh_notice:
@@ -169,15 +236,21 @@ def main(argv: list[str] | None = None) -> int:
     b = sub.add_parser("build", help="construire l'index des notes")
     s = sub.add_parser("search", help="chercher dans les notes (une puce par résultat)")
     a = sub.add_parser("ask", help="poser une question : les passages des notes qui y répondent")
-    for p in (b, s, a):
+    c = sub.add_parser(
+        "chat", help="une conversation : une question par ligne, « et pour l'examen ? » garde le sujet d'avant"
+    )
+    for p in (b, s, a, c):
         p.add_argument("--corpus", default="corpus", help="dossier des notes (défaut : corpus)")
         p.add_argument("--index", default="index", help="dossier de l'index (défaut : index)")
         p.add_argument(
             "--model", default=None, help="modèle d'embeddings (défaut : $RETRIEVAL_MODEL ou use-multilingual-v3)"
         )
-    for p in (s, a):
+    for p in (s, a, c):
         p.add_argument("-k", type=_k, default=5, help=f"nombre de passages, 1 à {MAX_K} (défaut : 5)")
-        p.add_argument("--json", action="store_true", help="sortie JSON")
+        p.add_argument(
+            "--json", action="store_true", help="sortie JSON" + (" : un objet par ligne et par tour" if p is c else "")
+        )
+    for p in (s, a):
         p.add_argument("query", nargs="+", help="la question")
     from .notes.cli import add_parser as add_notes_parser
 
@@ -191,7 +264,7 @@ def main(argv: list[str] | None = None) -> int:
             from .notes.cli import run as notes
 
             return notes(args)
-        return {"build": _cmd_build, "search": _cmd_search, "ask": _cmd_ask}[args.cmd](args)
+        return {"build": _cmd_build, "search": _cmd_search, "ask": _cmd_ask, "chat": _cmd_chat}[args.cmd](args)
     except (ModelLoadError, IndexError_) as e:
         print(f"Erreur : {_one_line(terminal_safe(str(e)))}", file=sys.stderr)
         return 2

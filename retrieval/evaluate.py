@@ -10,6 +10,14 @@ Two kinds of sets, one JSON object per line:
   is met when one of its lines is shown in the first k passages; the answer is complete when at
   least `min` groups (default: all) are met. The lines shown are counted too: showing a whole file
   must not be the way to win.
+- conversations: {"turns": [q1, q2, ...], "gold": [lines], "kind", "source", "corpus", optional "services"}:
+  each turn is asked with the previous answer (Retriever.ask(..., previous=)); the gold lines answer the
+  last turn. Kinds: "followup" (the last turn goes on about the subject), "compare_followup" (it compares
+  the subject with what it names), "switch" (it names another subject), "standalone" (complete on its
+  own). Reported per kind: hit@1 / hit@3 (the first passage / the first 3 passages show a gold line),
+  subject@1 (the first passage sits under a gold line's heading, or under one of its parents: "the right
+  subject"), carried (the last answer carried a subject over), compare_ok (every "services" heading
+  among the first 8 passages). For "switch", subject@1 is how often the switch is followed.
 
 Each corpus gets its own index (the --index folder for --corpus, a cache under the system's temp
 folder for the others) and its own tables, then one line saying whether the default ranking is at
@@ -42,6 +50,11 @@ def load_set(paths: list[str]) -> list[dict]:
         for n, line in enumerate(Path(p).read_text(encoding="utf-8").splitlines(), 1):
             if line.strip():
                 d = json.loads(line)
+                if isinstance(d, dict) and "turns" in d:
+                    turns = d["turns"]
+                    if not isinstance(turns, list) or not turns or "gold" not in d:
+                        raise ValueError(f"{Path(p).name}:{n} : une conversation demande « turns » et « gold »")
+                    d["q"] = turns[-1]
                 if not isinstance(d, dict) or "q" not in d or ("gold" not in d and "must" not in d):
                     raise ValueError(f"{Path(p).name}:{n} : ni « gold » ni « must »")
                 d.setdefault("source", DEFAULT_SOURCE)
@@ -76,7 +89,7 @@ def evaluate(retriever, items: list[dict], mode: str = "full") -> dict:
     misses: list[str] = []
     latencies: list[float] = []
     for it in items:
-        if "gold" not in it:
+        if "gold" not in it or "turns" in it:
             continue
         t0 = time.perf_counter()
         answer = retriever.ask(it["q"], k=10, mode=mode)
@@ -119,6 +132,88 @@ def evaluate(retriever, items: list[dict], mode: str = "full") -> dict:
         "misses": misses,
         "latency_ms": {"p50": float(np.percentile(lat, 50)), "p95": float(np.percentile(lat, 95))},
     }
+
+
+CONVERSATION_K = 5
+
+
+def _related(passage, chunk) -> bool:
+    """The passage sits under the chunk's heading, or the chunk under the passage's (same file)."""
+    if passage.source != chunk.source:
+        return False
+    return passage.heading in {chunk.heading, *chunk.heading_path} or chunk.heading in passage.heading_path
+
+
+def evaluate_conversations(retriever, items: list[dict], k: int = CONVERSATION_K) -> dict:
+    """Per conversation kind: hit@1, hit@3, subject@1, carried, compare_ok of the last turn (see the docstring)."""
+    at = {(c.source, c.line): c for c in retriever.chunks}
+    by_kind: dict[str, list[dict]] = defaultdict(list)
+    misses: list[str] = []
+    for it in items:
+        if "turns" not in it:
+            continue
+        answer = None
+        for q in it["turns"]:
+            answer = retriever.ask(q, k=k, previous=answer)
+        assert answer is not None
+        passages = answer.passages
+        gold = [at[(it["source"], n)] for n in it["gold"] if (it["source"], n) in at]
+        r = _passage_rank(passages, it)
+        row = {
+            "hit1": r == 1,
+            "hit3": r is not None and r <= 3,
+            "subject1": r == 1 or (bool(passages) and any(_related(passages[0], c) for c in gold)),
+            "carried": answer.subject is not None,
+        }
+        if it.get("services"):
+            top = set().union(*({p.heading, *p.heading_path} for p in passages[:8])) if passages else set()
+            row["compare_ok"] = all(s in top for s in it["services"])
+        by_kind[it["kind"]].append(row)
+        if r != 1 or not row["subject1"]:
+            top_ = f"{passages[0].source}:{passages[0].lines[0]} ({passages[0].heading})" if passages else "rien"
+            carried = "+".join(answer.subject.names) if answer.subject else "-"
+            talk = " → ".join(it["turns"])
+            misses.append(f"[{it['kind']}] {talk!r} gold={it['gold']} rang={r} top={top_} sujet={carried}")
+    table = {}
+    for kind, rows in sorted(by_kind.items()):
+        t: dict[str, float] = {"n": len(rows)}
+        for key, name in (("hit1", "hit@1"), ("hit3", "hit@3"), ("subject1", "subject@1"), ("carried", "carried")):
+            t[name] = float(np.mean([r[key] for r in rows]))
+        ok = [r["compare_ok"] for r in rows if "compare_ok" in r]
+        if ok:
+            t["compare_ok"], t["compare_n"] = float(np.mean(ok)), len(ok)
+        table[kind] = t
+    return {"k": k, "table": table, "misses": misses}
+
+
+def merge_conversations(results: list[dict]) -> dict:
+    """The conversation tables of several corpora as one (figures weighted by their counts)."""
+    table: dict[str, dict[str, float]] = {}
+    for res in results:
+        for kind, t in res["table"].items():
+            m = table.setdefault(kind, {"n": 0})
+            for key, v in t.items():
+                if key not in ("n", "compare_n"):
+                    m[key] = m.get(key, 0.0) + v * t["compare_n" if key == "compare_ok" else "n"]
+            m["n"] += t["n"]
+            m["compare_n"] = m.get("compare_n", 0) + t.get("compare_n", 0)
+    for m in table.values():
+        for key in m:
+            if key not in ("n", "compare_n"):
+                m[key] /= m["compare_n" if key == "compare_ok" else "n"]
+    return {"k": results[0]["k"] if results else CONVERSATION_K, "table": dict(sorted(table.items())), "misses": []}
+
+
+def format_conversations(res: dict) -> str:
+    lines = [
+        f"== conversations (dernier tour, k = {res['k']}) ==",
+        f"{'kind':<22}{'n':>4}{'hit@1':>8}{'hit@3':>8}{'sujet@1':>9}{'reporté':>9}  extra",
+    ]
+    for kind, t in res["table"].items():
+        extra = f"compare_ok={t['compare_ok']:.2f}" if "compare_ok" in t else ""
+        figures = f"{t['hit@1']:>8.2f}{t['hit@3']:>8.2f}{t['subject@1']:>9.2f}{t['carried']:>9.2f}"
+        lines.append(f"{kind:<22}{t['n']:>4}{figures}  {extra}")
+    return "\n".join(lines)
 
 
 def _summary(rows: list[dict], extras: bool = True) -> dict:
@@ -304,8 +399,10 @@ def main(argv: list[str] | None = None) -> int:
             print(f"### {corpus} — modèle {retriever.manifest.get('model')}, {len(its)} questions")
             print(format_ablation(ablate(retriever, its)) + "\n", flush=True)
             continue
-        results = {m: evaluate(retriever, its, m) for m in modes if any("gold" in i for i in its)}
+        one = [i for i in its if "turns" not in i]
+        results = {m: evaluate(retriever, one, m) for m in modes if any("gold" in i for i in one)}
         answers = evaluate_answers(retriever, its) if any("must" in i for i in its) else None
+        talks = evaluate_conversations(retriever, its) if len(one) < len(its) else None
         report.append(
             {
                 "corpus": corpus,
@@ -313,14 +410,17 @@ def main(argv: list[str] | None = None) -> int:
                 "questions": len(its),
                 "results": list(results.values()),
                 "answers": answers,
+                "conversations": talks,
                 "default_below": beats_components(results) if args.mode == "all" else None,
                 "default_below_passages": (
                     beats_components(results, ("passage@1", "passage@5")) if args.mode == "all" else None
                 ),
             }
         )
+    every = [r["conversations"] for r in report if r["conversations"]]
+    total = merge_conversations(every) if len(every) > 1 else None
     if args.json:
-        print(json.dumps({"corpora": report}, ensure_ascii=False, indent=1))
+        print(json.dumps({"corpora": report, "conversations": total}, ensure_ascii=False, indent=1))
         return 0
     for r in report:
         print(f"### {r['corpus']} — modèle {r['model']}, {r['questions']} questions\n")
@@ -336,13 +436,21 @@ def main(argv: list[str] | None = None) -> int:
             for m in r["answers"]["misses"][: args.misses]:
                 print("  " + m)
             print()
-        if r["default_below"] is not None:
+        if r["conversations"]:
+            print(format_conversations(r["conversations"]))
+            for m in r["conversations"]["misses"][: args.misses]:
+                print("  " + m)
+            print()
+        if r["default_below"] is not None and r["results"]:
             below = r["default_below"]
             verdict = "oui" if not below else "non : " + " ; ".join(below)
             print(f"défaut ≥ lexical et ≥ dense (hit@1, hit@5, chaque type) : {verdict}")
             below = r["default_below_passages"]
             verdict = "oui" if not below else "non : " + " ; ".join(below)
             print(f"défaut ≥ lexical et ≥ dense (passage@1, passage@5, chaque type) : {verdict}\n")
+    if total is not None:
+        print("### conversations, tous les corpus\n")
+        print(format_conversations(total) + "\n")
     return 0
 
 

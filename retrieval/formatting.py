@@ -75,6 +75,7 @@ def answer_to_json(answer: Answer) -> dict:
         "notice": answer.notice,
         "missing": list(answer.missing),
         "passages": [p.to_dict() for p in answer.passages],
+        "subject": answer.subject.to_dict() if answer.subject is not None else None,
     }
 
 

@@ -123,6 +123,19 @@ class Passage:
 
 
 @dataclass
+class Subject:
+    """What a follow-up question inherited from the previous answer, and why (retrieval/conversation.py)."""
+
+    names: list[str]  # headings of the notes carried over ("Amazon SES")
+    source: str  # "services": the services the previous question named (or carried); "heading": its first passage's
+    reason: str  # "continuation" (the question goes on about it) | "compare" (compares it with what it names)
+    cue: str = ""  # what made the question read as a continuation: "et", "il", "2 mots", "différence"...
+
+    def to_dict(self) -> dict:
+        return {"names": list(self.names), "source": self.source, "reason": self.reason, "cue": self.cue}
+
+
+@dataclass
 class Answer:
     """What `Retriever.ask` returns: the question's reading and the quotes in display order."""
 
@@ -134,3 +147,4 @@ class Answer:
     notice: str = ""  # one French sentence for the user (query cut, nothing found...)
     passages: list[Passage] = field(default_factory=list)  # display order, at most k
     missing: list[str] = field(default_factory=list)  # (comparisons) compared things the notes never name
+    subject: Subject | None = None  # carried over from the previous answer (ask(..., previous=)); None: not carried

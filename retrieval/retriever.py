@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import fusion, passages, store
+from . import conversation, fusion, passages, store
 from .abstain import should_abstain
 from .builder import BuildProgress, BuildStats, build
 from .embedding import JUDGE_MODEL, Embedder, ModelLoadError, load_embedder, load_with_fallback
@@ -202,11 +202,21 @@ class Retriever:
         return self.ask(query, k, mode=mode).hits
 
     def ask(
-        self, query: str, k: int = 5, *, services: list[str] | None = None, exam_only: bool = False, mode: str = "full"
+        self,
+        query: str,
+        k: int = 5,
+        *,
+        services: list[str] | None = None,
+        exam_only: bool = False,
+        mode: str = "full",
+        previous: Answer | None = None,
     ) -> Answer:
         """Search, read as a question: intent, services named, hits grouped for display.
 
         `services` restricts the passages to those headings; `exam_only` to exam-tip bullets.
+        `previous`: the answer to the question before, in a conversation. A follow-up that names
+        nothing ("et pour l'examen ?") keeps its subject (retrieval/conversation.py), said in
+        `Answer.subject`; with previous=None, each question is searched alone.
         """
         if self.auto_refresh and time.monotonic() >= self._next_stale_check:
             # The check walks the notes folder and stats every file (0.45 ms at 100 files, 1.3 ms
@@ -223,12 +233,19 @@ class Retriever:
         if not query or not stored.chunks or k <= 0:
             return Answer(query=query, intent="none", notice=notice)
         reading = view.catalog.read(query) if mode == "full" else QueryReading(query, "lookup")
-        scored = self._score(stored, query, mode)
+        subject = None
+        if previous is not None and mode == "full":
+            reading, subject = conversation.follow(query, reading, previous, view, stored.lexical, services)
+        # a carried question is ranked on its own words, the subject's passages all candidates
+        extra = conversation.candidates(reading, view) if subject is not None else None
+        scored = self._score(stored, query, mode, extra)
         if mode == "full" and should_abstain(
             reading, stored.lexical, lambda: self._closeness(stored, query, scored), view, self.disabled_rules
         ):
-            return Answer(query=query, intent="none", services=reading.services, notice=notice)
+            return Answer(query=query, intent="none", services=reading.services, notice=notice, subject=subject)
         ranked = arrange(reading, scored, view, self.disabled_rules)
+        if subject is not None:
+            ranked = conversation.within(subject, query, ranked, view)
         if services:
             ranked = [(i, s) for i, s in ranked if view.in_sections(i, services)]
         if exam_only:
@@ -241,6 +258,7 @@ class Retriever:
         hits = [hit(i, s) for i, s in ranked[:k]]
         answer = self._answer(reading, hits)
         answer.notice = notice
+        answer.subject = subject
         if hits:
             answer.passages = passages.build((hit(i, s) for i, s in ranked), view.structure, self._notes, k)
         if reading.intent == "compare":
@@ -285,7 +303,10 @@ class Retriever:
             cached = self._view_of = (stored, CorpusView.of(stored.chunks))
         return cached[1]
 
-    def _score(self, stored: store.StoredIndex, query: str, mode: str) -> fusion.Scored:
+    def _score(
+        self, stored: store.StoredIndex, query: str, mode: str, extra: np.ndarray | None = None
+    ) -> fusion.Scored:
+        """`extra`: chunk ids scored whatever their rank (a carried subject's passages)."""
         tokens = tokenize(query)
         lex = stored.lexical.scores(tokens) if mode != "dense" else np.zeros(len(stored.chunks), np.float32)
         known = stored.lexical.known_fraction(tokens)
@@ -294,6 +315,10 @@ class Retriever:
             return fusion.fuse(lex, none, np.zeros(0, np.float32), lambda i: np.zeros(len(i), np.float32), mode=mode)
         qvec = self.embedder.encode_query(query)
         ids, cos = stored.dense.search(qvec, fusion.CANDIDATES)
+        if extra is not None and len(extra):
+            more = np.setdiff1d(extra, ids)
+            ids = np.concatenate([ids, more])
+            cos = np.concatenate([cos, stored.dense.index.reconstruct_batch(more) @ qvec])
 
         def lookup(missing: np.ndarray) -> np.ndarray:
             return stored.dense.index.reconstruct_batch(missing) @ qvec

@@ -11,6 +11,7 @@ import streamlit as st
 
 import revision
 from retrieval import app_support as sup
+from retrieval import chat_log
 from retrieval import rendering as rd
 from retrieval.answer_view import copy_text, layout, why_html
 from retrieval.formatting import escape_markdown, line_ranges, missing_sentence
@@ -23,12 +24,30 @@ st.html(rd.STYLE)  # style only: Streamlit puts it out of the page flow
 
 shared, r, info = load()
 headings = info["headings"]
+history = st.session_state.setdefault("history", [])
+
+
+def new_conversation() -> None:
+    """« Nouvelle conversation » : the history goes, and with it the subject the next question would keep."""
+    st.session_state["history"] = []
+
+
+def ask_without_subject(question: str) -> None:
+    """« Sans ce sujet » : the same question again, searched alone (run before the page, by the button)."""
+    st.session_state["redo"] = question
+
 
 with st.sidebar:
     st.header("Réglages", anchor=False)
     services = st.multiselect("Filtrer par service", headings, placeholder="Tous les services")
     k = st.slider("Nombre de passages", min_value=1, max_value=15, value=5)
     exam_only = st.toggle("Conseils d'examen uniquement")
+    st.button(
+        "Nouvelle conversation",
+        icon=":material/add_comment:",
+        on_click=new_conversation,
+        help="Efface les questions et réponses : la question suivante ne reprend plus le sujet d'avant.",
+    )
     st.divider()
     index_panel(shared, r, info)
 
@@ -101,6 +120,18 @@ def show_answer(msg: dict, mi: int) -> None:
         return
     if answer is None:
         return
+    if answer.subject is not None:  # carried over from the question before: said, and undoable
+        with st.container(horizontal=True, gap="small", vertical_alignment="center"):
+            st.html(chat_log.subject_html(answer))
+            st.button(
+                "Demander sans ce sujet",
+                key=f"nosubject-{mi}",
+                type="tertiary",
+                icon=":material/undo:",
+                on_click=ask_without_subject,
+                args=(answer.query,),
+                help="La même question, cherchée seule dans tes notes.",
+            )
     if answer.notice:
         alert("info", answer.notice)
     quiz = msg.get("quiz")
@@ -144,8 +175,8 @@ def passage_cards(answer) -> dict:
     return {sup.passage_key(p): len(revision.cards_for_lines(cards, p.source, p.lines)) for p in answer.passages}
 
 
-def make_answer(question: str) -> dict:
-    answer, error = sup.ask(r, question, k, services, exam_only)
+def make_answer(question: str, previous) -> dict:
+    answer, error = sup.ask(r, question, k, services, exam_only, previous)
     return {
         "role": "assistant",
         "answer": answer,
@@ -157,7 +188,6 @@ def make_answer(question: str) -> dict:
 
 
 # ----- chat --------------------------------------------------------------------------------------
-history = st.session_state.setdefault("history", [])
 asked = None
 
 with st.chat_message("assistant"):
@@ -178,7 +208,16 @@ with st.chat_message("assistant"):
     else:
         st.warning("Aucune note trouvée : ajoute des fichiers .md dans le dossier de notes, puis reconstruis l'index.")
 
-for mi, msg in enumerate(history):
+# Older exchanges are folded, drawn only when opened and from HTML made once (chat_log): the 120th
+# question costs what the first one does.
+folded, shown = chat_log.split(history)
+if folded:
+    box = st.expander(f"Questions précédentes ({len(folded) // 2})", key="folded-history", on_change="rerun")
+    with box:
+        if box.open:
+            st.html("".join(chat_log.folded_html(history[i]) for i in folded))
+for mi in shown:
+    msg = history[mi]
     with st.chat_message(msg["role"]):
         if msg["role"] == "user":
             st.html(rd.text_block(msg["text"]))
@@ -186,10 +225,12 @@ for mi, msg in enumerate(history):
             show_answer(msg, mi)
 
 typed = st.chat_input("Ta question sur tes notes…", max_chars=500)
-question = (typed or asked or "").strip()
+redo = st.session_state.pop("redo", None)  # « Demander sans ce sujet »
+question = (typed or asked or redo or "").strip()
 if question:
+    previous = None if redo and not (typed or asked) else chat_log.previous_answer(history)
     history.append({"role": "user", "text": question})
-    history.append(make_answer(question))
+    history.append(make_answer(question, previous))
     with st.chat_message("user"):
         st.html(rd.text_block(question))
     with st.chat_message("assistant"):

@@ -1,0 +1,270 @@
+"""Follow-up questions keep their subject: Retriever.ask(..., previous=), Answer.subject, `chat` in the
+terminal, and the conversation sets of the evaluation. Real notes, real model."""
+
+import ast
+import io
+import json
+import re
+from pathlib import Path
+
+import pytest
+from conftest import CORPUS, NOTES, ROOT
+
+from retrieval import cli, conversation
+from retrieval.evaluate import evaluate_conversations, load_set
+from retrieval.formatting import answer_to_json
+from retrieval.lexical import STOP_WORDS
+
+LINES = NOTES.read_text(encoding="utf-8").split("\n")
+
+
+def section(line: int) -> str:
+    """The "##" heading a line of the shipped notes sits under."""
+    return next(x[3:].strip() for x in reversed(LINES[:line]) if x.startswith("## "))
+
+
+def talk(retriever, *turns, **kw):
+    """Each turn asked with the answer before it; the answers."""
+    answers, previous = [], None
+    for q in turns:
+        previous = retriever.ask(q, **kw, previous=previous)
+        answers.append(previous)
+    return answers
+
+
+def first_section(answer) -> str:
+    return section(answer.passages[0].lines[0])
+
+
+# ----- the issue's four conversations ----------------------------------------------------------------
+@pytest.mark.parametrize(
+    "first, follow, subject, lines",
+    [
+        ("c'est quoi Amazon SES ?", "et pour l'examen ?", "Amazon SES", {69, 70, 71, 72}),
+        ("c'est quoi Amazon Pinpoint ?", "et les cas d'usage ?", "Amazon Pinpoint", {86, 87, 88, 89, 90}),
+        ("c'est quoi Cost Explorer ?", "et pour l'examen ?", "AWS Cost Explorer", {160, 161, 162, 163}),
+        ("parle-moi d'AWS Outposts", "avec quoi il ne faut pas le confondre ?", "AWS Outposts", {191, 192, 193}),
+    ],
+)
+def test_follow_up_keeps_the_subject(retriever, first, follow, subject, lines):
+    alone = retriever.ask(follow)
+    assert first_section(alone) != subject  # searched alone, it lands elsewhere (the issue's table)
+    _, answer = talk(retriever, first, follow)
+    assert answer.subject is not None and answer.subject.names == [subject]
+    assert answer.subject.source == "services" and answer.subject.reason == "continuation"
+    assert conversation.label(answer.subject) == f"À propos de : {subject} (question précédente)"
+    assert first_section(answer) == subject
+    assert lines & set(answer.passages[0].lines)
+    assert answer.query == follow  # the question is the student's, words highlighted as typed
+
+
+def test_subject_stretches_across_turns(retriever):
+    ses, stats, exam = talk(retriever, "c'est quoi Amazon SES ?", "et ses statistiques ?", "et pour l'examen ?")
+    assert stats.subject.names == exam.subject.names == ["Amazon SES"]
+    assert 55 in stats.passages[0].lines
+    assert exam.intent == "tips" and {69, 70, 71, 72} & set(exam.passages[0].lines)
+    assert {section(p.lines[0]) for p in exam.passages} == {"Amazon SES"}
+
+
+def test_subject_from_the_first_passage_heading(retriever):
+    """A question naming no service: its first passage's heading is the subject."""
+    first, follow = talk(retriever, "comment planifier l'arrêt des instances la nuit ?", "et pour l'examen ?")
+    assert not first.services
+    assert follow.subject is not None and follow.subject.source == "heading"
+    assert follow.subject.names == [first.passages[0].heading]
+    assert first_section(follow) == first.passages[0].heading
+
+
+@pytest.mark.parametrize(
+    "follow, other",
+    [("et la différence avec Pinpoint ?", "Amazon Pinpoint"), ("et par rapport à SNS ?", "SNS")],
+)
+def test_compare_follow_up_compares_with_the_subject(retriever, follow, other):
+    _, answer = talk(retriever, "c'est quoi Amazon SES ?", follow)
+    assert answer.intent == "compare"
+    assert answer.subject.names == ["Amazon SES"] and answer.subject.reason == "compare"
+    assert answer.services[0] == "Amazon SES"
+    shown = " ".join(p.text for p in answer.passages[:3])
+    assert "SES" in shown and other.split()[-1] in shown
+    assert answer.passages[0].contrast  # a passage that names both comes first
+
+
+# ----- switches and questions complete on their own: no carry-over ------------------------------------
+@pytest.mark.parametrize(
+    "follow, expected",
+    [
+        ("et Pinpoint ?", "Amazon Pinpoint"),  # names another service
+        ("c'est quoi Pinpoint ?", "Amazon Pinpoint"),
+        ("comment arrêter les instances EC2 la nuit ?", "Instance Scheduler on AWS"),  # complete on its own
+        (
+            "et comment planifier l'arrêt des instances la nuit ?",
+            "Instance Scheduler on AWS",
+        ),  # its words are elsewhere
+    ],
+)
+def test_switch_or_new_question_is_not_carried(retriever, follow, expected):
+    _, answer = talk(retriever, "c'est quoi Amazon SES ?", follow)
+    assert answer.subject is None
+    assert first_section(answer) == expected
+
+
+def test_switch_echoing_the_question_asks_the_same_of_the_new_service(retriever):
+    """ "c'est quoi SES ?" then "et Pinpoint ?": what Pinpoint is, its opening first."""
+    _, answer = talk(retriever, "c'est quoi Amazon SES ?", "et Pinpoint ?")
+    assert {75, 76, 77} & set(answer.passages[0].lines)
+    assert retriever.ask("et Pinpoint ?").passages[0].lines[0] != 75  # alone: not the opening
+
+
+def test_unknown_product_is_not_given_the_subject(retriever):
+    _, answer = talk(retriever, "c'est quoi Amazon SES ?", "et CloudFront ?")
+    assert answer.subject is None and not answer.passages  # refused, as asked alone
+
+
+def test_question_without_previous_answer_is_searched_alone(retriever):
+    for q in ("et pour l'examen ?", "quelle différence entre SES et Pinpoint ?", "les avantages ?"):
+        assert answer_to_json(retriever.ask(q, previous=None)) == answer_to_json(retriever.ask(q))
+    empty = retriever.ask("zzzz qqqq")
+    answer = retriever.ask("et pour l'examen ?", previous=empty)  # the previous answer showed nothing
+    assert answer.subject is None
+
+
+# ----- the interface's filters win ---------------------------------------------------------------------
+def test_service_filter_wins_over_the_carried_subject(retriever):
+    ses = retriever.ask("c'est quoi Amazon SES ?")
+    answer = retriever.ask("et pour l'examen ?", services=["Amazon Pinpoint"], previous=ses)
+    assert answer.subject is None
+    assert answer.passages and {section(p.lines[0]) for p in answer.passages} == {"Amazon Pinpoint"}
+    same = retriever.ask("et pour l'examen ?", services=["Amazon SES"], previous=ses)
+    assert same.subject is not None and {section(p.lines[0]) for p in same.passages} == {"Amazon SES"}
+
+
+def test_exam_only_still_applies_to_a_carried_answer(retriever):
+    ses = retriever.ask("c'est quoi Amazon SES ?")
+    answer = retriever.ask("et ses statistiques ?", exam_only=True, previous=ses)
+    assert answer.subject is not None and answer.hits
+    assert all(h.exam for h in answer.hits)
+    # the subject's tips first; the notes' other tips after them, SES having one block of three
+    shown = [section(p.lines[0]) for p in answer.passages]
+    n = shown.count("Amazon SES")
+    assert n and shown[:n] == ["Amazon SES"] * n
+
+
+# ----- the question's shape ------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    "question, cue",
+    [
+        ("et pour l'examen ?", "et"),
+        ("Ok, et les limites ?", "et"),
+        ("il se connecte à quoi ?", "il"),
+        ("ses limites", "ses"),
+        ("combien ça coûte ?", "ca"),
+        ("comment l'activer sur une instance ?", "l'activer"),
+        ("les avantages ?", "2 mots"),
+        ("les cas d'usage ?", "3 mots"),
+        ("il y a combien de régions dans le monde ?", ""),
+        ("comment planifier l'arrêt des instances la nuit ?", ""),
+        ("quelle est la durée maximale d'un job batch ?", ""),
+        ("_ ?", ""),
+        ("ok _ —", ""),
+    ],
+)
+def test_continuation_cue(question, cue):
+    assert conversation.continuation_cue(question) == cue
+
+
+def test_rules_name_no_service_of_the_notes():
+    """Continuation is read from the question's shape and the catalog, never from the shipped notes' names:
+    no string of the code (docstrings and comments aside, where examples are quoted) holds one."""
+    tree = ast.parse((ROOT / "retrieval" / "conversation.py").read_text(encoding="utf-8"))
+    docs = {id(n.body[0].value) for n in ast.walk(tree) if isinstance(n, ast.Module | ast.FunctionDef) and n.body}
+    strings = " ".join(
+        n.value.lower()
+        for n in ast.walk(tree)
+        if isinstance(n, ast.Constant) and isinstance(n.value, str) and id(n) not in docs
+    )
+    names = {x[3:].strip().lower() for x in LINES if x.startswith("## ")}
+    # the French possessive "ses" is grammar, not the service SES
+    words = {w for n in names for w in re.findall(r"[a-z0-9]+", n) if len(w) > 2} - {"amazon", "aws"} - STOP_WORDS
+    used = {w for w in words if re.search(rf"\b{w}\b", strings)}
+    assert not used, used
+
+
+def test_subject_in_json(retriever):
+    _, answer = talk(retriever, "c'est quoi Amazon SES ?", "et pour l'examen ?")
+    data = answer_to_json(answer)
+    assert data["subject"] == {"names": ["Amazon SES"], "source": "services", "reason": "continuation", "cue": "et"}
+    assert answer_to_json(retriever.ask("c'est quoi Amazon SES ?"))["subject"] is None
+
+
+# ----- python -m retrieval chat ------------------------------------------------------------------------
+def chat(monkeypatch, capsys, built_index, lines: str, *args: str):
+    monkeypatch.setattr("sys.stdin", io.StringIO(lines))
+    code = cli.main(["chat", "--corpus", str(CORPUS), "--index", str(built_index), *args])
+    return code, capsys.readouterr()
+
+
+def test_chat_carries_the_subject_in_the_terminal(monkeypatch, capsys, built_index):
+    code, out = chat(monkeypatch, capsys, built_index, "c'est quoi Amazon SES ?\n\net pour l'examen ?\n", "-k", "2")
+    assert code == 0
+    assert out.out.startswith("1. [Amazon SES] other-services.md:39") and out.out.count("À propos de : ") == 1
+    second = out.out.split("À propos de : ", 1)[1]
+    assert second.startswith("Amazon SES (question précédente)\n1. [Amazon SES] other-services.md:69")
+    assert "Traceback" not in out.err
+
+
+def test_chat_json_is_one_object_per_turn(monkeypatch, capsys, built_index):
+    turns = "c'est quoi Amazon SES ?\net pour l'examen ?\n/sans\n/nouvelle\net pour l'examen ?\n"
+    code, out = chat(monkeypatch, capsys, built_index, turns, "--json")
+    assert code == 0
+    rows = [json.loads(line) for line in out.out.splitlines()]
+    assert [r["question"] for r in rows] == ["c'est quoi Amazon SES ?", *["et pour l'examen ?"] * 3]
+    assert [r["subject"]["names"] if r["subject"] else None for r in rows] == [None, ["Amazon SES"], None, None]
+    assert rows[1]["passages"][0]["source"] == "other-services.md" and rows[1]["passages"][0]["lines"][0] == 69
+    assert rows[2]["passages"] == rows[3]["passages"]  # /sans and a new conversation: searched alone
+    assert "Nouvelle conversation." in out.err
+
+
+# ----- the conversation sets ---------------------------------------------------------------------------
+def test_conversation_sets_are_valid():
+    for path in (ROOT / "eval" / "conversations.jsonl", ROOT / "eval" / "holdout4" / "conversations.jsonl"):
+        items = load_set([str(path)])
+        assert items and all(len(it["turns"]) >= 2 for it in items)
+        assert {it["kind"] for it in items} <= {"followup", "switch", "compare_followup", "standalone"}
+        for it in items:
+            lines = (ROOT / it["corpus"] / it["source"]).read_text(encoding="utf-8").split("\n")
+            assert all(lines[n - 1].strip() for n in it["gold"]), it
+
+
+def test_conversations_on_the_shipped_notes(retriever):
+    items = [it for it in load_set([str(ROOT / "eval" / "conversations.jsonl")]) if it["corpus"] == "corpus"]
+    table = evaluate_conversations(retriever, items)["table"]
+    assert table["followup"]["subject@1"] >= 0.9 and table["followup"]["hit@3"] >= 0.9
+    assert table["switch"]["subject@1"] == 1.0 and table["switch"]["carried"] == 0.0
+    assert table["standalone"]["carried"] == 0.0
+
+
+def test_evaluate_reads_a_conversation_set(tmp_path, built_index, capsys):
+    from retrieval.evaluate import main
+
+    path = Path(tmp_path) / "talk.jsonl"
+    rows = [
+        {"turns": ["c'est quoi Amazon SES ?", "et pour l'examen ?"], "gold": [70], "kind": "followup"},
+        {"turns": ["c'est quoi Amazon SES ?", "et Pinpoint ?"], "gold": [75], "kind": "switch"},
+        {"q": "c'est quoi Amazon SES ?", "gold": [39], "kind": "lookup"},
+    ]
+    path.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows) + "\n", encoding="utf-8")
+    assert main(["--set", str(path), "--corpus", str(CORPUS), "--index", str(built_index), "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)["corpora"][0]
+    talks = data["conversations"]["table"]
+    assert talks["followup"] == {"n": 1, "hit@1": 1.0, "hit@3": 1.0, "subject@1": 1.0, "carried": 1.0}
+    assert talks["switch"]["subject@1"] == 1.0 and talks["switch"]["carried"] == 0.0
+    assert data["results"][0]["table"]["lookup"]["n"] == 1  # the one-question line is counted as before
+
+
+@pytest.mark.parametrize(
+    "question", ["et " * 20_000, "\x00et\x1b[31m pour l'examen ?", "_ ?", "ÉT POUR L'EXAMEN ???", "🙂"]
+)
+def test_odd_follow_ups_never_fail(retriever, question):
+    ses = retriever.ask("c'est quoi Amazon SES ?")
+    answer = retriever.ask(question, previous=ses)
+    assert answer.subject is None or answer.subject.names == ["Amazon SES"]
