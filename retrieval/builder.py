@@ -166,6 +166,15 @@ class Draft:
             groups.setdefault(self.hashes[i], []).append(int(i))
         return list(groups.values())
 
+    def take_cached(self) -> None:
+        """Fill the rows still missing from the embedding cache (another folder's, or another thread's)."""
+        if self.cache is None or self.have.all():
+            return
+        missing = np.flatnonzero(~self.have)
+        found, rows = self.cache.get([self.hashes[i] for i in missing])
+        self.vectors[missing[found]] = rows
+        self.have[missing[found]] = True
+
     def snapshot(self, index_dir: Path) -> store.StoredIndex:
         """A StoredIndex that answers now: lexical search whole, dense search over the rows embedded so far.
 
@@ -238,12 +247,6 @@ def prepare(
     if previous is not None and prev_files:
         _take_previous(previous, hashes, vectors, have)
     cache = open_cache(embedder)
-    if cache is not None and not have.all():
-        missing = np.flatnonzero(~have)
-        found, rows = cache.get([hashes[i] for i in missing])
-        vectors[missing[found]] = rows
-        have[missing[found]] = True
-    stats.reused = int(np.count_nonzero(have))
     lexical = LexicalIndex.build(texts)
     manifest = {
         "format_version": store.FORMAT_VERSION,
@@ -258,7 +261,10 @@ def prepare(
         "built_at": time.strftime("%Y-%m-%d %H:%M:%S"),
         "report": report.lines(),
     }
-    return Draft(corpus_dir, embedder, chunks, hashes, texts, vectors, have, lexical, manifest, stats, cache, t0)
+    draft = Draft(corpus_dir, embedder, chunks, hashes, texts, vectors, have, lexical, manifest, stats, cache, t0)
+    draft.take_cached()
+    stats.reused = draft.done
+    return draft
 
 
 def _take_previous(previous: store.StoredIndex, hashes: list[str], vectors: np.ndarray, have: np.ndarray) -> None:

@@ -180,13 +180,19 @@ class Retriever:
         self._stop.set()
         self._stop = stop = threading.Event()
         self._draft = draft
-        self._worker = threading.Thread(target=self._fill, args=(draft, stop), name="embedding", daemon=True)
+        before = self._worker
+        self._worker = threading.Thread(target=self._fill, args=(draft, stop, before), name="embedding", daemon=True)
         self._worker.start()
 
-    def _fill(self, draft: Draft, stop: threading.Event) -> None:
+    def _fill(self, draft: Draft, stop: threading.Event, before: threading.Thread | None) -> None:
         from . import builder
 
         try:
+            if before is not None:
+                # The draft this one replaces stops after its batch in hand: wait for it and take that batch
+                # from the cache, rather than embed the same texts twice at once.
+                before.join()
+                draft.take_cached()
             if not builder.embed(draft, self.embedder, stop=stop):
                 return
             with store.locked(self.index_dir):
