@@ -200,6 +200,7 @@ class Shared:
             if self.retriever is not None:
                 self.retriever.close()  # its background embedding must not write over the rebuild
             r = Retriever.build(self.corpus_dir, self.index_dir, self.model, progress=progress)
+            r.background = True  # its later refreshes (a zip imported) embed behind, as after `ensure`
             _take_over(self.index_dir, r)
             self.loads += 1
             self.retriever, self.notice = r, ""

@@ -47,6 +47,7 @@ class BuildStats:
     embedded: int = 0
     reused: int = 0
     seconds: float = 0.0
+    embed_seconds: float = 0.0  # of which the embedding engine's batches (builder.embed)
     report: CorpusReport = field(default_factory=CorpusReport)
 
 
@@ -303,7 +304,9 @@ def embed(
         if stop is not None and stop.is_set():
             return False
         batch = groups[s : s + embedder.batch_size]
+        t0 = time.perf_counter()
         vecs = embedder.encode([draft.texts[g[0]] for g in batch])
+        draft.stats.embed_seconds += time.perf_counter() - t0
         if draft.cache is not None:
             draft.cache.put([draft.hashes[g[0]] for g in batch], vecs)
         for g, v in zip(batch, vecs):

@@ -56,6 +56,7 @@ def emb(monkeypatch):
     return e
 
 
+@pytest.mark.slow  # embeds 40 passages, then a foreground build of the same notes to compare (~5 s)
 def test_background_open_answers_lexically_then_fills_in_meaning(tmp_path, emb, monkeypatch):
     notes, idx = _vault(tmp_path / "notes"), tmp_path / "idx"
     gate = Gate(emb, monkeypatch, open_batches=0)
@@ -167,3 +168,35 @@ def test_a_question_never_waits_for_a_refresh_in_background_mode(tmp_path, emb, 
         threading.Event().wait(0.05)
     assert r.search("Kinesis se facture à l'usage")[0].source == "Kinesis-importé.md"
     assert r.wait_dense(60) and r.dense_progress() == (44, 44)
+
+
+@pytest.mark.slow  # the whole app in AppTest (~6 s)
+def test_the_chat_answers_during_indexing_with_a_grey_line_and_a_sidebar_bar(tmp_path, emb, monkeypatch):
+    from pathlib import Path
+
+    from streamlit.testing.v1 import AppTest
+
+    from retrieval import app_support as sup
+
+    notes = _vault(tmp_path / "notes")
+    monkeypatch.setenv(sup.CORPUS_ENV, str(notes))
+    monkeypatch.setenv(sup.INDEX_ENV, str(tmp_path / "index"))
+    gate = Gate(emb, monkeypatch, open_batches=0)
+    app = str(Path(__file__).resolve().parents[1] / "app.py")
+    at = AppTest.from_file(app, default_timeout=60).run()
+    assert not at.exception and not at.error
+    bars = [p for p in at.sidebar.get("progress")]
+    assert [b.proto.text for b in bars] == ["Indexation du sens : 0 / 40 passages"]
+    at.chat_input[0].set_value("Glacier se facture à l'usage").run()
+    answer = at.main.chat_message[-1]
+    grey = [c.value.replace("\\:", ":") for c in answer.caption]  # Markdown-escaped
+    assert "Recherche par mots seulement pendant l'indexation du sens : 0 / 40 passages" in grey
+    assert any("Glacier.md" in h.value for h in answer.get("html"))
+    gate.open_batches = None
+    gate.release.set()
+    shared = sup.shared(str(notes.resolve()), str((tmp_path / "index").resolve()), emb.name)
+    assert shared.retriever is not None and shared.retriever.wait_dense(60)
+    at.run()
+    assert not at.sidebar.get("progress")  # whole: the bar is gone
+    at.chat_input[0].set_value("Glacier se facture à l'usage").run()
+    assert not [c.value for c in at.main.chat_message[-1].caption if "Recherche par mots" in c.value]
