@@ -200,3 +200,42 @@ def test_the_chat_answers_during_indexing_with_a_grey_line_and_a_sidebar_bar(tmp
     assert not at.sidebar.get("progress")  # whole: the bar is gone
     at.chat_input[0].set_value("Glacier se facture à l'usage").run()
     assert not [c.value for c in at.main.chat_message[-1].caption if "Recherche par mots" in c.value]
+
+
+@pytest.mark.slow  # a process that loads the model, killed mid-way
+def test_a_killed_app_resumes_where_it_was(tmp_path, emb, monkeypatch, embedding_cache):
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    notes, idx = _vault(tmp_path / "notes"), tmp_path / "idx"
+    script = (
+        "import time\n"
+        "from retrieval import Retriever, embedding\n"
+        "e = embedding.load_embedder(); e.batch_size = 4\n"
+        "_inner = e._encode_batch\n"
+        "e._encode_batch = lambda b: (time.sleep(0.3), _inner(b))[1]\n"  # a slow laptop: time to kill it
+        f"r, _ = Retriever.open({str(notes)!r}, {str(idx)!r}, background=True)\n"
+        "time.sleep(600)\n"
+    )
+    env = {**os.environ, "RETRIEVAL_CACHE": str(embedding_cache)}
+    proc = subprocess.Popen([sys.executable, "-c", script], cwd=Path(__file__).resolve().parents[1], env=env)
+    try:
+        keys = list(embedding_cache.glob("*/keys.txt"))
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and not (keys and keys[0].stat().st_size >= 12 * 30):
+            time.sleep(0.1)
+            keys = list(embedding_cache.glob("*/keys.txt"))
+        assert keys, "the app never cached a batch"
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(30)
+    cached = keys[0].stat().st_size // 30
+    assert 12 <= cached < 40 and store.current_generation(idx) is None
+    gate = Gate(emb, monkeypatch)
+    r, _ = Retriever.open(notes, idx, background=True)
+    assert r.dense_progress()[0] == cached  # at once, from what the killed app kept
+    assert r.wait_dense(60) and r.dense_progress() == (40, 40) and len(gate.texts) == 40 - cached
