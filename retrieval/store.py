@@ -36,7 +36,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .dense import DenseIndex
+from .dense import DenseIndex, PartialDense
 from .lexical import LexicalIndex
 from .models import Chunk
 from .reader import READER_VERSION
@@ -96,7 +96,7 @@ class StoredIndex:
     manifest: dict
     chunks: list[Chunk]
     hashes: list[str]
-    dense: DenseIndex
+    dense: DenseIndex | PartialDense  # partial: a background build's rows embedded so far (builder.Draft)
     lexical: LexicalIndex
     vecs: np.ndarray | None = None  # memory-mapped at load: stays valid if the folder is collected later
     verified: dict = field(default_factory=dict)  # staleness cache, see corpus.is_stale
@@ -380,6 +380,7 @@ def manifest_ok(m: dict) -> bool:
     return (
         _depth_ok(m)
         and isinstance(m.get("model"), str)
+        and isinstance(m.get("embedder", ""), str)
         and _int(m.get("n_chunks"), 0, 10**8)
         and _int(m.get("dim"), 1, 65_536)
         and m.get("index_type", "flat") in ("flat", "hnsw")

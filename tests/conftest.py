@@ -1,10 +1,13 @@
 """Shared fixtures: the real notes, the real model, one index built per test session."""
 
 import os
+import tempfile
 from pathlib import Path
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+# The embedding cache (retrieval/vectorcache.py) of the session's fixtures: never the student's data/.
+os.environ["RETRIEVAL_CACHE"] = tempfile.mkdtemp(prefix="retrieval-cache-")
 
 import pytest  # noqa: E402
 
@@ -36,6 +39,14 @@ def retriever(built_index):
     from retrieval import Retriever
 
     return Retriever.load(built_index)
+
+
+@pytest.fixture(autouse=True)
+def embedding_cache(tmp_path_factory, monkeypatch):
+    """Every test embeds into its own empty cache: what one test embedded never spares another its work."""
+    path = tmp_path_factory.mktemp("embeddings")
+    monkeypatch.setenv("RETRIEVAL_CACHE", str(path))
+    return path
 
 
 @pytest.fixture(autouse=True)

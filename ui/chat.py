@@ -134,6 +134,8 @@ def show_answer(msg: dict, mi: int) -> None:
             )
     if answer.notice:
         alert("info", answer.notice)
+    if answer.indexing:
+        st.caption(escape_markdown(answer.indexing))
     quiz = msg.get("quiz")
     if quiz:
         st.html(rd.text_block(f"Pour t'interroger sur « {quiz} », passe à la page Réviser :", "rv-echo"))

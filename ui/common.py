@@ -93,9 +93,27 @@ def index_panel(shared, r, info) -> None:
         st.caption("⚠️ " + escape_markdown(line))
     if shared.notice:
         st.caption(escape_markdown(shared.notice))
+    dense_progress(r)
     if not r.corpus_dir.is_dir():
         st.warning("Le dossier de notes est introuvable : l'index existant est utilisé tel quel.")
     rebuild_button(shared)
+
+
+def dense_progress(r) -> None:
+    """While the notes' meaning is embedded in the background: a bar, redrawn every 2 s, until it is full."""
+    if r.dense_progress()[0] >= r.dense_progress()[1]:
+        return
+
+    @st.fragment(run_every=2)
+    def bar():
+        done, total = r.dense_progress()
+        if done >= total:
+            st.rerun()  # the whole page: the bar goes, and the answers now use every passage
+        frac, text = sup.dense_progress_text(done, total)
+        st.progress(frac, text=text)
+        st.caption("Les réponses s'améliorent à mesure : la recherche par mots marche déjà.")
+
+    bar()
 
 
 def rebuild_button(shared) -> None:

@@ -40,6 +40,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--workdir", default=None, help="keep corpora and indexes here (default: a temp dir, removed)")
     ap.add_argument("--keep", action="store_true", help="keep generated corpora and indexes")
     ap.add_argument("--no-cold", action="store_true", help="skip the cold-start measure")
+    ap.add_argument(
+        "--vault",
+        default="2000,10000",
+        help="distinct passages of the vaults opened for the first time in the background ('' to skip)",
+    )
+    ap.add_argument("--bare-sample", type=int, default=2000, help="texts the bare engine embeds for its throughput")
     args = ap.parse_args(argv)
     res = run(args)
     Path(args.json).write_text(json.dumps(res, ensure_ascii=False, indent=1), encoding="utf-8")

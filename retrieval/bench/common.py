@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -47,8 +49,19 @@ def summary_ms(xs: list[float]) -> dict[str, float | int | None]:
 
 
 def run_worker(args: list[str], timeout: float = 900) -> dict:
-    """Run `python -m retrieval.bench --worker ARGS...` in a fresh process; its last stdout line is JSON."""
-    env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
+    """Run `python -m retrieval.bench --worker ARGS...` in a fresh process; its last stdout line is JSON.
+
+    Each worker embeds into its own empty embedding cache: a build figure never counts vectors that an
+    earlier run (or the student's app) cached."""
+    cache = tempfile.mkdtemp(prefix="retrieval-bench-cache-")
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "RETRIEVAL_CACHE": cache}
+    try:
+        return _run(args, env, timeout)
+    finally:
+        shutil.rmtree(cache, ignore_errors=True)
+
+
+def _run(args: list[str], env: dict[str, str], timeout: float) -> dict:
     p = subprocess.run(
         [sys.executable, "-m", "retrieval.bench", "--worker", *args],
         cwd=ROOT,

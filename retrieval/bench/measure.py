@@ -81,6 +81,18 @@ def run(args: argparse.Namespace) -> dict:
         if not args.keep and size != "notes":
             shutil.rmtree(idx, ignore_errors=True)
             shutil.rmtree(corpus, ignore_errors=True)
+    for size in [int(x) for x in args.vault.split(",") if x.strip()]:
+        print(f"[bench] vault {size}: background open …", file=sys.stderr, flush=True)
+        corpus, idx = work / f"vault-{size}", work / f"vault-index-{size}"
+        shutil.rmtree(corpus, ignore_errors=True)
+        generate_corpus(corpus, size, max(args.files, size // 100))
+        entry = run_worker(["vault", str(corpus), str(idx), str(args.bare_sample), repr(time.time())], timeout=3600)
+        entry["size"] = size
+        result.setdefault("vault", []).append(entry)
+        if not args.keep:
+            shutil.rmtree(corpus, ignore_errors=True)
+            for p in work.glob(f"vault-index-{size}*"):
+                shutil.rmtree(p, ignore_errors=True)
     if not args.no_cold and notes_index is not None:
         print("[bench] cold start …", file=sys.stderr, flush=True)
         result["cold_start"] = measure_cold_start(

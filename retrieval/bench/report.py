@@ -64,6 +64,9 @@ def table(res: dict) -> str:
             f"  {e['size']} memory: chunks {m['chunks_mb']} MiB, FAISS {m['dense_mb']} MiB, "
             f"BM25 {m['lexical_mb']} MiB, model+runtime {e['serve']['rss_model_only_mb']} MiB"
         )
+    if res.get("vault"):
+        lines.append("")
+        lines.append(vault_table(res["vault"]))
     cs = res.get("cold_start")
     if cs:
         lines.append(
@@ -74,4 +77,30 @@ def table(res: dict) -> str:
         f"total bench time: {res['total_s']} s on {mach['cpus']} CPUs "
         f"(load average {mach['loadavg_start'][0]} at start, {mach['loadavg_end'][0]} at end)"
     )
+    return "\n".join(lines)
+
+
+def vault_table(vaults: list[dict]) -> str:
+    """A vault opened for the first time, in the background (Retriever.open(..., background=True))."""
+    rows = [
+        ("passages (distinct)", lambda v: f"{v['chunks']}"),
+        ("first answer", lambda v: f"{v['first_answer_s']:.1f} s"),
+        ("  of which imports", lambda v: f"{v['import_s']:.1f} s"),
+        ("  embedded by then", lambda v: f"{v['embedded_at_first_answer']}"),
+        ("full index", lambda v: f"{v['full_index_s']:.0f} s"),
+        ("ask while indexing p50", lambda v: f"{v['ask_while_indexing_ms_p50']} ms"),
+        ("embedded/s", lambda v: f"{v['embedded_per_s']:.1f}"),
+        ("bare engine/s", lambda v: f"{v['bare_per_s']:.1f} ({v['bare_texts']} texts)"),
+        ("ratio", lambda v: f"{v['throughput_ratio'] * 100:.0f} %"),
+        ("re-embedded on restart", lambda v: f"{v['reembedded_after_restart']}"),
+        ("peak RSS", lambda v: f"{v['peak_rss_mb']:.0f} MiB"),
+    ]
+    w0 = max(len(r[0]) for r in rows)
+    cells = [[f(v) for v in vaults] for _, f in rows]
+    ws = [max(len(str(v["size"])), *(len(c[i]) for c in cells)) for i, v in enumerate(vaults)]
+    lines = ["vault opened for the first time (background open): " + vaults[0]["model"]]
+    lines.append(" | ".join([" " * w0] + [str(v["size"]).rjust(w) for v, w in zip(vaults, ws)]))
+    lines.append("-+-".join(["-" * w0] + ["-" * w for w in ws]))
+    for (name, _), row in zip(rows, cells):
+        lines.append(" | ".join([name.ljust(w0)] + [c.rjust(w) for c, w in zip(row, ws)]))
     return "\n".join(lines)

@@ -40,21 +40,26 @@ class DerivedEmbedder(Embedder):
         self.rng = np.random.default_rng(seed)
         self.seconds = 0.0
         self.real_embedded = 0
+        self.pool: list[np.ndarray] = []
+        self.batch_size = 4096  # derived vectors: large batches (the real ones are embedded in the real's)
 
     def encode(self, texts: Sequence[str], progress: Progress | None = None) -> np.ndarray:
+        """The builder embeds by batches: the first `base_real` texts of all calls are embedded for real."""
         t0 = time.perf_counter()
         texts = list(texts)
-        b = min(self.base_real, len(texts))
-        base = self.real.encode(texts[:b])
-        self.real_embedded += b
+        b = max(0, min(self.base_real - self.real_embedded, len(texts)))
         out = np.empty((len(texts), self.dim), dtype=np.float32)
-        out[:b] = base
-        for s in range(b, len(texts), 8192):  # blocks: one 100k x 512 noise matrix would double peak memory
-            e = min(len(texts), s + 8192)
-            v = base[np.arange(s, e) % b] + self.rng.standard_normal((e - s, self.dim), dtype=np.float32) * self.noise
-            out[s:e] = v / np.linalg.norm(v, axis=1, keepdims=True)
-            if progress:
-                progress(e, len(texts))
+        if b:
+            out[:b] = self.real.encode(texts[:b])
+            self.pool.append(out[:b].copy())
+            self.real_embedded += b
+        if b < len(texts):
+            base = np.concatenate(self.pool)
+            picks = base[self.rng.integers(0, len(base), len(texts) - b)]
+            v = picks + self.rng.standard_normal((len(texts) - b, self.dim), dtype=np.float32) * self.noise
+            out[b:] = v / np.linalg.norm(v, axis=1, keepdims=True)
+        if progress:
+            progress(len(texts), len(texts))
         self.seconds += time.perf_counter() - t0
         return out
 
@@ -284,6 +289,10 @@ def run(kind: str, rest: list[str]) -> dict:
         return worker_serve(Path(rest[0]), json.loads(Path(rest[1]).read_text(encoding="utf-8")), int(rest[2]))
     if kind == "memory":
         return worker_memory(Path(rest[0]))
+    if kind == "vault":
+        from .vault import worker_vault
+
+        return worker_vault(Path(rest[0]), Path(rest[1]), int(rest[2]), float(rest[3]))
     if kind == "coldproxy":
         return worker_coldproxy(Path(rest[0]), rest[1], float(rest[2]))
     raise SystemExit(f"unknown worker {kind}")
