@@ -153,6 +153,18 @@ def _build_report(r, notice: str) -> list[str]:
     return out
 
 
+def _app_folders(args) -> None:
+    """--corpus / --index left out: the app's folders ($RETRIEVAL_CORPUS, the folder chosen on the page,
+    corpus/ beside app.py; $RETRIEVAL_INDEX, index/ beside app.py), as every other entry point reads them."""
+    if args.corpus is None or args.index is None:
+        from .app_support import paths
+        from .notes.settings import APP_DIR
+
+        corpus, index = paths(APP_DIR)
+        args.corpus = str(corpus) if args.corpus is None else args.corpus
+        args.index = str(index) if args.index is None else args.index
+
+
 def _tolerant_streams() -> None:
     """A terminal that cannot show a character (an emoji under cp1252) gets "?" instead of a crash."""
     for stream in (sys.stdout, sys.stderr):
@@ -170,8 +182,8 @@ def main(argv: list[str] | None = None) -> int:
     s = sub.add_parser("search", help="chercher dans les notes (une puce par résultat)")
     a = sub.add_parser("ask", help="poser une question : les passages des notes qui y répondent")
     for p in (b, s, a):
-        p.add_argument("--corpus", default="corpus", help="dossier des notes (défaut : corpus)")
-        p.add_argument("--index", default="index", help="dossier de l'index (défaut : index)")
+        p.add_argument("--corpus", default=None, help="dossier des notes (défaut : celui de l'appli)")
+        p.add_argument("--index", default=None, help="dossier de l'index (défaut : celui de l'appli)")
         p.add_argument(
             "--model", default=None, help="modèle d'embeddings (défaut : $RETRIEVAL_MODEL ou use-multilingual-v3)"
         )
@@ -191,6 +203,7 @@ def main(argv: list[str] | None = None) -> int:
             from .notes.cli import run as notes
 
             return notes(args)
+        _app_folders(args)
         return {"build": _cmd_build, "search": _cmd_search, "ask": _cmd_ask}[args.cmd](args)
     except (ModelLoadError, IndexError_) as e:
         print(f"Erreur : {_one_line(terminal_safe(str(e)))}", file=sys.stderr)

@@ -158,7 +158,7 @@ def test_settings_file_is_where_the_variable_says(tmp_path, monkeypatch, notes):
 def test_default_settings_file_is_data_beside_the_app(tmp_path, monkeypatch):
     monkeypatch.delenv(settings.SETTINGS_ENV)
     assert settings.settings_path(tmp_path) == tmp_path / "data" / "settings.json"
-    assert "data/" in (ROOT / ".gitignore").read_text().split()
+    assert "/data/" in (ROOT / ".gitignore").read_text().split()
 
 
 def test_tests_never_touch_the_real_settings_file():

@@ -227,7 +227,7 @@ def test_database_path_is_user_data_never_the_index(tmp_path, monkeypatch):
     monkeypatch.setenv("REVISION_DB", str(tmp_path / "index" / "revision.sqlite3"))
     with pytest.raises(StoreUnreadable, match="dossier de l'index"):
         rsup.db_path(ROOT, tmp_path / "index")
-    assert "data/" in (ROOT / ".gitignore").read_text().split()
+    assert "/data/" in (ROOT / ".gitignore").read_text().split()
 
 
 # ----- the notes change -----------------------------------------------------------------------------

@@ -14,8 +14,7 @@ from pathlib import Path
 
 from . import importing, inventory, trash
 from .paths import NotesError
-
-APP_DIR = Path(__file__).resolve().parents[2]  # where app.py is
+from .settings import APP_DIR
 
 
 def add_parser(sub) -> None:

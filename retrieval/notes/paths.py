@@ -111,14 +111,33 @@ def free_name(path: Path) -> Path:
         n += 1
 
 
+def new_file_mode() -> int:
+    """The mode an ordinary new file gets here (0666 less the umask): what the notes already there have.
+
+    Read from /proc on Linux, where changing the umask to read it would race with other threads."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as f:
+            for line in f:
+                if line.startswith("Umask:"):
+                    return 0o666 & ~int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return 0o666 & ~mask
+
+
 def write_new(path: Path, data: bytes) -> None:
     """Write a file that must not exist yet: a temporary file beside it, fully written, then linked in.
 
     The temporary name starts with a dot, so a build running meanwhile never reads a half-written
-    note. os.link fails when the name was taken meanwhile, where os.replace would overwrite it.
+    note; its mode follows the umask, like a note saved by an editor. os.link fails when the name
+    was taken meanwhile, where os.replace would overwrite it.
     """
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".ajout-", suffix=".tmp")
     try:
+        with contextlib.suppress(OSError):  # a FAT stick has no modes to set
+            os.fchmod(fd, new_file_mode())  # mkstemp makes it 0600: other programs and synced folders could not read it
         with os.fdopen(fd, "wb") as f:
             f.write(data)
             f.flush()

@@ -18,6 +18,7 @@ from ..corpus import NOTE_SUFFIXES
 CORPUS_ENV = "RETRIEVAL_CORPUS"
 SETTINGS_ENV = "RETRIEVAL_SETTINGS"
 MAX_SCAN = 20_000  # entries looked at when checking that a folder holds notes (a home folder is huge)
+APP_DIR = Path(__file__).resolve().parents[2]  # where app.py is: every entry point's default folders hang off it
 
 
 def settings_path(app_dir: Path) -> Path:
@@ -33,8 +34,12 @@ def load(app_dir: Path) -> dict:
     return data if isinstance(data, dict) else {}
 
 
-def notes_dir(app_dir: Path) -> tuple[Path, str]:
-    """(notes folder, where that choice comes from: "env", "settings" or "default")."""
+def notes_dir(app_dir: Path = APP_DIR) -> tuple[Path, str]:
+    """(notes folder, where that choice comes from: "env", "settings" or "default").
+
+    The one place that says which notes folder is used: the app's pages, `python -m retrieval` and
+    `python -m revision` all ask here when no folder is given on their command line.
+    """
     env = os.environ.get(CORPUS_ENV)
     if env:
         return Path(env).expanduser().resolve(), "env"
