@@ -119,3 +119,75 @@ def test_imported_notes_follow_the_umask(tmp_path):
         os.umask(old)
     for rel in ("a.md", "cours/b.md"):
         assert stat.S_IMODE((notes / rel).stat().st_mode) == 0o644, rel
+
+
+# ----- 2. no folder shape can crash a scan; a deep archive is refused -------------------------------
+def _zip(entries: dict[str, bytes | str]) -> bytes:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        for name, data in entries.items():
+            z.writestr(name, data)
+    return buf.getvalue()
+
+
+@pytest.mark.parametrize("depth", [40, 1000])
+def test_a_note_too_many_folders_deep_is_refused_at_import(tmp_path, depth):
+    from retrieval.notes import importing
+
+    notes = tmp_path / "notes"
+    notes.mkdir()
+    data = _zip({"ok.md": "# Ok\n- ok\n", "d/" * depth + "x.md": "# X\n- x\n"})
+    with pytest.raises(importing.ImportRefused, match="niveaux de dossiers") as e:
+        importing.add_upload(notes, "profond.zip", data)
+    assert "rien n'a été écrit" in str(e.value)
+    assert list(notes.iterdir()) == []
+
+
+@pytest.fixture
+def deep_cleanup():
+    """Deep folders made by a test are removed by it: shutil.rmtree (pytest's cleanup) recurses and would crash."""
+    roots: list[Path] = []
+    yield roots
+    from retrieval.corpus import walk
+
+    for root in roots:
+        folders = []
+        for folder, _, files in walk(root, max_depth=10_000):
+            folders.append(folder)
+            for f in files:
+                os.unlink(os.path.join(folder, f))
+        for folder in reversed(folders):
+            os.rmdir(folder)
+
+
+def _deep(root: Path, depth: int, name: str = "x.md") -> Path:
+    folder = str(root)
+    for _ in range(depth):
+        folder += "/d"
+        os.mkdir(folder)
+    Path(folder, name).write_text("# Profond\n## S\n- une puce **profonde** ici\n", encoding="utf-8")
+    return Path(folder)
+
+
+def test_a_folder_a_thousand_levels_deep_crashes_no_scan(notes, tmp_path, deep_cleanup):
+    from retrieval.corpus import CorpusReport, discover, parse_notes
+    from retrieval.notes import settings, trash
+    from revision.cards import cards_of
+
+    deep_cleanup += [notes / "d", notes / ".corbeille", tmp_path / "seul"]
+    _deep(notes, 1000)
+    (notes / ".corbeille").mkdir()
+    _deep(notes / ".corbeille", 1000, "y.md")
+    report = CorpusReport()
+    assert [rel for rel, _ in discover(notes, report)] == [NOTES.name]
+    assert any("niveaux" in line for line in report.lines())
+    chunks, _ = parse_notes(notes)
+    assert chunks and {c.source for c in chunks} == {NOTES.name}
+    assert {c.source for c in cards_of(notes)} == {NOTES.name}
+    assert settings.check_notes_dir(str(notes)) == (notes.resolve(), "")
+    assert trash.items(notes) == []  # listed no deeper than a note can be
+    only_deep = tmp_path / "seul"
+    only_deep.mkdir()
+    _deep(only_deep, 1000)
+    folder, error = settings.check_notes_dir(str(only_deep))
+    assert folder is None and "aucune note" in error

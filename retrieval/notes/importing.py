@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
 
+from ..corpus import MAX_DEPTH
 from . import trash
 from .paths import NotesError, UnsafePath, clean_relpath, inside, is_hidden, is_note, make_parents, write_new
 
@@ -195,6 +196,9 @@ def _plan(zf: zipfile.ZipFile, name: str, report: ImportReport) -> list[tuple[st
             continue
         if info.is_dir() or entry.endswith(("/", "\\")):
             continue
+        if rel.count("/") > MAX_DEPTH:
+            unsafe.append(f"« {_short(rel)} » est à plus de {MAX_DEPTH} niveaux de dossiers")
+            continue
         if not is_note(rel):
             report.ignored[os.path.splitext(rel)[1].lower() or "sans extension"] += 1
         elif is_hidden(rel):
@@ -233,6 +237,10 @@ def _decompress(zf: zipfile.ZipFile, name: str, notes: list[tuple[str, zipfile.Z
                 buf += block
         out.append((rel, bytes(buf)))
     return out
+
+
+def _short(rel: str) -> str:
+    return rel if len(rel) <= 80 else rel[:40] + "…" + rel[-30:]
 
 
 def _too_big(name: str) -> str:

@@ -13,7 +13,7 @@ import os
 import tempfile
 from pathlib import Path
 
-from ..corpus import NOTE_SUFFIXES
+from ..corpus import NOTE_SUFFIXES, walk
 
 CORPUS_ENV = "RETRIEVAL_CORPUS"
 SETTINGS_ENV = "RETRIEVAL_SETTINGS"
@@ -92,7 +92,7 @@ def check_notes_dir(typed: str) -> tuple[Path | None, str]:
 def _holds_markdown(folder: Path) -> bool:
     """A note anywhere below, as the index would find it (dot folders and linked folders are skipped)."""
     seen = 0
-    for _, dirs, files in os.walk(folder):
+    for _, dirs, files in walk(folder):
         dirs[:] = [d for d in dirs if not d.startswith(".")]
         if any(not f.startswith(".") and f.lower().endswith(NOTE_SUFFIXES) for f in files):
             return True

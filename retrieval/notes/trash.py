@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+from ..corpus import MAX_DEPTH, walk
 from .paths import TRASH_DIR, NotesError, clean_relpath, inside, is_hidden, is_note, make_parents, move_no_clobber
 
 
@@ -76,7 +77,7 @@ def items(notes_dir: Path | str) -> list[TrashItem]:
     if trash.is_symlink() or not trash.is_dir():
         return []
     out: list[TrashItem] = []
-    for folder, dirs, files in os.walk(trash):  # os.walk does not descend into linked folders
+    for folder, dirs, files in walk(trash, MAX_DEPTH):  # never into linked folders, never deeper than a note
         dirs.sort()
         for name in sorted(files):
             path = Path(folder) / name
