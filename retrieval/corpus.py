@@ -178,6 +178,11 @@ def fingerprint(files: list[tuple[str, Path]]) -> dict[str, list[int]]:
     return out
 
 
+def looks_binary(data: bytes) -> bool:
+    """True when a note's bytes are not text as read_note reads it (UTF-16 with its BOM is text)."""
+    return data[:2] not in (b"\xff\xfe", b"\xfe\xff") and _looks_binary(data)
+
+
 def _looks_binary(data: bytes) -> bool:
     head = data[:8192]
     if b"\x00" in head:

@@ -191,3 +191,127 @@ def test_a_folder_a_thousand_levels_deep_crashes_no_scan(notes, tmp_path, deep_c
     _deep(only_deep, 1000)
     folder, error = settings.check_notes_dir(str(only_deep))
     assert folder is None and "aucune note" in error
+
+
+# ----- 7. names written decomposed (NFD, as macOS writes them) are the same names -------------------
+def test_a_note_with_a_decomposed_name_can_be_removed_restored_and_is_not_imported_twice(tmp_path):
+    import unicodedata
+
+    from retrieval.notes import importing, trash
+
+    notes = tmp_path / "notes"
+    nfd_folder = unicodedata.normalize("NFD", "Réseau")
+    (notes / nfd_folder).mkdir(parents=True)
+    nfd = unicodedata.normalize("NFD", "Sécurité.md")
+    body = b"# S\n- une puce\n"
+    (notes / nfd_folder / nfd).write_bytes(body)
+    # the NFC name of the same note, from a zip or the upload box: the same note, not a second one
+    rep = importing.add_upload(notes, "cours.zip", _zip({"Réseau/Sécurité.md": body}))
+    assert [i.status for i in rep.items] == [importing.UNCHANGED]
+    rep = importing.add_upload(notes, "cours.zip", _zip({"Réseau/Sécurité.md": body + b"- autre\n"}))
+    assert [i.status for i in rep.items] == [importing.KEPT]
+    assert os.listdir(notes) == [nfd_folder] and os.listdir(notes / nfd_folder) == [nfd]
+    # removed by its NFC name (typed) as well as by the name the page lists (NFD, as on disk)
+    moved = trash.remove(notes, "Réseau/Sécurité.md")
+    assert not (notes / nfd_folder / nfd).exists()
+    back = trash.restore(notes, moved.target)
+    assert not back.renamed and (notes / nfd_folder / nfd).read_bytes() == body
+    trash.remove(notes, f"{nfd_folder}/{nfd}")
+    assert os.listdir(notes / nfd_folder) == []
+
+
+# ----- 13. the import's messages and edge cases -----------------------------------------------------
+def test_a_macos_icon_entry_is_skipped_and_counted(tmp_path):
+    from retrieval.notes import importing
+
+    notes = tmp_path / "notes"
+    notes.mkdir()
+    rep = importing.add_upload(notes, "v.zip", _zip({"Icon\r": b"", "cours/Icon\r": b"", "a.md": "# A\n- a\n"}))
+    assert [(i.source, i.status) for i in rep.items] == [("a.md", importing.ADDED)]
+    assert sum(rep.ignored.values()) == 2 and any("Icon" in line for line in rep.lines())
+
+
+def test_an_empty_zip_says_there_was_no_note(tmp_path):
+    from retrieval.notes import importing
+
+    notes = tmp_path / "notes"
+    notes.mkdir()
+    rep = importing.add_upload(notes, "vide.zip", _zip({}))
+    assert rep.lines() == ["ignoré : aucune note Markdown (.md ou .markdown) dans « vide.zip »"]
+    rep = importing.add_upload(notes, "images.zip", _zip({"a.png": b"x"}))
+    assert "aucune note Markdown" in rep.lines()[-1]
+
+
+def test_a_bad_crc_is_said_in_french(tmp_path):
+    from retrieval.notes import importing
+
+    notes = tmp_path / "notes"
+    notes.mkdir()
+    data = bytearray(_zip({"a.md": "# A\n- une puce assez longue pour le test\n"}))
+    i = data.index(b"une puce")
+    data[i : i + 3] = b"UNE"  # stored, not deflated: the bytes read back differ from their CRC
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("b.md", "# B\n" + "".join(f"- puce {n} sur le stockage\n" for n in range(400)))
+    deflated = bytearray(buf.getvalue())
+    deflated[60:70] = b"\xff" * 10  # inside the compressed stream
+    for bad in (data, deflated):
+        with pytest.raises(importing.ImportRefused) as e:
+            importing.add_upload(notes, "abime.zip", bytes(bad))
+        msg = str(e.value)
+        assert "(error)" not in msg and "BadZipFile" not in msg, msg
+        assert "endommagée" in msg and "rien n'a été écrit" in msg
+        assert list(notes.iterdir()) == []
+
+
+def test_a_file_and_a_folder_of_the_same_name_refuse_the_archive_whole(tmp_path):
+    from retrieval.notes import importing
+
+    notes = tmp_path / "notes"
+    notes.mkdir()
+    with pytest.raises(importing.ImportRefused, match="fichier et un dossier"):
+        importing.add_upload(notes, "f.zip", _zip({"f.md": "# F\n- f\n", "f.md/y.md": "# Y\n- y\n"}))
+    assert list(notes.iterdir()) == []
+
+
+def test_a_binary_md_is_refused_at_import_not_added(tmp_path):
+    from retrieval.notes import importing
+
+    notes = tmp_path / "notes"
+    notes.mkdir()
+    blob = bytes(range(256)) * 40
+    rep = importing.add_upload(notes, "v.zip", _zip({"image.md": blob, "a.md": "# A\n- a\n"}))
+    assert [(i.source, i.status) for i in rep.items] == [("image.md", importing.SKIPPED), ("a.md", importing.ADDED)]
+    assert "binaire" in rep.items[0].reason and not (notes / "image.md").exists()
+    rep = importing.add_upload(notes, "seul.md", blob)
+    assert rep.items[0].status == importing.SKIPPED and not (notes / "seul.md").exists()
+    utf16 = "# Notes\n- une puce\n".encode("utf-16")  # Notepad's "Unicode": text, kept
+    assert importing.add_upload(notes, "u.md", utf16).items[0].status == importing.ADDED
+
+
+def test_notes_add_checks_the_name_before_reading_and_never_opens_a_fifo(tmp_path, monkeypatch):
+    from retrieval.notes import importing
+
+    notes = tmp_path / "notes"
+    notes.mkdir()
+    big = tmp_path / "film.mp4"
+    big.write_bytes(b"\0" * 1024)
+    real_open = open
+
+    def no_read(path, *a, **k):
+        if Path(path) == big:
+            raise AssertionError("read before its name was checked")
+        return real_open(path, *a, **k)
+
+    monkeypatch.setattr("builtins.open", no_read)
+    rep = importing.add_path(notes, big)
+    assert rep.items[0].status == importing.SKIPPED and "Markdown" in rep.items[0].reason
+    monkeypatch.undo()
+    fifo = tmp_path / "fifo.md"
+    os.mkfifo(fifo)
+    with pytest.raises(importing.ImportRefused, match="pas un fichier ordinaire"):
+        importing.add_path(notes, fifo)  # would block forever on open()
+    zfifo = tmp_path / "fifo.zip"
+    os.mkfifo(zfifo)
+    with pytest.raises(importing.ImportRefused, match="pas un fichier ordinaire"):
+        importing.add_path(notes, zfifo)

@@ -86,6 +86,8 @@ def report_messages(rep: importing.ImportReport) -> list[tuple[str, str]]:
             else "1 fichier qui n'est pas du Markdown laissé"
         )
         out.append(("info", f"{what} de côté ({kinds})."))
+    if rep.empty:
+        out.append(("warning", f"Aucune note Markdown (.md, .markdown) dans « {rep.archive} » : rien n'a été ajouté."))
     return [(kind, escape_markdown(text)) for kind, text in out]
 
 

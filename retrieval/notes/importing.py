@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
 
-from ..corpus import MAX_DEPTH
+from ..corpus import MAX_DEPTH, looks_binary
 from . import trash
 from .paths import NotesError, UnsafePath, clean_relpath, inside, is_hidden, is_note, make_parents, write_new
 
@@ -52,6 +52,14 @@ class ImportItem:
 class ImportReport:
     items: list[ImportItem] = field(default_factory=list)
     ignored: Counter[str] = field(default_factory=Counter)  # files left out for not being Markdown, by extension
+    archive: str = ""  # the zip's name, when it was one
+
+    @property
+    def empty(self) -> str:
+        """One French line when an archive held no note at all (else "")."""
+        if self.archive and not self.items:
+            return f"{SKIPPED} : aucune note Markdown (.md ou .markdown) dans « {self.archive} »"
+        return ""
 
     @property
     def changed(self) -> bool:
@@ -70,6 +78,8 @@ class ImportReport:
             kinds = ", ".join(ext for ext, _ in self.ignored.most_common(5))
             what = "fichiers qui ne sont pas" if n > 1 else "fichier qui n'est pas"
             out.append(f"{SKIPPED} : {n} {what} du Markdown ({kinds})")
+        if self.empty:
+            out.append(self.empty)
         return out
 
 
@@ -77,13 +87,20 @@ class ImportReport:
 def add_path(notes_dir: Path | str, path: Path | str, replace: bool | Collection[str] = False) -> ImportReport:
     """Add a file from disk: a .md/.markdown note, or a .zip of notes (the command line)."""
     path = Path(path).expanduser()
-    if not path.exists():
-        raise ImportRefused(f"Le fichier « {path} » est introuvable.")
-    if path.is_dir():
+    try:
+        st = path.stat()
+    except OSError:
+        raise ImportRefused(f"Le fichier « {path} » est introuvable ou illisible.") from None
+    if stat.S_ISDIR(st.st_mode):
         raise ImportRefused(f"« {path} » est un dossier : donne un fichier .md ou une archive .zip de ce dossier.")
+    if not stat.S_ISREG(st.st_mode):  # a FIFO would block open() forever, a device never end
+        raise ImportRefused(f"« {path} » n'est pas un fichier ordinaire : rien n'a été écrit.")
     if path.name.lower().endswith(".zip"):
         with open(path, "rb") as f:
             return _add_zip(notes_dir, path.name, f, replace)
+    early = _name_report(path.name)
+    if early is not None:  # not a note: said without reading a byte of it
+        return early
     return _add_single(notes_dir, path.name, _read_capped(path), replace)
 
 
@@ -103,30 +120,52 @@ def _add_single(notes_dir: Path | str, name: str, data: bytes, replace: bool | C
         raise ImportRefused(f"Fichier refusé, rien n'a été écrit : {e}.") from None
     if "/" in rel:  # a browser sends a bare name; a path here was forged
         raise ImportRefused(f"Fichier refusé, rien n'a été écrit : « {name} » n'est pas un simple nom de fichier.")
+    report = _name_report(rel) or ImportReport()
+    if not report.items:
+        _write(notes_dir, _text_only([(rel, data)], report), replace, report)
+    return report
+
+
+def _name_report(rel: str) -> ImportReport | None:
+    """The report of a single file its name alone refuses (not Markdown, hidden), else None."""
     report = ImportReport()
     if not is_note(rel):
         report.items.append(ImportItem(rel, SKIPPED, "pas un fichier Markdown : seuls .md et .markdown sont gardés"))
-        return report
-    if is_hidden(rel):
+    elif is_hidden(rel):
         report.items.append(ImportItem(rel, SKIPPED, "nom commençant par un point : jamais indexé"))
-        return report
-    _write(notes_dir, [(rel, data)], replace, report)
-    return report
+    return report if report.items else None
 
 
 # ----- zip archives ------------------------------------------------------------------------------
 def _add_zip(notes_dir: Path | str, name: str, fileobj: BinaryIO, replace: bool | Collection[str]) -> ImportReport:
-    report = ImportReport()
+    report = ImportReport(archive=name)
     try:
         with zipfile.ZipFile(fileobj) as zf:
             notes = _plan(zf, name, report)
             files = _decompress(zf, name, notes)
-    except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, struct.error) as e:
+    except (zipfile.BadZipFile, zlib.error, EOFError, struct.error) as e:
+        damaged = isinstance(e, (zlib.error, EOFError)) or (isinstance(e, zipfile.BadZipFile) and "CRC" in str(e))
+        why = " : elle est endommagée (un fichier n'y a plus les données qui ont été compressées)" if damaged else ""
+        raise ImportRefused(f"« {name} » n'est pas une archive zip lisible{why}, rien n'a été écrit.") from None
+    except NotImplementedError:
         raise ImportRefused(
-            f"« {name} » n'est pas une archive zip lisible ({e.__class__.__name__}) : rien n'a été écrit."
+            f"« {name} » est compressée d'une façon que Python ne sait pas lire : refais le zip avec "
+            "la compression standard, rien n'a été écrit."
         ) from None
+    files = _text_only(files, report)
     _write(notes_dir, files, replace, report)
     return report
+
+
+def _text_only(files: list[tuple[str, bytes]], report: ImportReport) -> list[tuple[str, bytes]]:
+    """Binary files named .md are left out now, not added and then skipped by every build."""
+    kept = []
+    for rel, data in files:
+        if looks_binary(data):
+            report.items.append(ImportItem(rel, SKIPPED, "fichier binaire, pas du texte : non ajouté"))
+        else:
+            kept.append((rel, data))
+    return kept
 
 
 def entry_name(info: zipfile.ZipInfo) -> str:
@@ -192,7 +231,10 @@ def _plan(zf: zipfile.ZipFile, name: str, report: ImportReport) -> list[tuple[st
         try:
             rel = clean_relpath(entry)
         except UnsafePath as e:
-            unsafe.append(str(e))
+            if _control_only(entry):  # macOS's "Icon\r" (a folder's icon), say: never written, left out
+                report.ignored["Icon de macOS" if entry.rsplit("/", 1)[-1] == "Icon\r" else "nom illisible"] += 1
+            else:
+                unsafe.append(str(e))
             continue
         if info.is_dir() or entry.endswith(("/", "\\")):
             continue
@@ -210,6 +252,8 @@ def _plan(zf: zipfile.ZipFile, name: str, report: ImportReport) -> list[tuple[st
         else:
             seen.add(rel)
             notes.append((rel, info))
+    folders = {"/".join(rel.split("/")[:i]) for rel, _ in notes for i in range(1, rel.count("/") + 1)}
+    unsafe += [f"« {rel} » y est à la fois un fichier et un dossier" for rel, _ in notes if rel in folders]
     if unsafe:
         n, s = len(unsafe) - 1, "s" if len(unsafe) > 2 else ""
         more = f" (et {n} autre{s} entrée{s} refusée{s})" if n else ""
@@ -237,6 +281,16 @@ def _decompress(zf: zipfile.ZipFile, name: str, notes: list[tuple[str, zipfile.Z
                 buf += block
         out.append((rel, bytes(buf)))
     return out
+
+
+def _control_only(entry: str) -> bool:
+    """A name refused only for a control character, and not a note's: nothing of it would be written."""
+    printable = "".join(c for c in entry if ord(c) >= 32 and c != "\x7f")
+    try:
+        rel = clean_relpath(printable)
+    except UnsafePath:
+        return False
+    return not is_note(rel) and not entry.endswith(("/", "\\"))
 
 
 def _short(rel: str) -> str:

@@ -70,17 +70,35 @@ def inside(root: Path, rel: str) -> Path:
 
     root itself may be a link (a notes folder kept in a synced drive): it is resolved first. The
     last part is not checked here: whether an existing file may be replaced is the caller's call.
+    A part that exists under another Unicode form ("Réseau" written decomposed by macOS) is that
+    existing file or folder: names are compared in NFC, so a note is never added twice.
     """
     root = Path(root).resolve()
     path = root
     parts = rel.split("/")
     for part in parts[:-1]:
-        path = path / part
+        path = existing_name(path, part)
         if path.is_symlink():
             raise UnsafePath(f"« {rel} » passe par un lien symbolique ({path.relative_to(root)})")
-    path = path / parts[-1]
+    path = existing_name(path, parts[-1])
     if os.path.commonpath([root, os.path.realpath(path.parent)]) != str(root):
         raise UnsafePath(f"« {rel} » sortirait du dossier de notes")
+    return path
+
+
+def existing_name(folder: Path, part: str) -> Path:
+    """folder/part, or the entry of folder whose name is part in another Unicode form (NFC and NFD)."""
+    path = folder / part
+    if os.path.lexists(path):
+        return path
+    want = unicodedata.normalize("NFC", part)
+    try:
+        with os.scandir(folder) as it:
+            for e in it:
+                if e.name != part and unicodedata.normalize("NFC", e.name) == want:
+                    return folder / e.name
+    except OSError:
+        pass
     return path
 
 

@@ -47,6 +47,7 @@ def remove(notes_dir: Path | str, source: str) -> Moved:
     src = inside(root, rel)
     if not os.path.lexists(src) or src.is_dir():
         raise NotesError(f"« {rel} » n'est pas dans tes notes.")
+    rel = src.relative_to(root).as_posix()  # its name as on disk (a decomposed "é" stays as it was written)
     dst = inside(root, f"{TRASH_DIR}/{rel}")
     make_parents(root, dst)
     # Removed twice (two versions of one note): the older one keeps its name, this one gets "(2)".
@@ -64,6 +65,7 @@ def restore(notes_dir: Path | str, source: str) -> Moved:
     src = inside(root, f"{TRASH_DIR}/{rel}") if rel else None
     if src is None or not os.path.lexists(src) or src.is_dir():
         raise NotesError(f"« {rel or source} » n'est pas dans la corbeille.")
+    rel = src.relative_to(root / TRASH_DIR).as_posix()  # back under the name it had on disk
     dst = inside(root, rel)
     make_parents(root, dst)
     where = move_no_clobber(src, dst)
