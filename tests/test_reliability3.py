@@ -315,3 +315,124 @@ def test_notes_add_checks_the_name_before_reading_and_never_opens_a_fifo(tmp_pat
     os.mkfifo(zfifo)
     with pytest.raises(importing.ImportRefused, match="pas un fichier ordinaire"):
         importing.add_path(notes, zfifo)
+
+
+# ----- 4. the folder chooser: a link loop or an unknown ~user is one French sentence ----------------
+@pytest.mark.parametrize("typed", ["{tmp}/boucle", "{tmp}/boucle/notes", "~personne-inconnue-xyz/notes"])
+def test_the_chooser_says_a_bad_path_in_one_sentence(tmp_path, typed):
+    from retrieval.notes import settings
+
+    os.symlink(tmp_path / "boucle", tmp_path / "boucle")
+    folder, error = settings.check_notes_dir(typed.format(tmp=tmp_path))
+    assert folder is None and error and "\n" not in error
+
+
+def test_a_saved_folder_with_an_unknown_user_falls_back_instead_of_crashing(monkeypatch):
+    from retrieval.notes import settings
+
+    monkeypatch.delenv(settings.CORPUS_ENV, raising=False)
+    path = settings.settings_path(ROOT)
+    path.write_text(json.dumps({"notes_dir": "~personne-inconnue-xyz/notes"}), encoding="utf-8")
+    assert settings.notes_dir(ROOT) == ((ROOT / "corpus").resolve(), "default")
+
+
+# ----- 13. the chooser refuses the app folder that every page would then refuse --------------------
+def test_the_chooser_refuses_a_folder_that_holds_the_index(tmp_path):
+    from retrieval.notes import settings
+
+    index = tmp_path / "appli" / "index"
+    index.mkdir(parents=True)
+    (tmp_path / "appli" / "README.md").write_text("# Lisez-moi\n", encoding="utf-8")
+    folder, error = settings.check_notes_dir(str(tmp_path / "appli"), index)
+    assert folder is None and "index" in error and "\n" not in error
+    # the app folder itself, with the app's own index folder
+    folder, error = settings.check_notes_dir(str(ROOT))
+    assert folder is None and "index" in error
+
+
+# ----- 13. Réviser names where the missing folder came from -----------------------------------------
+def test_a_missing_folder_is_blamed_on_where_it_came_from(tmp_path, monkeypatch):
+    from retrieval.notes import settings
+
+    monkeypatch.delenv(settings.CORPUS_ENV, raising=False)
+    gone = tmp_path / "partie"
+    gone.mkdir()
+    settings.save_notes_dir(ROOT, gone)
+    gone.rmdir()
+    hint = settings.folder_hint()
+    assert settings.CORPUS_ENV not in hint and "panneau latéral" in hint
+    monkeypatch.setenv(settings.CORPUS_ENV, str(gone))
+    assert settings.CORPUS_ENV in settings.folder_hint()
+
+
+def test_reviser_blames_the_chosen_folder_not_the_variable(tmp_path, monkeypatch):
+    from streamlit.testing.v1 import AppTest
+
+    from retrieval.notes import settings
+
+    monkeypatch.delenv(settings.CORPUS_ENV, raising=False)
+    gone = tmp_path / "partie"
+    gone.mkdir()
+    settings.save_notes_dir(ROOT, gone)
+    gone.rmdir()
+    at = AppTest.from_file(str(ROOT / "tests" / "apps" / "revision_page.py"), default_timeout=60).run()
+    assert not at.exception
+    assert "introuvable" in at.warning[0].value and settings.CORPUS_ENV not in at.warning[0].value
+
+
+# ----- 5. a corrupt database that cannot be moved aside ---------------------------------------------
+def test_a_corrupt_database_in_a_read_only_folder_is_one_sentence_and_kept(tmp_path, monkeypatch):
+    from datetime import UTC, datetime
+
+    from revision import app_support as rsup
+    from revision.store import StoreUnreadable
+
+    db = tmp_path / "data" / "revision.sqlite3"
+    db.parent.mkdir()
+    db.write_bytes(b"\x00abime" * 512)
+
+    def refuse(self, target):  # root ignores a read-only folder: the refusal is simulated
+        raise PermissionError(13, "Permission denied", str(self))
+
+    monkeypatch.setattr(Path, "rename", refuse)
+    with pytest.raises(StoreUnreadable, match="vérifie ses droits") as e:
+        rsup.open_store(db, datetime(2025, 3, 3, tzinfo=UTC))
+    assert "\n" not in str(e.value)
+    assert db.read_bytes() == b"\x00abime" * 512 and os.listdir(db.parent) == ["revision.sqlite3"]
+
+
+# ----- 6. settings.json: capped, never crashes, read once per change --------------------------------
+def test_a_deeply_nested_or_huge_settings_file_falls_back_to_the_defaults(monkeypatch):
+    from retrieval.notes import settings
+
+    monkeypatch.delenv(settings.CORPUS_ENV, raising=False)
+    path = settings.settings_path(ROOT)
+    path.write_text("[" * 100_000 + "]" * 100_000, encoding="utf-8")
+    assert settings.load(ROOT) == {}
+    assert settings.notes_dir(ROOT)[1] == "default"
+    path.write_text('{"notes_dir": "/x", "pad": "' + "a" * (settings.MAX_SETTINGS_BYTES + 10) + '"}', "utf-8")
+    assert settings.load(ROOT) == {}
+
+
+def test_settings_are_read_once_per_change(tmp_path, monkeypatch):
+    from retrieval.notes import settings
+
+    path = settings.settings_path(ROOT)
+    settings.save_notes_dir(ROOT, tmp_path)
+    reads = []
+    for name in ("read_bytes", "read_text"):
+        real = getattr(Path, name)
+
+        def counted(self, *a, _real=real, **k):
+            if self == path:
+                reads.append(1)
+            return _real(self, *a, **k)
+
+        monkeypatch.setattr(Path, name, counted)
+    for _ in range(5):
+        assert settings.load(ROOT)["notes_dir"] == str(tmp_path.resolve())
+    assert len(reads) <= 1
+    other = tmp_path / "autre"
+    other.mkdir()
+    settings.save_notes_dir(ROOT, other)
+    assert settings.load(ROOT)["notes_dir"] == str(other.resolve())  # a change is seen at once
