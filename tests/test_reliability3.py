@@ -436,3 +436,43 @@ def test_settings_are_read_once_per_change(tmp_path, monkeypatch):
     other.mkdir()
     settings.save_notes_dir(ROOT, other)
     assert settings.load(ROOT)["notes_dir"] == str(other.resolve())  # a change is seen at once
+
+
+# ----- 8. a card keeps its history through a heading or parent rename and a move --------------------
+def test_cards_keep_their_history_through_renames_and_moves(tmp_path, notes):
+    from datetime import UTC, datetime, timedelta
+
+    from revision.store import Store
+    from revision.sync import sync_notes
+
+    t0 = datetime(2025, 3, 3, 9, 0, tzinfo=UTC)
+    store = Store.open(tmp_path / "revision.sqlite3")
+    got, _ = sync_notes(store, notes, t0)
+    for c in got.cards:
+        store.review(c.id, "Bien", t0)
+    reviewed = len(got.cards)
+    path = notes / NOTES.name
+    text = path.read_text(encoding="utf-8")
+
+    def edit(old: str, new: str, minutes: int):
+        nonlocal text
+        assert old in text, old
+        text = text.replace(old, new, 1)  # the first one: CloudFormation's
+        path.write_text(text, encoding="utf-8")
+        cards, report = sync_notes(store, notes, t0 + timedelta(minutes=minutes))
+        states = store.states()
+        assert report is not None and report.retired == 0 and report.added == 0, report
+        assert all(states[c.id].reps == 1 for c in cards.cards)  # every card kept its review
+        assert len(store.reviews()) == reviewed  # and the log moved with it, nothing lost
+        return cards
+
+    cf = [c for c in got.cards if c.heading == "CloudFormation"]
+    assert len(cf) == 31
+    after = edit("## CloudFormation\n", "## AWS CloudFormation\n", 1)
+    assert sum(c.heading == "AWS CloudFormation" for c in after.cards) == 31
+    edit("- **Fonctionnalités clés**  \n", "- **Fonctionnalités principales**  \n", 2)
+    stack = "\t  - **Stack** = ensemble de ressources"
+    line = next(x for x in text.split("\n") if x.startswith(stack)) + "\n"
+    text = text.replace(line, "")
+    moved = edit("\t  - EC2, S3, RDS, VPC, IAM, Lambda", line + "\t  - EC2, S3, RDS, VPC, IAM, Lambda", 3)
+    assert any(c.text.startswith("  - **Stack**") or "**Stack** =" in c.text for c in moved.cards)
