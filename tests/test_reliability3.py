@@ -476,3 +476,111 @@ def test_cards_keep_their_history_through_renames_and_moves(tmp_path, notes):
     text = text.replace(line, "")
     moved = edit("\t  - EC2, S3, RDS, VPC, IAM, Lambda", line + "\t  - EC2, S3, RDS, VPC, IAM, Lambda", 3)
     assert any(c.text.startswith("  - **Stack**") or "**Stack** =" in c.text for c in moved.cards)
+
+
+# ----- 14. « X n'apparaît pas dans tes notes » is never false -----------------------------------------
+def _compare_questions() -> list[tuple[str, str]]:
+    out = [("pinpoint vs sns", "corpus"), ("ses ou pinpoint ?", "corpus"), ("différence entre sqs et sns", "corpus")]
+    for path in sorted((ROOT / "eval").rglob("*.jsonl")):
+        for line in path.read_text(encoding="utf-8").splitlines():
+            item = json.loads(line) if line.strip() else {}
+            if item.get("kind") == "compare":
+                out.append((item["q"], item.get("corpus", "corpus")))
+    return out
+
+
+def test_a_compared_name_the_notes_write_is_never_said_absent():
+    import re
+
+    from retrieval.corpus import parse_notes
+    from retrieval.lexical import LexicalIndex
+    from retrieval.parsing import index_text
+    from retrieval.ranking import CorpusView
+    from retrieval.text import fold
+
+    questions = _compare_questions()
+    assert len(questions) > 60
+    corpora: dict[str, tuple] = {}
+    checked = 0
+    for q, corpus in questions:
+        if corpus not in corpora:
+            chunks, _ = parse_notes(ROOT / corpus)
+            text = fold("\n".join(p.read_text(encoding="utf-8") for p in (ROOT / corpus).rglob("*.md"))).lower()
+            corpora[corpus] = (CorpusView.of(chunks), LexicalIndex.build([index_text(c) for c in chunks]), text)
+        view, lexical, text = corpora[corpus]
+        reading = view.catalog.read(q)
+        for term in reading.terms:
+            written = re.search(rf"(?<!\w){re.escape(fold(term).lower())}(?!\w)", text) is not None
+            assert not (written and term in lexical.missing([term])), (q, term)
+            checked += 1
+    assert checked > 100
+
+
+# ----- 10. gibberish is refused, covered keyword questions are not ------------------------------------
+GIBBERISH = [
+    *("asdf qwer zxcv", "lorem ipsum dolor sit amet", "null undefined NaN"),
+    *("{0} %s %(x)s {{}}", "../../../../etc/passwd"),
+]
+
+
+@pytest.mark.parametrize("question", GIBBERISH)
+def test_gibberish_is_refused(retriever, question):
+    assert retriever.ask(question).passages == []
+
+
+@pytest.mark.parametrize(
+    "question", ["Drift Detection", "feedback loop", "nested stacks", "Patch Manager vs Maintenance Windows"]
+)
+def test_keyword_questions_are_still_answered(retriever, question):
+    assert retriever.ask(question).passages
+
+
+# ----- 3. a "slow bomb": few bytes, many passages -----------------------------------------------------
+def test_an_import_is_capped_in_passages_and_estimated_before_writing(tmp_path):
+    from retrieval.notes import importing
+
+    notes = tmp_path / "notes"
+    notes.mkdir()
+    bomb = "# Bombe\n## S\n" + "".join(f"- puce numéro {n} sur le sujet {n * 7919 % 100003}\n" for n in range(30_000))
+    data = _zip({"bombe.md": bomb})
+    assert len(data) < 2 * 1024 * 1024 < importing.MAX_TOTAL_BYTES  # inside the byte caps
+    with pytest.raises(importing.ImportRefused, match="passages") as e:
+        importing.preview("bombe.zip", data)
+    assert "min" in str(e.value) and "rien n'a été écrit" in str(e.value)
+    with pytest.raises(importing.ImportRefused, match="passages"):
+        importing.add_upload(notes, "bombe.zip", data)
+    assert list(notes.iterdir()) == []
+    # a big import inside the cap: its passages and embedding time are known before anything is written
+    big = "# Gros\n## S\n" + "".join(f"- puce {n} du cours {n * 31}\n" for n in range(3_000))
+    pv = importing.preview("gros.zip", _zip({"gros.md": big}))
+    assert pv.passages == 3_000 and pv.big and pv.seconds == pytest.approx(3_000 / importing.EMBED_PER_SECOND)
+    assert "3 000 passages" in pv.warning() and "min" in pv.warning()
+    assert list(notes.iterdir()) == []
+    small = importing.preview("a.md", b"# A\n## S\n- une puce\n- une autre\n")
+    assert small.passages == 2 and not small.big
+
+
+@pytest.mark.slow
+def test_the_page_asks_before_a_big_import_and_writes_nothing_until_then(tmp_path, monkeypatch):
+    import streamlit as st
+    from streamlit.testing.v1 import AppTest
+
+    from retrieval import app_support as sup
+
+    notes = tmp_path / "notes"
+    notes.mkdir()
+    shutil.copy(NOTES, notes)
+    monkeypatch.setenv(sup.CORPUS_ENV, str(notes))
+    monkeypatch.setenv(sup.INDEX_ENV, str(tmp_path / "index"))
+    st.cache_resource.clear()
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=180).run()
+    at.switch_page("ui/notes.py").run()
+    big = "# Gros\n## S\n" + "".join(f"- puce {n} du cours {n * 31}\n" for n in range(3_000))
+    at.file_uploader[0].set_value([("gros.zip", _zip({"gros.md": big}), "application/zip")]).run()
+    next(b for b in at.button if b.label == "Ajouter à mes notes").click().run()
+    assert not at.exception, at.exception
+    assert any("3 000 passages à encoder" in w.value and "min" in w.value for w in at.warning)
+    assert sorted(os.listdir(notes)) == [NOTES.name]  # asked first: nothing written yet
+    next(b for b in at.button if b.label == "Annuler").click().run()
+    assert not at.exception and sorted(os.listdir(notes)) == [NOTES.name]
+    st.cache_resource.clear()

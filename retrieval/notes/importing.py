@@ -17,7 +17,7 @@ import struct
 import zipfile
 import zlib
 from collections import Counter
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
@@ -27,6 +27,11 @@ from . import trash
 from .paths import NotesError, UnsafePath, clean_relpath, inside, is_hidden, is_note, make_parents, write_new
 
 MAX_TOTAL_BYTES = 50 * 1024 * 1024  # uncompressed Markdown per import: years of notes, not a zip bomb
+# Bytes do not say how long the index takes: 0.5 MB of short bullets is 30,000 passages, 25 minutes of
+# embedding. Passages are counted (as the index will cut them) and the embedding time estimated.
+MAX_PASSAGES = 10_000  # per import: ~8 min of embedding on a laptop's two cores; more is not one course's notes
+EMBED_PER_SECOND = 20.0  # passages encoded per second by e5 on two shared cores (README: 15 to 30)
+BIG_SECONDS = 60.0  # above this estimate the page asks before importing, the command line warns
 MAX_NOTES = 2_000  # Markdown files per archive
 MAX_ENTRIES = 20_000  # entries of any kind (a vault's images and settings count here)
 _READ = 1024 * 1024
@@ -53,6 +58,7 @@ class ImportReport:
     items: list[ImportItem] = field(default_factory=list)
     ignored: Counter[str] = field(default_factory=Counter)  # files left out for not being Markdown, by extension
     archive: str = ""  # the zip's name, when it was one
+    passages: int = 0  # passages of the notes read (as the index will cut them), counted before writing
 
     @property
     def empty(self) -> str:
@@ -83,9 +89,85 @@ class ImportReport:
         return out
 
 
+@dataclass
+class Preview:
+    """What an import would add, measured before anything is written."""
+
+    passages: int
+
+    @property
+    def seconds(self) -> float:
+        return self.passages / EMBED_PER_SECOND
+
+    @property
+    def big(self) -> bool:
+        return self.seconds > BIG_SECONDS
+
+    def warning(self) -> str:
+        return (
+            f"{_n(self.passages)} passages à encoder : environ {_duration(self.seconds)} de calcul "
+            "avant que les questions les trouvent."
+        )
+
+
+def _n(n: int) -> str:
+    return f"{n:,}".replace(",", " ")
+
+
+def _duration(seconds: float) -> str:
+    return f"{max(1, round(seconds / 60))} min" if seconds >= 60 else f"{max(1, round(seconds))} s"
+
+
+def preview(name: str, data: bytes) -> Preview:
+    """Passages and embedding time of an upload (a .md or a .zip), without writing anything; raises
+    ImportRefused exactly as the import would (unsafe entry, byte or passage cap)."""
+    return Preview(_count_passages(_files_of(name, data)))
+
+
+def _files_of(name: str, data: bytes) -> list[tuple[str, bytes]]:
+    if name.lower().endswith(".zip"):
+        try:
+            with zipfile.ZipFile(io.BytesIO(data)) as zf:
+                return _decompress(zf, name, _plan(zf, name, ImportReport(archive=name)))
+        except (zipfile.BadZipFile, zlib.error, EOFError, struct.error, NotImplementedError):
+            raise ImportRefused(f"« {name} » n'est pas une archive zip lisible, rien n'a été écrit.") from None
+    if len(data) > MAX_TOTAL_BYTES:
+        raise ImportRefused(_too_big(name))
+    return [(name, data)] if is_note(name) and not looks_binary(data) else []
+
+
+def _count_passages(files: list[tuple[str, bytes]], name: str = "") -> int:
+    """Passages of these notes as the index cuts them; ImportRefused above MAX_PASSAGES."""
+    from ..parsing import parse_markdown
+
+    total = 0
+    for rel, data in files:
+        if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
+            text = data.decode("utf-16", errors="replace")
+        else:
+            text = data.decode("utf-8-sig", errors="replace")
+        total += len(parse_markdown(text, rel))
+        if total > MAX_PASSAGES:
+            break
+    if total > MAX_PASSAGES:
+        what = f"« {name} »" if name else "cet ajout"
+        raise ImportRefused(
+            f"Refusé, rien n'a été écrit : {what} donne plus de {_n(MAX_PASSAGES)} passages (maximum par ajout), soit "
+            f"plus de {_duration(MAX_PASSAGES / EMBED_PER_SECOND)} d'encodage : ajoute tes notes en plusieurs fois."
+        )
+    return total
+
+
 # ----- entry points ------------------------------------------------------------------------------
-def add_path(notes_dir: Path | str, path: Path | str, replace: bool | Collection[str] = False) -> ImportReport:
-    """Add a file from disk: a .md/.markdown note, or a .zip of notes (the command line)."""
+def add_path(
+    notes_dir: Path | str,
+    path: Path | str,
+    replace: bool | Collection[str] = False,
+    announce: Callable[[Preview], None] | None = None,
+) -> ImportReport:
+    """Add a file from disk: a .md/.markdown note, or a .zip of notes (the command line).
+
+    `announce` is given the passages and embedding time once they are counted, before anything is written."""
     path = Path(path).expanduser()
     try:
         st = path.stat()
@@ -97,11 +179,11 @@ def add_path(notes_dir: Path | str, path: Path | str, replace: bool | Collection
         raise ImportRefused(f"« {path} » n'est pas un fichier ordinaire : rien n'a été écrit.")
     if path.name.lower().endswith(".zip"):
         with open(path, "rb") as f:
-            return _add_zip(notes_dir, path.name, f, replace)
+            return _add_zip(notes_dir, path.name, f, replace, announce)
     early = _name_report(path.name)
     if early is not None:  # not a note: said without reading a byte of it
         return early
-    return _add_single(notes_dir, path.name, _read_capped(path), replace)
+    return _add_single(notes_dir, path.name, _read_capped(path), replace, announce)
 
 
 def add_upload(notes_dir: Path | str, name: str, data: bytes, replace: bool | Collection[str] = False) -> ImportReport:
@@ -113,7 +195,13 @@ def add_upload(notes_dir: Path | str, name: str, data: bytes, replace: bool | Co
     return _add_single(notes_dir, name, data, replace)
 
 
-def _add_single(notes_dir: Path | str, name: str, data: bytes, replace: bool | Collection[str]) -> ImportReport:
+def _add_single(
+    notes_dir: Path | str,
+    name: str,
+    data: bytes,
+    replace: bool | Collection[str],
+    announce: Callable[[Preview], None] | None = None,
+) -> ImportReport:
     try:
         rel = clean_relpath(name)
     except UnsafePath as e:
@@ -122,7 +210,11 @@ def _add_single(notes_dir: Path | str, name: str, data: bytes, replace: bool | C
         raise ImportRefused(f"Fichier refusé, rien n'a été écrit : « {name} » n'est pas un simple nom de fichier.")
     report = _name_report(rel) or ImportReport()
     if not report.items:
-        _write(notes_dir, _text_only([(rel, data)], report), replace, report)
+        files = _text_only([(rel, data)], report)
+        report.passages = _count_passages(files, name)
+        if announce is not None:
+            announce(Preview(report.passages))
+        _write(notes_dir, files, replace, report)
     return report
 
 
@@ -137,7 +229,13 @@ def _name_report(rel: str) -> ImportReport | None:
 
 
 # ----- zip archives ------------------------------------------------------------------------------
-def _add_zip(notes_dir: Path | str, name: str, fileobj: BinaryIO, replace: bool | Collection[str]) -> ImportReport:
+def _add_zip(
+    notes_dir: Path | str,
+    name: str,
+    fileobj: BinaryIO,
+    replace: bool | Collection[str],
+    announce: Callable[[Preview], None] | None = None,
+) -> ImportReport:
     report = ImportReport(archive=name)
     try:
         with zipfile.ZipFile(fileobj) as zf:
@@ -153,6 +251,9 @@ def _add_zip(notes_dir: Path | str, name: str, fileobj: BinaryIO, replace: bool 
             "la compression standard, rien n'a été écrit."
         ) from None
     files = _text_only(files, report)
+    report.passages = _count_passages(files, name)
+    if announce is not None:
+        announce(Preview(report.passages))
     _write(notes_dir, files, replace, report)
     return report
 
