@@ -584,3 +584,119 @@ def test_the_page_asks_before_a_big_import_and_writes_nothing_until_then(tmp_pat
     next(b for b in at.button if b.label == "Annuler").click().run()
     assert not at.exception and sorted(os.listdir(notes)) == [NOTES.name]
     st.cache_resource.clear()
+
+
+# ----- load bench: N sessions through Streamlit's own protocol ----------------------------------------
+def test_load_bench_is_bounded():
+    from retrieval.bench import load
+
+    for bad in ([0], [load.MAX_SESSIONS + 1]):
+        with pytest.raises(ValueError, match="sessions"):
+            load.load(bad)
+
+
+@pytest.mark.slow
+def test_load_bench_drives_chat_sessions_through_streamlit():
+    from retrieval.bench import load
+
+    (row,) = load.load([2], questions=2, timeout=120)
+    assert row["sessions"] == 2 and row["questions"] == 4 and row["errors"] == 0
+    assert 0 < row["p50_s"] <= row["p95_s"]
+
+
+# ----- held in this review: kept covered -------------------------------------------------------------
+@pytest.mark.parametrize(
+    "entries",
+    [
+        {"a.md": "# A\n", "\\\\serveur\\partage\\evil.md": "# X\n"},  # UNC path
+        {"Réseau.md": "# A\n", "Re\u0301seau.md": "# B\n"},  # the same name in NFC and NFD
+    ],
+)
+def test_held_unc_and_nfc_nfd_pairs_refuse_the_archive(tmp_path, entries):
+    from retrieval.notes import importing
+
+    notes = tmp_path / "notes"
+    notes.mkdir()
+    with pytest.raises(importing.ImportRefused, match="rien n'a été écrit"):
+        importing.add_upload(notes, "x.zip", _zip(entries))
+    assert list(notes.iterdir()) == []
+
+
+def test_held_an_honest_bomb_is_refused_before_decompressing(tmp_path, monkeypatch):
+    from retrieval.notes import importing
+
+    notes = tmp_path / "notes"
+    notes.mkdir()
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("bombe.md", b"a" * (60 * 1024 * 1024))
+
+    def never(*a, **k):
+        raise AssertionError("decompressed")
+
+    monkeypatch.setattr(zipfile.ZipFile, "open", never)
+    with pytest.raises(importing.ImportRefused, match="dépasse 50 Mo"):
+        importing.add_upload(notes, "bombe.zip", buf.getvalue())
+
+
+def test_held_an_encrypted_entry_is_skipped_and_said(tmp_path):
+    from retrieval.notes import importing
+
+    notes = tmp_path / "notes"
+    notes.mkdir()
+    data = bytearray(_zip({"secret.md": "# S\n- s\n", "a.md": "# A\n- a\n"}))
+    for sig, off in ((b"PK\x03\x04", 6), (b"PK\x01\x02", 8)):  # general purpose flag, bit 0: encrypted
+        i = data.index(sig)
+        data[i + off] |= 1
+    rep = importing.add_upload(notes, "c.zip", bytes(data))
+    assert ("secret.md", importing.SKIPPED) in [(i.source, i.status) for i in rep.items]
+    assert not (notes / "secret.md").exists()
+
+
+def test_held_the_clock_moved_back_keeps_every_review(tmp_path):
+    from datetime import UTC, datetime, timedelta
+
+    from revision.cards import cards_of
+    from revision.store import Store
+
+    cards = cards_of(CORPUS)[:3]
+    store = Store.open(tmp_path / "r.sqlite3")
+    t0 = datetime(2025, 3, 3, 9, 0, tzinfo=UTC)
+    store.sync(cards, t0)
+    store.review(cards[0].id, "Bien", t0)
+    store.review(cards[0].id, "Bien", t0 - timedelta(days=2))  # the computer's clock set back
+    assert len(store.reviews(card_id=cards[0].id)) == 2 and store.states()[cards[0].id].reps == 2
+
+
+def _grade_many(db: str, ids: list[str], n: int) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from revision.store import Store
+
+    store = Store.open(db)
+    t = datetime(2025, 3, 3, 9, 0, tzinfo=UTC)
+    for k in range(n):
+        store.review(ids[k % len(ids)], "Bien", t + timedelta(seconds=k))
+
+
+@pytest.mark.slow
+def test_held_three_processes_grading_300_times_each_lose_nothing(tmp_path):
+    import multiprocessing as mp
+    from datetime import UTC, datetime
+
+    from revision.cards import cards_of
+    from revision.store import Store
+
+    cards = cards_of(CORPUS)[:10]
+    db = str(tmp_path / "r.sqlite3")
+    Store.open(db).sync(cards, datetime(2025, 3, 3, tzinfo=UTC))
+    ctx = mp.get_context("spawn")
+    procs = [ctx.Process(target=_grade_many, args=(db, [c.id for c in cards], 300)) for _ in range(3)]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join(120)
+        assert p.exitcode == 0
+    store = Store.open(db)
+    assert len(store.reviews()) == 900
+    assert sum(s.reps for s in store.states().values()) == 900
