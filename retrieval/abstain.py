@@ -11,7 +11,9 @@ question names no service of the notes:
    not all in one such block ("créer une table DynamoDB avec des index secondaires globaux");
    or it asks for a figure (size, price, duration, limit) and no passage naming the service
    gives one ("taille max d'un message SNS");
-3. nothing is close: the best cosine is very low and most of its words are unknown to the notes.
+3. nothing is close: the best cosine is very low and most of its words are unknown to the notes;
+4. it is no sentence (not one function word: "asdf qwer zxcv", "null undefined NaN") and half of
+   its words or more are unknown to the notes.
 Paraphrases share few words with the notes, so these signals are kept strict: a wrongly
 refused question costs the student more than one weak passage shown.
 """
@@ -23,7 +25,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from .lexical import LexicalIndex, tokenize
+from .lexical import STOP_WORDS, LexicalIndex, tokenize
 from .query import QueryReading
 from .ranking import CorpusView
 from .text import fold
@@ -37,6 +39,9 @@ MIN_KNOWN = 0.35
 # every covered question on eval/ is at 0.28 or more, the uncovered ones caught here at 0
 MIN_SHARED = 0.2
 VENDOR = frozenset({"aws", "amazon"})
+# A question of bare words (no function word) is refused when this share of its distinct words is
+# unknown to the notes: covered ones on eval/ are at 0.33 at most ("gp2 vs gp3"), gibberish at 0.5-1.0
+MAX_UNKNOWN_BARE = 0.5
 
 # Domain knowledge, not these notes: names of AWS services a student may ask about.
 AWS_SERVICES = """
@@ -72,6 +77,17 @@ def unknown_products(query: str, lexical: LexicalIndex) -> list[str]:
         if j in AWS_SERVICES and not lexical.known([j]):
             out.append(j)
     return out
+
+
+def _has_function_word(query: str) -> bool:
+    """True when the question holds a French or English function word ("de", "les", "how", "à"): a
+    sentence, not a list of bare words. One-letter elisions ("l'", "d'", "%s") do not count, and
+    neither do capitals ("SES" is a service, not "ses")."""
+    for w in re.findall(r"[^\W_]+", query):
+        f = fold(w).lower()
+        if f in STOP_WORDS and not (w.isupper() and len(w) > 1) and (len(w) > 1 or f in ("a", "y")):
+            return True
+    return False
 
 
 def _nonsense(token: str) -> bool:
@@ -130,6 +146,12 @@ def should_abstain(
     tokens = tokenize(reading.query)
     if not tokens or all(_nonsense(t) for t in tokens):
         return True
+    if "abstain-bare" not in disabled and not _has_function_word(reading.query):
+        # Not a sentence ("asdf qwer zxcv", "null undefined NaN", "../../etc/passwd"): bare words, so
+        # they are the whole question, and at least half of them are words the notes never write.
+        distinct = set(tokens)
+        if len(distinct - set(lexical.known(list(distinct)))) >= MAX_UNKNOWN_BARE * len(distinct):
+            return True
     # "EKS vs ECS", "CloudTrail ou AWS Config ?": two things the notes write, compared; the question
     # holds nothing else to check against the notes, and the notes say what each one is
     compared = reading.intent == "compare" and len(reading.terms) >= 2

@@ -24,7 +24,7 @@ from .parsing import is_tips_label, split_lines
 from .query import is_comparison_heading
 from .retriever import Retriever
 
-INDEX_ENV = "RETRIEVAL_INDEX"
+INDEX_ENV = settings.INDEX_ENV
 
 # (question, services it is about): shown only when those services are in the notes.
 
@@ -41,8 +41,7 @@ def paths(app_dir: Path) -> tuple[Path, Path]:
     The notes folder chosen on the page (settings file) counts like $RETRIEVAL_CORPUS, which wins.
     """
     corpus, _ = settings.notes_dir(app_dir)
-    index = os.environ.get(INDEX_ENV) or str(app_dir / "index")
-    return corpus, Path(index).expanduser().resolve()
+    return corpus, settings.index_dir(app_dir)
 
 
 def progress_text(stage: str, done: int, total: int) -> tuple[float, str]:

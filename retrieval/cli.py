@@ -220,6 +220,18 @@ def _build_report(r, notice: str) -> list[str]:
     return out
 
 
+def _app_folders(args) -> None:
+    """--corpus / --index left out: the app's folders ($RETRIEVAL_CORPUS, the folder chosen on the page,
+    corpus/ beside app.py; $RETRIEVAL_INDEX, index/ beside app.py), as every other entry point reads them."""
+    if args.corpus is None or args.index is None:
+        from .app_support import paths
+        from .notes.settings import APP_DIR
+
+        corpus, index = paths(APP_DIR)
+        args.corpus = str(corpus) if args.corpus is None else args.corpus
+        args.index = str(index) if args.index is None else args.index
+
+
 def _tolerant_streams() -> None:
     """A terminal that cannot show a character (an emoji under cp1252) gets "?" instead of a crash."""
     for stream in (sys.stdout, sys.stderr):
@@ -240,10 +252,10 @@ def main(argv: list[str] | None = None) -> int:
         "chat", help="une conversation : une question par ligne, « et pour l'examen ? » garde le sujet d'avant"
     )
     for p in (b, s, a, c):
-        p.add_argument("--corpus", default="corpus", help="dossier des notes (défaut : corpus)")
-        p.add_argument("--index", default="index", help="dossier de l'index (défaut : index)")
+        p.add_argument("--corpus", default=None, help="dossier des notes (défaut : celui de l'appli)")
+        p.add_argument("--index", default=None, help="dossier de l'index (défaut : celui de l'appli)")
         p.add_argument(
-            "--model", default=None, help="modèle d'embeddings (défaut : $RETRIEVAL_MODEL ou use-multilingual-v3)"
+            "--model", default=None, help="modèle d'embeddings (défaut : $RETRIEVAL_MODEL ou multilingual-e5-small)"
         )
     for p in (s, a, c):
         p.add_argument("-k", type=_k, default=5, help=f"nombre de passages, 1 à {MAX_K} (défaut : 5)")
@@ -264,6 +276,7 @@ def main(argv: list[str] | None = None) -> int:
             from .notes.cli import run as notes
 
             return notes(args)
+        _app_folders(args)
         return {"build": _cmd_build, "search": _cmd_search, "ask": _cmd_ask, "chat": _cmd_chat}[args.cmd](args)
     except (ModelLoadError, IndexError_) as e:
         print(f"Erreur : {_one_line(terminal_safe(str(e)))}", file=sys.stderr)

@@ -6,6 +6,7 @@ import hashlib
 import os
 import stat
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -17,6 +18,9 @@ MAX_FILE_BYTES = 2 * 1024 * 1024
 # file-system timestamp tick without its (size, mtime) changing ("racy" files, as in git):
 # its content hash is checked until it is older than that.
 RACY_NS = 2_000_000_000
+# Folders below the notes folder that are read: hand-made notes are a few levels deep; a zip can
+# hold a thousand, which no scan should follow (imports refuse more, see notes.importing).
+MAX_DEPTH = 32
 
 
 @dataclass
@@ -66,54 +70,87 @@ def _scan(corpus_dir: Path, report: CorpusReport | None = None) -> list[tuple[st
         if report is not None:
             report.skipped.append(f"{rel} ({why})")
 
-    def walk(folder: str, prefix: str) -> None:
+    def entries_of(folder: str, prefix: str) -> list[os.DirEntry]:
         try:
             with os.scandir(folder) as it:
-                entries = sorted(it, key=lambda e: e.name)
+                return sorted(it, key=lambda e: e.name)
         except OSError as e:
             if prefix:
                 skip(prefix.rstrip("/"), f"dossier illisible : {e.strerror or e.__class__.__name__}")
-            return
-        for entry in entries:
-            name = entry.name
-            if name.startswith("."):
-                continue
-            rel = prefix + name
-            if not _utf8(name):
-                # Bytes that are not UTF-8 in a name (b"r\xe9sum\xe9.md", from an old zip or disk) come
-                # through as lone surrogates, which no JSON file or web page can hold: named, skipped.
-                if entry.is_dir(follow_symlinks=False) or name.lower().endswith(NOTE_SUFFIXES):
-                    skip(printable_name(rel), "nom de fichier qui n'est pas en UTF-8 : renomme-le pour l'indexer")
-                continue
-            try:
-                is_link = entry.is_symlink()
-                if entry.is_dir(follow_symlinks=False):
-                    walk(entry.path, rel + "/")
-                    continue
-            except OSError:
-                continue
-            if not name.lower().endswith(NOTE_SUFFIXES):
-                continue
-            if is_link:
-                p = Path(entry.path)
-                if not _inside(p, root):
-                    skip(rel, "lien symbolique hors du dossier de notes, cassé ou en boucle : non suivi")
-                    continue
-                if p.is_dir():
-                    skip(rel, "lien symbolique vers un dossier : non suivi")
-                    continue
-            try:
-                st = os.stat(entry.path) if is_link else entry.stat(follow_symlinks=False)
-            except OSError as err:
-                skip(rel, f"illisible : {err.strerror or err.__class__.__name__}")
-                continue
-            if not stat.S_ISREG(st.st_mode):
-                skip(rel, "pas un fichier ordinaire")
-                continue
-            found.append((rel, entry.path, st))
+            return []
 
-    walk(str(root), "")
+    # Depth first, in name order, with a stack of its own: a folder a thousand levels deep cannot
+    # exhaust Python's recursion, and nothing below MAX_DEPTH levels is read.
+    stack: list[tuple[str, int, Iterator[os.DirEntry]]] = [("", 0, iter(entries_of(str(root), "")))]
+    while stack:
+        prefix, depth, entries = stack[-1]
+        entry = next(entries, None)
+        if entry is None:
+            stack.pop()
+            continue
+        name = entry.name
+        if name.startswith("."):
+            continue
+        rel = prefix + name
+        if not _utf8(name):
+            # Bytes that are not UTF-8 in a name (b"r\xe9sum\xe9.md", from an old zip or disk) come
+            # through as lone surrogates, which no JSON file or web page can hold: named, skipped.
+            if entry.is_dir(follow_symlinks=False) or name.lower().endswith(NOTE_SUFFIXES):
+                skip(printable_name(rel), "nom de fichier qui n'est pas en UTF-8 : renomme-le pour l'indexer")
+            continue
+        try:
+            is_link = entry.is_symlink()
+            if entry.is_dir(follow_symlinks=False):
+                if depth >= MAX_DEPTH:
+                    skip(rel, f"dossier trop profond (plus de {MAX_DEPTH} niveaux) : non lu")
+                else:
+                    stack.append((rel + "/", depth + 1, iter(entries_of(entry.path, rel + "/"))))
+                continue
+        except OSError:
+            continue
+        if not name.lower().endswith(NOTE_SUFFIXES):
+            continue
+        if is_link:
+            p = Path(entry.path)
+            if not _inside(p, root):
+                skip(rel, "lien symbolique hors du dossier de notes, cassé ou en boucle : non suivi")
+                continue
+            if p.is_dir():
+                skip(rel, "lien symbolique vers un dossier : non suivi")
+                continue
+        try:
+            st = os.stat(entry.path) if is_link else entry.stat(follow_symlinks=False)
+        except OSError as err:
+            skip(rel, f"illisible : {err.strerror or err.__class__.__name__}")
+            continue
+        if not stat.S_ISREG(st.st_mode):
+            skip(rel, "pas un fichier ordinaire")
+            continue
+        found.append((rel, entry.path, st))
     return found
+
+
+def walk(top: str | Path, max_depth: int = MAX_DEPTH) -> Iterator[tuple[str, list[str], list[str]]]:
+    """os.walk, top-down, links never followed, but with a stack of its own and no deeper than
+    max_depth folders below top (os.walk recurses in Python 3.11: a deep enough folder crashes it).
+    The caller may prune `dirs` in place, as with os.walk."""
+    stack = [(str(top), 0)]
+    while stack:
+        folder, depth = stack.pop()
+        dirs: list[str] = []
+        files: list[str] = []
+        try:
+            with os.scandir(folder) as it:
+                for e in it:
+                    try:
+                        (dirs if e.is_dir(follow_symlinks=False) else files).append(e.name)
+                    except OSError:
+                        files.append(e.name)
+        except OSError:
+            continue
+        yield folder, dirs, files
+        if depth < max_depth:
+            stack.extend((os.path.join(folder, d), depth + 1) for d in reversed(dirs))
 
 
 def _utf8(name: str) -> bool:
@@ -139,6 +176,11 @@ def fingerprint(files: list[tuple[str, Path]]) -> dict[str, list[int]]:
         except OSError:
             out[rel] = [-1, -1]
     return out
+
+
+def looks_binary(data: bytes) -> bool:
+    """True when a note's bytes are not text as read_note reads it (UTF-16 with its BOM is text)."""
+    return data[:2] not in (b"\xff\xfe", b"\xfe\xff") and _looks_binary(data)
 
 
 def _looks_binary(data: bytes) -> bool:

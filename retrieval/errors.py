@@ -5,7 +5,7 @@ from __future__ import annotations
 import errno
 
 from .embedding import ModelLoadError
-from .notes.settings import CORPUS_ENV
+from .notes.settings import folder_hint
 from .store import IndexError_
 
 # errno → what happened and what to do, for the system errors files and folders give.
@@ -41,10 +41,7 @@ def friendly_error(e: BaseException) -> str:
     if isinstance(e, ModelLoadError):
         return f"Le modèle d'embeddings n'a pas pu être chargé ({e})."
     if isinstance(e, FileNotFoundError) and str(e).startswith("Le dossier"):
-        return (
-            f"{e} Choisis un autre dossier dans le panneau latéral (ou la variable {CORPUS_ENV}), "
-            "ou crée le dossier avec tes notes .md."
-        )
+        return f"{e} {folder_hint()}"  # the variable, the chosen folder or the default: said as it is
     if isinstance(e, OSError):
         return os_error_sentence(e)
     return f"Erreur inattendue ({e.__class__.__name__}) : réessaie, ou reconstruis l'index depuis le panneau latéral."

@@ -286,7 +286,10 @@ def beats_components(results: dict[str, dict], metrics=("hit@1", "hit@5")) -> li
     return worse
 
 
-ABLATIONS = ("label", "tips", "compare", "contrast", "definition", "abstain-unknown", "abstain-passing", "abstain-far")
+ABLATIONS = (
+    *("label", "tips", "compare", "contrast", "definition"),
+    *("abstain-unknown", "abstain-passing", "abstain-far", "abstain-bare"),
+)
 
 
 def summary_line(retriever, items: list[dict]) -> dict:

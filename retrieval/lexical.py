@@ -128,6 +128,15 @@ class LexicalIndex:
     def known(self, tokens: list[str]) -> list[str]:
         return [t for t in tokens if t in self._vocab]
 
+    def missing(self, terms: list[str]) -> list[str]:
+        """The compared names the notes never write, whatever their case or accents: "sns" typed in
+        lower case is the notes' "SNS" (the tokenizer keeps capitals whole and stems the rest)."""
+        return [t for t in terms if not self.mentions(t)]
+
+    def mentions(self, name: str) -> bool:
+        """True when the notes write a word of `name`, read as typed, in capitals, in lower case or without accents."""
+        return any(self.known(tokenize(form)) for form in dict.fromkeys((name, name.upper(), name.lower(), fold(name))))
+
     def scores(self, tokens: list[str]) -> np.ndarray:
         toks = self.known(tokens)
         if not toks or self._bm25 is None:

@@ -428,7 +428,7 @@ class Retriever:
         """Comparisons: the passages that contrast the compared things come first; a compared thing
         the notes never name is said, instead of refusing the question."""
         lexical = self._stored.lexical
-        answer.missing = [t for t in reading.terms if not lexical.known(tokenize(t))]
+        answer.missing = lexical.missing(reading.terms)
         if "contrast" in self.disabled_rules or not answer.passages:
             return
         ids = contrasting(reading, [i for i, _ in ranked[: 4 * len(answer.passages) + 10]], view)

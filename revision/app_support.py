@@ -38,7 +38,13 @@ def open_store(path: Path, now: datetime) -> tuple[Store, str]:
     try:
         return Store.open(path), ""
     except StoreCorrupt:
-        aside = quarantine(path, now.astimezone())
+        try:
+            aside = quarantine(path, now.astimezone())
+        except OSError as e:  # a read-only folder: the file stays exactly where and as it is
+            raise StoreUnreadable(
+                f"Ta base de révision « {path} » est illisible et son dossier ne permet pas de la mettre de côté "
+                f"({e.strerror or e.__class__.__name__}) : vérifie ses droits. Rien n'a été effacé."
+            ) from e
         store = Store.open(path)
         if aside is None:  # another tab moved it a moment ago and said so there
             return store, ""

@@ -1,7 +1,11 @@
 """Command line: `python -m revision cards|export`. Errors are one French line on stderr.
 
-python -m revision cards [--corpus corpus] [--json] [--service S] [--exam-only]
-python -m revision export --anki FILE.apkg [--corpus corpus] [--service S] [--exam-only]
+python -m revision cards [--corpus C] [--json] [--service S] [--exam-only]
+python -m revision export --anki FILE.apkg [--force] [--corpus C] [--service S] [--exam-only]
+
+Without --corpus, the notes folder is the app's (`retrieval.notes.settings.notes_dir`: $RETRIEVAL_CORPUS,
+then the folder chosen on the page, then corpus/ beside app.py). The export writes only a `.apkg`
+file, and replaces an existing one only with --force: a note is never written over.
 """
 
 from __future__ import annotations
@@ -11,6 +15,8 @@ import json
 import os
 import sys
 from pathlib import Path
+
+from retrieval.notes import settings
 
 from .cards import Card, cards_of, count_kinds, filter_cards, headings_of
 from .export import export_anki
@@ -29,10 +35,21 @@ class CliError(Exception):
     pass
 
 
+_ORIGIN = {
+    "option": "option --corpus",
+    "env": f"variable {settings.CORPUS_ENV}",
+    "settings": "dossier choisi dans l'appli",
+    "default": "dossier par défaut de l'appli",
+}
+
+
 def _select(args) -> list[Card]:
-    corpus = Path(args.corpus)
+    if args.corpus:
+        corpus, origin = Path(args.corpus).expanduser(), "option"
+    else:
+        corpus, origin = settings.notes_dir()
     if not corpus.is_dir():
-        raise CliError(f"Le dossier de notes « {corpus} » est introuvable (option --corpus).")
+        raise CliError(f"Le dossier de notes « {corpus} » est introuvable ({_ORIGIN[origin]}).")
     cards = cards_of(corpus)
     services = None
     if args.service:
@@ -65,9 +82,24 @@ def _cmd_cards(args) -> int:
     return 0
 
 
+def _export_target(path: Path, force: bool) -> None:
+    """Refuse any path but a .apkg one, and an existing .apkg without --force: nothing is written over."""
+    if path.suffix.lower() != ".apkg":
+        raise CliError(f"« {path} » ne finit pas par .apkg : l'export Anki n'écrit que des .apkg, rien n'a été écrit.")
+    if os.path.lexists(path):
+        if path.is_symlink() or not path.is_file():
+            raise CliError(f"« {path} » existe et n'est pas un fichier ordinaire : rien n'a été écrit.")
+        if not force:
+            raise CliError(f"« {path} » existe déjà : ajoute --force pour le remplacer (rien n'a été écrit).")
+
+
 def _cmd_export(args) -> int:
+    target = Path(args.anki).expanduser()
+    _export_target(target, args.force)
     cards = _select(args)
-    report = export_anki(cards, args.anki)
+    if not cards:
+        raise CliError("Aucune carte dans ces notes (ni gras, ni liste, ni tableau) : rien n'a été écrit.")
+    report = export_anki(cards, target)
     decks = ", ".join(f"« {d} »" for d in report.decks)
     print(
         f"{report.notes} notes Anki écrites dans {report.path} (paquet{'s' if len(report.decks) > 1 else ''} {decks})."
@@ -82,11 +114,12 @@ def main(argv: list[str] | None = None) -> int:
     c = sub.add_parser("cards", help="lister les cartes")
     e = sub.add_parser("export", help="exporter les cartes pour Anki")
     for p in (c, e):
-        p.add_argument("--corpus", default="corpus", help="dossier des notes (défaut : corpus)")
+        p.add_argument("--corpus", default=None, help="dossier des notes (défaut : celui de l'appli)")
         p.add_argument("--service", default=None, help="un seul service (nom de rubrique, ou nom court : SSM)")
         p.add_argument("--exam-only", action="store_true", help="seulement les conseils d'examen")
     c.add_argument("--json", action="store_true", help="sortie JSON")
-    e.add_argument("--anki", required=True, metavar="FICHIER.apkg", help="paquet Anki à écrire")
+    e.add_argument("--anki", required=True, metavar="FICHIER.apkg", help="paquet Anki à écrire (.apkg)")
+    e.add_argument("--force", action="store_true", help="remplacer le fichier .apkg s'il existe déjà")
     args = ap.parse_args(argv)
     try:
         return _cmd_cards(args) if args.cmd == "cards" else _cmd_export(args)

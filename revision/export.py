@@ -8,15 +8,19 @@ Note ids (guids) come from the card ids, so importing a newer export updates the
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import html
+import os
 import re
+import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 import genanki
 
+from retrieval.notes.paths import new_file_mode
 from retrieval.reader import strong_spans
 
 from .cards import Card
@@ -126,5 +130,15 @@ def export_anki(cards: Iterable[Card], path: str | Path) -> ExportReport:
         deck.add_note(note_for(card))
         n += 1
     path = Path(path)
-    genanki.Package(list(decks.values()) or [genanki.Deck(_deck_id("Révision"), "Révision")]).write_to_file(str(path))
+    package = genanki.Package(list(decks.values()) or [genanki.Deck(_deck_id("Révision"), "Révision")])
+    # written beside the target then renamed: a failed export leaves the previous file as it was
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".export-", suffix=".apkg")
+    os.close(fd)
+    try:
+        package.write_to_file(tmp)
+        os.chmod(tmp, new_file_mode())  # mkstemp makes it 0600: the umask decides, as for any file
+        os.replace(tmp, path)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
     return ExportReport(n, list(decks), path)

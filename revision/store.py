@@ -77,6 +77,7 @@ class SyncReport:
     retired: int = 0
     revived: int = 0  # retired cards whose line came back, history included
     active: int = 0
+    kept: int = 0  # cards whose heading, parents or place changed: same card (and history) under a new id
 
 
 def _ts(d: datetime) -> float:
@@ -182,6 +183,7 @@ class Store:
         t = _ts(now)
         with self._write() as con:
             known = dict(con.execute("SELECT id, retired_at FROM cards").fetchall())
+            moved = _rekey(con, cards, known)
             con.executemany(
                 """INSERT INTO cards (id, kind, source, line, heading, breadcrumb, prompt, answer, exam, added_at)
                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
@@ -202,6 +204,7 @@ class Store:
             retired=len(gone),
             revived=sum(1 for cid in present if known.get(cid) is not None),
             active=len(present),
+            kept=moved,
         )
 
     def states(self, include_retired: bool = False) -> dict[str, CardState]:
@@ -289,6 +292,63 @@ class Store:
             return max(0, int(self.setting("new_per_day") or DEFAULT_NEW_PER_DAY))
         except ValueError:
             return DEFAULT_NEW_PER_DAY
+
+
+def own_key(kind: str, prompt: str, answer: str) -> tuple[str, str, str]:
+    """What a card asks in its own words, without where it stands (heading, parents, file, line).
+
+    A cloze: its line with the mask, and the masked words; a table cell: "row — column ?" and the
+    cell; a list: its label (its children may change, as its id allows). Card ids hash the heading
+    and parents too, so a renamed heading gives new ids: this key finds the card again.
+    """
+    if kind == "list":
+        return (kind, prompt.rsplit(" › ", 1)[-1], "")
+    return (kind, prompt, answer)
+
+
+def _rekey(con: sqlite3.Connection, cards: list[Card], known: dict[str, float | None]) -> int:
+    """Give the cards that left the notes (now, or retired before) the new id of the card that asks
+    the same thing in the same words, moving their review log along: a heading or parent renamed,
+    a bullet moved under another parent or to another file keeps its history. A list whose label
+    was renamed is found by its children. Ties go to the card that was active, then same file, then
+    nearest line. `known` is updated in place; returns how many cards were carried over."""
+    present = {c.id for c in cards}
+    new = [c for c in cards if c.id not in known]
+    if not new:
+        return 0
+    rows = con.execute("SELECT id, retired_at, kind, source, line, prompt, answer FROM cards").fetchall()
+    left = [r for r in rows if r[0] not in present]
+    if not left:
+        return 0
+    pairs: list[tuple[str, str]] = []
+    taken: set[str] = set()
+    keys = (
+        lambda kind, prompt, answer: own_key(kind, prompt, answer),
+        lambda kind, prompt, answer: (kind, answer) if kind == "list" else None,  # a list's label renamed
+    )
+    for key in keys:
+        pool: dict[tuple, list[tuple]] = {}
+        for r in left:
+            k = key(r[2], r[5], r[6])
+            if k is not None and r[0] not in taken:
+                pool.setdefault(k, []).append(r)
+        for c in new:
+            if any(c.id == n for _, n in pairs):
+                continue
+            k = key(c.kind, c.prompt, c.answer)
+            candidates = [r for r in pool.get(k, []) if r[0] not in taken] if k is not None else []
+            if not candidates:
+                continue
+            best = min(candidates, key=lambda r: (r[1] is not None, r[3] != c.source, abs(r[4] - c.line)))
+            taken.add(best[0])
+            pairs.append((best[0], c.id))
+    if pairs:
+        con.execute("PRAGMA defer_foreign_keys = ON")  # the log and its card change id together
+        for old, new_id in pairs:
+            con.execute("UPDATE review_log SET card_id = ? WHERE card_id = ?", (new_id, old))
+            con.execute("UPDATE cards SET id = ? WHERE id = ?", (new_id, old))
+            known[new_id] = known.pop(old)
+    return len(pairs)
 
 
 def _sqlite_header(path: Path) -> bool:

@@ -86,6 +86,8 @@ def report_messages(rep: importing.ImportReport) -> list[tuple[str, str]]:
             else "1 fichier qui n'est pas du Markdown laissé"
         )
         out.append(("info", f"{what} de côté ({kinds})."))
+    if rep.empty:
+        out.append(("warning", f"Aucune note Markdown (.md, .markdown) dans « {rep.archive} » : rien n'a été ajouté."))
     return [(kind, escape_markdown(text)) for kind, text in out]
 
 
@@ -98,11 +100,22 @@ def finish(messages: list[tuple[str, str]], changed: bool) -> None:
     st.rerun()
 
 
-def add_files(files: list[tuple[str, bytes]]) -> None:
+def add_files(files: list[tuple[str, bytes]], confirmed: bool = False) -> None:
     messages: list[tuple[str, str]] = []
     changed = False
     pending = st.session_state.setdefault("pending_replace", [])
     for name, data in files:
+        try:
+            estimate = importing.preview(name, data)
+        except NotesError as e:
+            messages.append(("error", escape_markdown(str(e))))
+            continue
+        if estimate.big and not confirmed:  # asked first, with the time it will take
+            st.session_state["pending_id"] = st.session_state.get("pending_id", 0) + 1
+            st.session_state.setdefault("pending_big", []).append(
+                {"id": st.session_state["pending_id"], "name": name, "data": data, "warning": estimate.warning()}
+            )
+            continue
         try:
             rep = importing.add_upload(notes_dir, name, data)
         except NotesError as e:
@@ -126,6 +139,19 @@ def add_files(files: list[tuple[str, bytes]]) -> None:
             )
     st.session_state["upload_round"] += 1  # a new, empty drop zone: these files are in the notes now
     finish(messages, changed)
+
+
+def confirm_big(p: dict) -> None:
+    """An upload that gives many passages: its embedding time is said, and it is imported only if asked."""
+    with st.container(border=True):
+        st.warning(escape_markdown(f"« {p['name']} » : {p['warning']} L'ajouter ?"), icon=":material/schedule:")
+        go, cancel = st.columns(2)
+        if go.button("Ajouter", key=f"big-{p['id']}", type="primary", width="stretch"):
+            st.session_state["pending_big"].remove(p)
+            add_files([(p["name"], p["data"])], confirmed=True)
+        if cancel.button("Annuler", key=f"big-cancel-{p['id']}", width="stretch"):
+            st.session_state["pending_big"].remove(p)
+            finish([("info", escape_markdown(f"Rien n'a été ajouté de « {p['name']} »."))], False)
 
 
 def confirm_replace(p: dict) -> None:
@@ -201,6 +227,8 @@ with st.container(horizontal=True, gap="large"):
 
 for kind, text in st.session_state.pop("notes_flash", []):
     getattr(st, kind)(text)
+for p in list(st.session_state.get("pending_big", [])):
+    confirm_big(p)
 for p in list(st.session_state.get("pending_replace", [])):
     confirm_replace(p)
 

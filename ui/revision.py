@@ -23,6 +23,7 @@ import streamlit as st
 
 from retrieval import app_support as sup
 from retrieval.formatting import escape_markdown
+from retrieval.notes import settings
 from revision import app_support as rsup
 from revision.cards import Card, count_kinds, filter_cards, headings_of
 from revision.progress import counts, per_service, reviews_per_day
@@ -59,7 +60,7 @@ try:
     notes, _ = sync_notes(store, corpus_dir, now, force=not ss.get("rev_synced"))
     ss["rev_synced"] = True
 except FileNotFoundError as e:
-    st.warning(f"{e} Vérifie le chemin (variable {sup.CORPUS_ENV}) : tes cartes et leur historique sont intacts.")
+    st.warning(f"{e} {settings.folder_hint(APP_DIR)} Tes cartes et leur historique sont intacts.")
     st.stop()
 except StoreError as e:
     st.error(str(e))

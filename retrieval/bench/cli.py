@@ -46,7 +46,25 @@ def main(argv: list[str] | None = None) -> int:
         help="distinct passages of the vaults opened for the first time in the background ('' to skip)",
     )
     ap.add_argument("--bare-sample", type=int, default=2000, help="texts the bare engine embeds for its throughput")
+    ap.add_argument(
+        "--sessions",
+        default=None,
+        help="load test instead: comma list of concurrent chat sessions against one local Streamlit server (1,5,10,20)",
+    )
+    ap.add_argument("--per-session", type=int, default=5, help="questions asked by each session (load test)")
     args = ap.parse_args(argv)
+    if args.sessions:
+        from .load import load, load_table
+
+        try:
+            counts = [int(n) for n in args.sessions.split(",")]
+            rows = load(counts, questions=max(1, min(args.per_session, 50)))
+        except ValueError as e:
+            print(f"Erreur : {e}", file=sys.stderr)
+            return 2
+        Path(args.json).write_text(json.dumps({"load": rows}, ensure_ascii=False, indent=1), encoding="utf-8")
+        print(load_table(rows))
+        return 0
     res = run(args)
     Path(args.json).write_text(json.dumps(res, ensure_ascii=False, indent=1), encoding="utf-8")
     print(table(res))

@@ -14,8 +14,7 @@ from pathlib import Path
 
 from . import importing, inventory, trash
 from .paths import NotesError
-
-APP_DIR = Path(__file__).resolve().parents[2]  # where app.py is
+from .settings import APP_DIR
 
 
 def add_parser(sub) -> None:
@@ -70,7 +69,11 @@ def _moved_line(action: str, m: trash.Moved) -> str:
 
 
 def _add(corpus: Path, index: Path, path: str, replace: bool) -> int:
-    report = importing.add_path(corpus, path, replace)
+    def announce(pv: importing.Preview) -> None:
+        if pv.big:  # said before the notes are written and the index starts on them
+            print(f"Attention : {pv.warning()}", file=sys.stderr, flush=True)
+
+    report = importing.add_path(corpus, path, replace, announce)
     for line in report.lines():
         print(line)
     if report.conflicts:

@@ -70,17 +70,35 @@ def inside(root: Path, rel: str) -> Path:
 
     root itself may be a link (a notes folder kept in a synced drive): it is resolved first. The
     last part is not checked here: whether an existing file may be replaced is the caller's call.
+    A part that exists under another Unicode form ("Réseau" written decomposed by macOS) is that
+    existing file or folder: names are compared in NFC, so a note is never added twice.
     """
     root = Path(root).resolve()
     path = root
     parts = rel.split("/")
     for part in parts[:-1]:
-        path = path / part
+        path = existing_name(path, part)
         if path.is_symlink():
             raise UnsafePath(f"« {rel} » passe par un lien symbolique ({path.relative_to(root)})")
-    path = path / parts[-1]
+    path = existing_name(path, parts[-1])
     if os.path.commonpath([root, os.path.realpath(path.parent)]) != str(root):
         raise UnsafePath(f"« {rel} » sortirait du dossier de notes")
+    return path
+
+
+def existing_name(folder: Path, part: str) -> Path:
+    """folder/part, or the entry of folder whose name is part in another Unicode form (NFC and NFD)."""
+    path = folder / part
+    if os.path.lexists(path):
+        return path
+    want = unicodedata.normalize("NFC", part)
+    try:
+        with os.scandir(folder) as it:
+            for e in it:
+                if e.name != part and unicodedata.normalize("NFC", e.name) == want:
+                    return folder / e.name
+    except OSError:
+        pass
     return path
 
 
@@ -111,14 +129,33 @@ def free_name(path: Path) -> Path:
         n += 1
 
 
+def new_file_mode() -> int:
+    """The mode an ordinary new file gets here (0666 less the umask): what the notes already there have.
+
+    Read from /proc on Linux, where changing the umask to read it would race with other threads."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as f:
+            for line in f:
+                if line.startswith("Umask:"):
+                    return 0o666 & ~int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return 0o666 & ~mask
+
+
 def write_new(path: Path, data: bytes) -> None:
     """Write a file that must not exist yet: a temporary file beside it, fully written, then linked in.
 
     The temporary name starts with a dot, so a build running meanwhile never reads a half-written
-    note. os.link fails when the name was taken meanwhile, where os.replace would overwrite it.
+    note; its mode follows the umask, like a note saved by an editor. os.link fails when the name
+    was taken meanwhile, where os.replace would overwrite it.
     """
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".ajout-", suffix=".tmp")
     try:
+        with contextlib.suppress(OSError):  # a FAT stick has no modes to set
+            os.fchmod(fd, new_file_mode())  # mkstemp makes it 0600: other programs and synced folders could not read it
         with os.fdopen(fd, "wb") as f:
             f.write(data)
             f.flush()

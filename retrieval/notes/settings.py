@@ -10,38 +10,94 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import stat
 import tempfile
+import threading
 from pathlib import Path
 
-from ..corpus import NOTE_SUFFIXES
+from ..corpus import NOTE_SUFFIXES, walk
 
 CORPUS_ENV = "RETRIEVAL_CORPUS"
 SETTINGS_ENV = "RETRIEVAL_SETTINGS"
+INDEX_ENV = "RETRIEVAL_INDEX"
+MAX_SETTINGS_BYTES = 64 * 1024  # a folder path and a few choices: more is not a settings file of ours
 MAX_SCAN = 20_000  # entries looked at when checking that a folder holds notes (a home folder is huge)
+APP_DIR = Path(__file__).resolve().parents[2]  # where app.py is: every entry point's default folders hang off it
 
 
 def settings_path(app_dir: Path) -> Path:
     return Path(os.environ.get(SETTINGS_ENV) or Path(app_dir) / "data" / "settings.json").expanduser()
 
 
+_cache: dict[Path, tuple[tuple[int, int, int], dict]] = {}
+_cache_lock = threading.Lock()
+
+
 def load(app_dir: Path) -> dict:
-    """The settings, or {} when the file is missing, unreadable or not a JSON object (then defaults apply)."""
+    """The settings, or {} when the file is missing, unreadable, too big, too deeply nested or not a
+    JSON object (then defaults apply). Read once per change of the file (its size and times), not at
+    every rerun of every page."""
+    path = settings_path(app_dir)
     try:
-        data = json.loads(settings_path(app_dir).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        st = path.stat()
+    except OSError:
+        return {}
+    stamp = (st.st_size, st.st_mtime_ns, st.st_ino)
+    with _cache_lock:
+        hit = _cache.get(path)
+        if hit is not None and hit[0] == stamp:
+            return dict(hit[1])
+    data = _read(path, st.st_size)
+    with _cache_lock:
+        _cache[path] = (stamp, data)
+    return dict(data)
+
+
+def _read(path: Path, size: int) -> dict:
+    if size > MAX_SETTINGS_BYTES or not stat.S_ISREG(path.stat().st_mode):
+        return {}
+    try:
+        data = json.loads(path.read_bytes()[: MAX_SETTINGS_BYTES + 1].decode("utf-8"))
+    except (OSError, ValueError, RecursionError):  # RecursionError: "[[[[…" ten thousand deep
         return {}
     return data if isinstance(data, dict) else {}
 
 
-def notes_dir(app_dir: Path) -> tuple[Path, str]:
-    """(notes folder, where that choice comes from: "env", "settings" or "default")."""
+def index_dir(app_dir: Path = APP_DIR) -> Path:
+    """The index folder: $RETRIEVAL_INDEX, else index/ beside app.py."""
+    return Path(os.environ.get(INDEX_ENV) or Path(app_dir) / "index").expanduser().resolve()
+
+
+def notes_dir(app_dir: Path = APP_DIR) -> tuple[Path, str]:
+    """(notes folder, where that choice comes from: "env", "settings" or "default").
+
+    The one place that says which notes folder is used: the app's pages, `python -m retrieval` and
+    `python -m revision` all ask here when no folder is given on their command line. A saved
+    folder that cannot be read as a path ("~inconnu/notes", a link loop) gives the default.
+    """
     env = os.environ.get(CORPUS_ENV)
     if env:
-        return Path(env).expanduser().resolve(), "env"
+        try:
+            return Path(env).expanduser().resolve(), "env"
+        except (RuntimeError, OSError):  # ~unknown user, link loop: the path as written, found missing later
+            return Path(env), "env"
     saved = load(app_dir).get("notes_dir")
-    if isinstance(saved, str) and saved:
-        return Path(saved).expanduser().resolve(), "settings"
+    if isinstance(saved, str) and saved and "\x00" not in saved:
+        try:
+            return Path(saved).expanduser().resolve(), "settings"
+        except (RuntimeError, OSError):
+            pass
     return (Path(app_dir) / "corpus").resolve(), "default"
+
+
+def folder_hint(app_dir: Path = APP_DIR) -> str:
+    """What to do about a notes folder that is missing, said after where the folder came from."""
+    _, origin = notes_dir(app_dir)
+    if origin == "env":
+        return f"Vérifie le chemin de la variable {CORPUS_ENV}, qui fixe le dossier de notes."
+    if origin == "settings":
+        return "Choisis un autre dossier de notes dans le panneau latéral (page « Chat » ou « Mes notes »)."
+    return "Crée le dossier corpus/ à côté de app.py avec tes notes .md, ou choisis un dossier dans le panneau latéral."
 
 
 def save_notes_dir(app_dir: Path, folder: Path) -> None:
@@ -59,24 +115,41 @@ def save_notes_dir(app_dir: Path, folder: Path) -> None:
             os.unlink(tmp)
 
 
-def check_notes_dir(typed: str) -> tuple[Path | None, str]:
-    """(folder, "") when `typed` names a readable folder holding Markdown notes, else (None, one French sentence)."""
+def check_notes_dir(typed: str, index: Path | None = None) -> tuple[Path | None, str]:
+    """(folder, "") when `typed` names a readable folder holding Markdown notes, else (None, one French sentence).
+
+    A folder that holds the index folder (`index`, by default the app's), or lies inside it, is
+    refused: every page would refuse it next (see store.check_location).
+    """
     typed = (typed or "").strip()
     if not typed:
         return None, "Indique le chemin d'un dossier de notes."
     if "\x00" in typed:
         return None, "Ce chemin contient un caractère invalide."
-    folder = Path(typed).expanduser()
+    try:
+        folder = Path(typed).expanduser()
+    except RuntimeError:  # "~inconnu/notes": no such user on this computer
+        user = typed.split("/", 1)[0]
+        return None, f"« {user} » ne désigne aucun utilisateur de cet ordinateur : écris le chemin complet."
     if not folder.is_absolute():
         return None, f"« {typed} » n'est pas un chemin complet : commence par / ou ~ (par exemple ~/Notes)."
     try:
-        folder = folder.resolve()
+        try:
+            folder = folder.resolve()
+        except RuntimeError:  # a link that leads back to itself
+            return None, f"« {folder} » est un lien symbolique en boucle : choisis le dossier lui-même."
         if not folder.exists():
             return None, f"Le dossier « {folder} » n'existe pas."
         if not folder.is_dir():
             return None, f"« {folder} » est un fichier, pas un dossier."
         if not os.access(folder, os.R_OK | os.X_OK):
             return None, f"Le dossier « {folder} » n'est pas lisible : vérifie ses droits."
+        index = Path(index).resolve() if index is not None else index_dir()
+        if folder == index or folder in index.parents or index in folder.parents:
+            return None, (
+                f"Le dossier « {folder} » contient le dossier de l'index de l'appli ({index}) ou s'y trouve : "
+                "choisis le dossier de tes notes lui-même."
+            )
         if not _holds_markdown(folder):
             return None, f"Le dossier « {folder} » ne contient aucune note Markdown (.md ou .markdown)."
     except OSError as e:
@@ -87,7 +160,7 @@ def check_notes_dir(typed: str) -> tuple[Path | None, str]:
 def _holds_markdown(folder: Path) -> bool:
     """A note anywhere below, as the index would find it (dot folders and linked folders are skipped)."""
     seen = 0
-    for _, dirs, files in os.walk(folder):
+    for _, dirs, files in walk(folder):
         dirs[:] = [d for d in dirs if not d.startswith(".")]
         if any(not f.startswith(".") and f.lower().endswith(NOTE_SUFFIXES) for f in files):
             return True

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+from ..corpus import MAX_DEPTH, walk
 from .paths import TRASH_DIR, NotesError, clean_relpath, inside, is_hidden, is_note, make_parents, move_no_clobber
 
 
@@ -46,6 +47,7 @@ def remove(notes_dir: Path | str, source: str) -> Moved:
     src = inside(root, rel)
     if not os.path.lexists(src) or src.is_dir():
         raise NotesError(f"« {rel} » n'est pas dans tes notes.")
+    rel = src.relative_to(root).as_posix()  # its name as on disk (a decomposed "é" stays as it was written)
     dst = inside(root, f"{TRASH_DIR}/{rel}")
     make_parents(root, dst)
     # Removed twice (two versions of one note): the older one keeps its name, this one gets "(2)".
@@ -63,6 +65,7 @@ def restore(notes_dir: Path | str, source: str) -> Moved:
     src = inside(root, f"{TRASH_DIR}/{rel}") if rel else None
     if src is None or not os.path.lexists(src) or src.is_dir():
         raise NotesError(f"« {rel or source} » n'est pas dans la corbeille.")
+    rel = src.relative_to(root / TRASH_DIR).as_posix()  # back under the name it had on disk
     dst = inside(root, rel)
     make_parents(root, dst)
     where = move_no_clobber(src, dst)
@@ -76,7 +79,7 @@ def items(notes_dir: Path | str) -> list[TrashItem]:
     if trash.is_symlink() or not trash.is_dir():
         return []
     out: list[TrashItem] = []
-    for folder, dirs, files in os.walk(trash):  # os.walk does not descend into linked folders
+    for folder, dirs, files in walk(trash, MAX_DEPTH):  # never into linked folders, never deeper than a note
         dirs.sort()
         for name in sorted(files):
             path = Path(folder) / name
