@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import PurePosixPath
 from urllib.parse import unquote
 
+from .models import Chunk
 from .reader import Document, Line, read
 from .text import fold, strip_emphasis
 
@@ -47,11 +48,22 @@ def page_name(source: str) -> str:
 
 
 def titles_its_file(title: str, source: str) -> bool:
-    """The title is the page's own name, as Notion, Obsidian and Logseq name files after their pages
-    ("Amazon Athena 4da7….md" / "# Amazon Athena"; "CloudTrail.md" with no title): then the page is
-    about it, and the title takes part in search like a section heading. A hand-made slug
-    ("other-services.md" / "# Other Services") is no such name."""
+    """The title is the page's own name, as Notion names files after its pages ("Amazon Athena
+    4da7….md" / "# Amazon Athena"). A hand-made slug ("other-services.md" / "# Other Services") is no
+    such name."""
     return bool(title) and fold(title) == fold(page_name(source))
+
+
+def subject(c: Chunk) -> str:
+    """The page's subject, when the page has one, else "": a Notion page is one thing (its sub-pages
+    are other pages), named by its title; a note without a `#` title is named by its file name (its
+    first heading). A `#` title over several sections of a Markdown file ("# Bases de données")
+    is a chapter, not a subject: it stays out of search, as it always did."""
+    if not c.title:
+        return (c.heading_path or [c.heading])[0]
+    if _NOTION_ID.search(PurePosixPath(c.source).stem) and titles_its_file(c.title, c.source):
+        return c.title
+    return ""
 
 
 def _list(value: str) -> list[str]:

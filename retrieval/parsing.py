@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from pathlib import PurePosixPath
 
 from . import conventions
-from .conventions import TIP_CALLOUTS, is_tips_label, searchable, titles_its_file
+from .conventions import TIP_CALLOUTS, is_tips_label, searchable, subject
 from .models import Chunk
 from .reader import Document, cells, indent_width, split_lines
 from .text import MAX_MARKUP_CHARS, strip_emphasis
@@ -117,7 +117,7 @@ def chunks_of(doc: Document, source: str) -> list[Chunk]:
                     breadcrumb=crumbs,
                     text=piece,
                     kind=kind,
-                    title=title or doc.title,
+                    title=title,  # the "#" title; a title the file name gives is the first heading instead
                     heading_path=path if title or not doc.title else [doc.title, *path],
                     parent_line=parent or (stack[-1].line if stack else 0),
                     exam=heading_exam or tip or any(p.exam for p in stack),
@@ -367,9 +367,9 @@ def index_text(c: Chunk) -> str:
     """What is embedded and indexed: headings > breadcrumb > text, emphasis removed.
 
     The document's "#" title is left out when a deeper heading exists: it is the same for
-    every chunk of the file and would drown the service's own name; unless it is the page's own
-    name (the file is named after it, see conventions.titles_its_file), then it says what the page
-    is about, with the page's other names (aliases). A table row is spelled
+    every chunk of the file and would drown the service's own name; unless it is the page's subject
+    (conventions.subject: a Notion page's title, a file name standing for a missing title), then
+    it says what the page is about, with the page's other names (aliases). A table row is spelled
     out against its header ("Durée max: AWS Lambda 15 minutes max ...") so that each cell
     keeps its meaning.
     """
@@ -382,10 +382,10 @@ def index_text(c: Chunk) -> str:
             body = row[0] + " : " + " ; ".join(f"{h} : {v}" for h, v in zip(header[1:], row[1:]))
             crumbs = crumbs[:-1]
     path = c.heading_path or [c.heading]
-    if titles_its_file(c.title, c.source):
-        heads = [f"{h} ({', '.join(c.names)})" if h == c.title and c.names else h for h in path]
-    else:
-        heads = [h for h in path if h != c.title] or path[-1:]
+    topic = subject(c)
+    heads = path if topic and topic == c.title else ([h for h in path if h != c.title] or path[-1:])
+    if topic and c.names:
+        heads = [f"{h} ({', '.join(c.names)})" if h == topic else h for h in heads]
     parts = [p for p in [*heads, *crumbs] if p]
     # Over-long context gives way to the chunk's own words: far ancestors go first.
     while len(parts) > 1 and sum(len(p) + 3 for p in parts) + len(body) > MAX_INDEX_CHARS:

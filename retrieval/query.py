@@ -11,7 +11,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from .conventions import titles_its_file
+from .conventions import subject
 from .lexical import STOP_WORDS
 from .models import Chunk
 from .text import fold, strip_emphasis
@@ -115,8 +115,8 @@ class ServiceCatalog:
         for c in chunks:
             for h in section_headings(c):
                 headings.setdefault(h, None)
-            if c.names and c.title:
-                names.setdefault(c.title, c.names)
+            if c.names:  # the page's other names name its subject, else its title
+                names.setdefault(subject(c) or c.title or c.heading, c.names)
         # a heading of vendor words only ("AWS", a file "aws.md") names no service
         self.services = [
             Service(h, self._aliases(h, names.get(h, ())))
@@ -406,8 +406,8 @@ _EXPANDED = re.compile(r"^\s*([^()]+?)\s*\(([^()]{2,80})\)\s*$")
 def section_headings(c: Chunk) -> list[str]:
     """The headings whose section holds the chunk, shallowest first: every heading of its path but the
     file's "#" title (the same for every chunk of the file), or the title when nothing is deeper. A
-    title that is the page's own name (conventions.titles_its_file) is the page's subject: it is kept."""
-    if titles_its_file(c.title, c.source):
+    title that is the page's subject (conventions.subject: a Notion page's title) is kept."""
+    if c.title and subject(c) == c.title:
         return list(c.heading_path) or [c.heading]
     path = [h for h in c.heading_path if h != c.title] or list(c.heading_path[-1:])
     return path or [c.heading]

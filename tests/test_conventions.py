@@ -85,7 +85,7 @@ def test_logseq_properties_tasks_refs_and_alias():
     assert sorted(by) == [4, 5, 7, 8, 10, 12]  # properties and SCHEDULED are no passage
     assert by[7].breadcrumb == ["Subnets", "AWS réserve 5 IP dans chaque subnet"]  # id:: is no continuation
     assert by[10].text == "refaire le lab NAT"  # the TODO marker is left out, the rest is verbatim
-    assert by[5].title == "VPC" and by[5].names == ["Virtual Private Cloud", "Réseau privé"]
+    assert by[5].heading_path == ["VPC"] and by[5].names == ["Virtual Private Cloud", "Réseau privé"]
     assert "67d3e8b1" not in index_text(by[12]) and "embed" not in index_text(by[12])
     assert "Virtual Private Cloud" in index_text(by[5])
     catalog = ServiceCatalog(list(by.values()))
@@ -104,19 +104,22 @@ def test_obsidian_front_matter_aliases_and_file_name_title():
     by = _by_line(text, "Config.md")
     first = by[min(by)]
     assert min(by) > 4  # the front matter is no passage
-    assert first.title == "Config" and first.heading_path == ["Config", "À quoi ça sert"]
+    assert first.title == "" and first.heading_path == ["Config", "À quoi ça sert"]  # no "#" title: a heading
     assert first.names == ["AWS Config", "Config Rules"]
     assert index_text(first).startswith("Config (AWS Config, Config Rules) > À quoi ça sert")
 
 
 def test_a_note_without_title_is_titled_by_its_file_name():
     by = _by_line("## Détacher\n- `Ctrl-b d` détache la session\n", "outils/tmux.md")
-    assert by[2].title == "tmux" and by[2].heading_path == ["tmux", "Détacher"]
+    assert by[2].heading_path == ["tmux", "Détacher"]
     assert index_text(by[2]).startswith("tmux > Détacher")
     # a hand-made slug under a "#" title is not the page's name: the title stays out, as before
     assert not titles_its_file("Other Services", "other-services.md")
     by = _by_line("# Other Services\n## SES\n- envoi d'emails\n", "other-services.md")
     assert index_text(by[3]) == "SES > envoi d'emails"
+    # nor is a Markdown file's "#" title over its sections (a chapter), even when it names the file
+    by = _by_line("# Bases de données\n## RDS\n- Multi-AZ synchrone\n", "Bases de données.md")
+    assert index_text(by[3]) == "RDS > Multi-AZ synchrone"
 
 
 def test_commonmark_corrections_where_a_student_means_otherwise():
