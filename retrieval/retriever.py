@@ -262,12 +262,16 @@ class Retriever:
             self.refresh_notice = ""
             return False
         if self.background and not wait:
-            # A question never waits for a refresh: it answers from the current snapshot, and the notes
-            # are read again in another thread (a big zip just imported takes a second or two).
-            if self._refresh_lock.acquire(blocking=False):
-                self._refresh_lock.release()
-                threading.Thread(target=self.refresh, args=(progress,), daemon=True).start()
-            return False
+            # The notes are read again in another thread: a question waits for it up to `timeout` (a one-note
+            # edit is read in well under a second), then answers from the current snapshot (a big zip).
+            if not self._refresh_lock.acquire(blocking=False):
+                return False
+            self._refresh_lock.release()
+            before = self._stored
+            worker = threading.Thread(target=self.refresh, args=(progress,), daemon=True)
+            worker.start()
+            worker.join(self.AUTO_REFRESH_WAIT if timeout is None else timeout)
+            return self._stored is not before
         if not self._refresh_lock.acquire(blocking=wait):
             return False  # another thread is refreshing; the current snapshot answers meanwhile
         try:

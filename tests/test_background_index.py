@@ -154,20 +154,26 @@ def test_an_edit_during_indexing_is_searchable_at_once(tmp_path, emb, monkeypatc
     assert store.read(idx).manifest["n_chunks"] == 41
 
 
-def test_a_question_never_waits_for_a_refresh_in_background_mode(tmp_path, emb, monkeypatch):
+def test_a_question_waits_for_a_refresh_two_seconds_at_most(tmp_path, emb, monkeypatch):
     notes, idx = _vault(tmp_path / "notes"), tmp_path / "idx"
     r, _ = Retriever.open(notes, idx, background=True)
     assert r.wait_dense(60)
-    _vault(notes, ["Kinesis"], tag="-importé")  # a zip was just imported
+    with open(notes / "SQS.md", "a", encoding="utf-8") as f:  # a one-note edit: read before the answer
+        f.write("- la file FIFO garantit l'ordre des messages\n")
+    r._next_stale_check = 0.0
+    assert r.ask("file FIFO ordre des messages").hits[0].line == 7
+
+    _vault(notes, ["Kinesis"], tag="-importé")  # a zip just imported, on a machine too slow to read it in time
+    monkeypatch.setattr(r, "AUTO_REFRESH_WAIT", 0.0)
     r._next_stale_check = 0.0
     first = r.ask("Kinesis se facture à l'usage")  # from the snapshot in hand, the notes read behind
     assert all(h.source != "Kinesis-importé.md" for h in first.hits)
     for _ in range(200):
-        if r.dense_progress()[1] == 44:
+        if r.dense_progress()[1] == 45:
             break
         threading.Event().wait(0.05)
     assert r.search("Kinesis se facture à l'usage")[0].source == "Kinesis-importé.md"
-    assert r.wait_dense(60) and r.dense_progress() == (44, 44)
+    assert r.wait_dense(60) and r.dense_progress() == (45, 45)
 
 
 @pytest.mark.slow  # the whole app in AppTest (~6 s)
