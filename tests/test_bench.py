@@ -44,6 +44,10 @@ def test_bench_json_fields(tmp_path, capsys):
             "--queries",
             "4",
             "--no-cold",
+            "--vault",
+            "120",
+            "--bare-sample",
+            "30",
             "--json",
             str(out),
             "--workdir",
@@ -71,7 +75,12 @@ def test_bench_json_fields(tmp_path, capsys):
         assert s["components_ms_p50"]["total"] > 0 and "embed_query" in s["components_ms_p50"]
         assert s["recall_at_10"] == 1.0  # tiny sizes use the exact (flat) index
         assert {"chunks_mb", "dense_mb", "lexical_mb"} <= set(e["memory"])
+    (v,) = res["vault"]  # a vault opened in the background: first answer, full index, throughput, re-embedded
+    assert v["chunks"] >= 100 and v["first_answer_hits"] > 0 and v["first_answer_s"] < v["full_index_s"]
+    assert v["embedded"] == v["chunks"] and v["reembedded_after_restart"] == 0 and v["bare_texts"] == 30
+    assert v["embedded_per_s"] > 0 and v["bare_per_s"] > 0 and v["peak_rss_mb"] > 0
     printed = capsys.readouterr().out
+    assert "first answer" in printed and "re-embedded on restart" in printed
     assert "search p50/p95" in printed and "recall@10" in printed
 
 

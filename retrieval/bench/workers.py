@@ -35,7 +35,7 @@ class DerivedEmbedder(Embedder):
     """
 
     def __init__(self, real: Embedder, base_real: int, noise: float, seed: int = 0):
-        super().__init__(real.name, real.encode, real.dim, real.batch_size)
+        super().__init__(real.name, real.encode, real.dim, real.batch_size, backend=real.backend)  # same vectors
         self.real, self.base_real, self.noise = real, base_real, noise
         self.rng = np.random.default_rng(seed)
         self.seconds = 0.0
