@@ -10,7 +10,7 @@ import threading
 import numpy as np
 import pytest
 
-from retrieval import Retriever, embedding, store
+from retrieval import Retriever, builder, embedding, store
 
 SERVICES = ["S3", "EBS", "EFS", "Glacier", "Lambda", "SQS", "SNS", "SES", "KMS", "IAM"]
 
@@ -164,9 +164,18 @@ def test_a_question_waits_for_a_refresh_two_seconds_at_most(tmp_path, emb, monke
     assert r.ask("file FIFO ordre des messages").hits[0].line == 7
 
     _vault(notes, ["Kinesis"], tag="-importé")  # a zip just imported, on a machine too slow to read it in time
+    reading = threading.Event()  # the notes are read again only once the first question has its answer
+    prepare = builder.prepare
+
+    def slow_prepare(*args, **kwargs):
+        reading.wait(60)
+        return prepare(*args, **kwargs)
+
+    monkeypatch.setattr(builder, "prepare", slow_prepare)
     monkeypatch.setattr(r, "AUTO_REFRESH_WAIT", 0.0)
     r._next_stale_check = 0.0
     first = r.ask("Kinesis se facture à l'usage")  # from the snapshot in hand, the notes read behind
+    reading.set()
     assert all(h.source != "Kinesis-importé.md" for h in first.hits)
     for _ in range(200):
         if r.dense_progress()[1] == 45:
