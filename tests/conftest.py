@@ -53,3 +53,27 @@ def embedding_cache(tmp_path_factory, monkeypatch):
 def private_settings(tmp_path_factory, monkeypatch):
     """Every test gets its own settings file: none ever reads or writes the real data/settings.json."""
     monkeypatch.setenv("RETRIEVAL_SETTINGS", str(tmp_path_factory.mktemp("settings") / "settings.json"))
+
+
+@pytest.fixture
+def fresh_streamlit_cache():
+    """Streamlit's shared resources (the loaded index) cleared before and after an app test."""
+    import streamlit as st
+
+    st.cache_resource.clear()
+    yield
+    st.cache_resource.clear()
+
+
+@pytest.fixture
+def app(monkeypatch, built_index, fresh_streamlit_cache):
+    """The app on the shipped notes, with the session's prebuilt index, after its first run."""
+    from streamlit.testing.v1 import AppTest
+
+    from retrieval import app_support as sup
+
+    monkeypatch.setenv(sup.INDEX_ENV, str(built_index))
+    monkeypatch.delenv(sup.CORPUS_ENV, raising=False)
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120).run()
+    assert not at.exception
+    return at

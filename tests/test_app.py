@@ -13,7 +13,6 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
-import streamlit as st
 from hypothesis import given, settings
 from hypothesis import strategies as hs
 from streamlit.testing.v1 import AppTest
@@ -58,21 +57,7 @@ def section_of_lines() -> dict[int, str]:
 SECTION = section_of_lines()
 
 
-@pytest.fixture(autouse=True)
-def fresh_cache():
-    st.cache_resource.clear()
-    yield
-    st.cache_resource.clear()
-
-
-@pytest.fixture
-def app(monkeypatch, built_index):
-    """The app on the shipped notes, with the session's prebuilt index."""
-    monkeypatch.setenv(sup.INDEX_ENV, str(built_index))
-    monkeypatch.delenv(sup.CORPUS_ENV, raising=False)
-    at = AppTest.from_file(APP, default_timeout=120).run()
-    assert not at.exception
-    return at
+pytestmark = pytest.mark.usefixtures("fresh_streamlit_cache")
 
 
 # ----- reading the page ------------------------------------------------------------------------------

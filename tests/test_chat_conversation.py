@@ -3,11 +3,8 @@
 a long conversation drawn at the cost of a short one (older exchanges folded)."""
 
 import pytest
-import streamlit as st
 from conftest import CORPUS
-from streamlit.testing.v1 import AppTest
 
-from retrieval import app_support as sup
 from retrieval import chat_log
 
 APP = str(CORPUS.parent / "app.py")
@@ -15,20 +12,7 @@ LABEL = "À propos de : Amazon SES (question précédente)"
 WITHOUT = "Demander sans ce sujet"
 
 
-@pytest.fixture(autouse=True)
-def fresh_cache():
-    st.cache_resource.clear()
-    yield
-    st.cache_resource.clear()
-
-
-@pytest.fixture
-def app(monkeypatch, built_index):
-    monkeypatch.setenv(sup.INDEX_ENV, str(built_index))
-    monkeypatch.delenv(sup.CORPUS_ENV, raising=False)
-    at = AppTest.from_file(APP, default_timeout=120).run()
-    assert not at.exception
-    return at
+pytestmark = pytest.mark.usefixtures("fresh_streamlit_cache")
 
 
 def ask(at, question):

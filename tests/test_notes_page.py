@@ -32,11 +32,7 @@ TMUX = "détacher une session tmux"
 REF = re.compile(r"(.+\.(?:md|markdown)):(\d+)(?:[–, ]+\d+)*")  # a passage card's `fichier:lignes`
 
 
-@pytest.fixture(autouse=True)
-def fresh_cache():
-    st.cache_resource.clear()
-    yield
-    st.cache_resource.clear()
+pytestmark = pytest.mark.usefixtures("fresh_streamlit_cache")
 
 
 @pytest.fixture
