@@ -16,15 +16,12 @@ from pathlib import Path
 from .corpus import CorpusReport, read_note
 from .embedding import resolve_model_name
 from .errors import friendly_error  # noqa: F401  (used as sup.friendly_error)
-from .formatting import NOTHING_FOUND, context_block  # noqa: F401  (NOTHING_FOUND: used as sup.NOTHING_FOUND)
-from .models import Answer, Hit, Passage
-from .notes import settings
-from .notes.settings import CORPUS_ENV  # noqa: F401  (used as sup.CORPUS_ENV)
+from .formatting import NOTHING_FOUND  # noqa: F401  (used as sup.NOTHING_FOUND)
+from .models import Answer, Passage
+from .notes.settings import paths
 from .parsing import is_tips_label, split_lines
 from .query import is_comparison_heading
 from .retriever import Retriever
-
-INDEX_ENV = settings.INDEX_ENV
 
 # (question, services it is about): shown only when those services are in the notes.
 
@@ -33,15 +30,6 @@ STAGES = {  # builder stage → (French label, start and end of its share of the
     "embeddings": ("Calcul des embeddings", 0.1, 0.9),
     "index": ("Construction de l'index", 0.9, 1.0),
 }
-
-
-def paths(app_dir: Path) -> tuple[Path, Path]:
-    """(notes folder, index folder): next to app.py unless $RETRIEVAL_CORPUS / $RETRIEVAL_INDEX say otherwise.
-
-    The notes folder chosen on the page (settings file) counts like $RETRIEVAL_CORPUS, which wins.
-    """
-    corpus, _ = settings.notes_dir(app_dir)
-    return corpus, settings.index_dir(app_dir)
 
 
 def progress_text(stage: str, done: int, total: int) -> tuple[float, str]:
@@ -60,11 +48,11 @@ def progress_text(stage: str, done: int, total: int) -> tuple[float, str]:
 def short_name(heading: str) -> str:
     """A heading as a student would name it in a question: "🖥️ 2.1 Amazon EC2" → "EC2",
     "**S3 (Simple Storage Service)**" → "S3"."""
-    from .query import _EXPANDED, plain_heading
+    from .query import EXPANDED, plain_heading
     from .text import strip_emphasis
 
     h = plain_heading(strip_emphasis(heading)).strip()
-    m = _EXPANDED.match(h)
+    m = EXPANDED.match(h)
     h = m.group(1) if m else h
     return re.sub(r"^(?:Amazon|AWS)\s+(?=\S)", "", h).strip() or heading
 
@@ -270,18 +258,6 @@ def ask(
         return r.ask(question, k=k, services=services or None, exam_only=exam_only, previous=previous), ""
     except Exception as e:  # a bad question or a broken index must not show a traceback
         return None, friendly_error(e)
-
-
-def context_key(hit: Hit) -> tuple[str, int, int, int]:
-    return hit.source, hit.line, hit.block_start, hit.block_end
-
-
-def contexts(r: Retriever, answer: Answer | None) -> dict[tuple[str, int, int, int], str]:
-    """Each shown hit's context block, read once when the answer is made and kept in the history:
-    Streamlit runs a collapsed expander's body too, so reading there re-read every note on every rerun."""
-    if answer is None:
-        return {}
-    return {context_key(h): context_block(r.corpus_dir, h) for _, hits in answer.groups for h in hits}
 
 
 PassageKey = tuple[str, int, int]

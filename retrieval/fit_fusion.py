@@ -35,7 +35,7 @@ L2 = 1.0
 
 def examples(retriever, items: list[dict]) -> list[tuple[np.ndarray, np.ndarray]]:
     """(features of each candidate, gold or not) per question, as the ranking scores it."""
-    stored = retriever._stored
+    stored = retriever.snapshot
     vectors = np.asarray(stored.vectors())
     out = []
     for it in items:

@@ -5,17 +5,13 @@ Nothing here writes a word of its own into a quote: quotes are printed as they s
 
 from __future__ import annotations
 
-import os
 import re
-import stat
 import unicodedata
-from pathlib import Path
 
-from .corpus import CorpusReport, read_note
 from .lexical import tokenize
 from .models import Answer, Hit, Passage
-from .reader import BULLET, RULE, indent_width, split_lines
-from .text import _EM_STAR, _EM_UNDER, _STRONG, fold
+from .reader import BULLET, RULE, indent_width
+from .text import EM_STAR, EM_UNDER, STRONG, fold
 
 NOTHING_FOUND = "Rien de pertinent dans tes notes pour cette question."
 _WORD = re.compile(r"[0-9A-Za-zÀ-ÖØ-öø-ÿŒœ]+")
@@ -88,15 +84,6 @@ def line_ranges(lines: list[int]) -> str:
             parts.append(str(start) if start == n else f"{start}–{n}")
             start = None
     return ", ".join(parts)
-
-
-def line_numbers(ranges: str) -> list[int]:
-    """The inverse of `line_ranges`: "92, 94–98" → [92, 94, 95, 96, 97, 98] (tests read cited lines back)."""
-    out: list[int] = []
-    for part in ranges.split(", "):
-        a, _, b = part.partition("–")
-        out.extend(range(int(a), int(b or a) + 1))
-    return out
 
 
 def format_passage(p: Passage, rank: int | None = None) -> str:
@@ -287,13 +274,13 @@ def _pair_renders(line: str, pair: tuple[int, int, int], opens=frozenset(), clos
     return _can(ch, before(start), after(start + n), True) and _can(ch, before(end - n), after(end), False)
 
 
-def _emphasis_pairs(line: str) -> list[tuple[int, int, int]]:
+def emphasis_pairs(line: str) -> list[tuple[int, int, int]]:
     """Balanced emphasis runs of one line kept live: non-overlapping, not nested, each certain to render."""
     bm = _block_marker_end(line)
     found = sorted(
         {
-            (m.start(), m.end(), len(m.group(1)) if rx is _STRONG else 1)
-            for rx in (_STRONG, _EM_STAR, _EM_UNDER)
+            (m.start(), m.end(), len(m.group(1)) if rx is STRONG else 1)
+            for rx in (STRONG, EM_STAR, EM_UNDER)
             for m in rx.finditer(line)
         }
     )
@@ -305,16 +292,8 @@ def _emphasis_pairs(line: str) -> list[tuple[int, int, int]]:
     return pairs
 
 
-def _delimiters(pairs) -> set[int]:
+def delimiters(pairs) -> set[int]:
     return {i for s, e, n in pairs for i in (*range(s, s + n), *range(e - n, e))}
-
-
-def shown_text(text: str) -> str:
-    """What a reader sees of `quote_markdown(text)`: the note minus the live emphasis delimiters."""
-    return "\n".join(
-        "".join(c for i, c in enumerate(line) if i not in _delimiters(_emphasis_pairs(line)))
-        for line in text.split("\n")
-    )
 
 
 def quote_markdown(text: str, query: str = "") -> str:
@@ -328,7 +307,7 @@ def quote_markdown(text: str, query: str = "") -> str:
     lines, pos = [], 0
     for line in text.split("\n"):
         lo, hi = pos, pos + len(line)
-        pairs = _emphasis_pairs(line)
+        pairs = emphasis_pairs(line)
         mine = [(s - lo, e - lo) for s, e in spans if lo <= s < hi]
         while True:
             opens, closes = {s for s, _ in mine}, {e for _, e in mine}
@@ -339,44 +318,9 @@ def quote_markdown(text: str, query: str = "") -> str:
             # (e.g. `x**SES**y`): such a word is left unhighlighted rather than lose the bold.
             edges = {i for s, e, n in bad for i in (s, s + n, e - n, e)}
             mine = [(s, e) for s, e in mine if s not in edges and e not in edges]
-        lines.append(_escape_line(line, _delimiters(pairs), (opens, closes)))
+        lines.append(_escape_line(line, delimiters(pairs), (opens, closes)))
         pos = hi + 1
     return "  \n".join(lines)
-
-
-def unrender_quote(md: str) -> str:
-    """Inverse of `quote_markdown` / `escape_markdown` (for tests): highlights and escapes removed."""
-    md = md.replace("  \n", "\n")
-    md = re.sub(re.escape(HIGHLIGHT[0]) + r"([0-9A-Za-zÀ-ÖØ-öø-ÿŒœ]*)" + re.escape(HIGHLIGHT[1]), r"\1", md)
-    return re.sub(r"\\([!-/:-@\[-`{-~])", r"\1", md)
-
-
-def context_block(corpus_dir, hit: Hit) -> str:
-    """The verbatim lines block_start..block_end of the hit's note ("" when unavailable).
-
-    The path comes from the index, so it is checked to stay inside the notes folder. The note is
-    read and split exactly as the indexer did (read_note, split_lines) so line numbers agree.
-    """
-    try:
-        root = Path(corpus_dir).resolve()
-        path = (root / hit.source).resolve()  # a symlink loop raises here (RuntimeError / OSError)
-        path.relative_to(root)
-        # A FIFO would block the read forever (read_note checks this too; done first on purpose).
-        if not stat.S_ISREG(os.stat(path).st_mode):
-            return ""
-        note = read_note(hit.source, path, CorpusReport())
-    except (OSError, RuntimeError, ValueError):
-        return ""
-    if note is None:
-        return ""
-    lines = split_lines(note.text)
-    start = hit.block_start or hit.line
-    end = max(hit.block_end, start)
-    if start < 1 or start > len(lines) or not (start <= hit.line <= len(lines)):
-        return ""
-    if hit.text and hit.text not in lines[hit.line - 1]:
-        return ""  # the note changed since indexing: showing other lines would misquote
-    return "\n".join(lines[start - 1 : end]).rstrip()
 
 
 CONTEXT_MARK = (":blue-background[", "]")

@@ -142,7 +142,6 @@ class Answer:
     query: str
     intent: str  # "lookup" | "compare" | "tips" | "none"
     services: list[str] = field(default_factory=list)
-    groups: list[tuple[str, list[Hit]]] = field(default_factory=list)
     hits: list[Hit] = field(default_factory=list)
     notice: str = ""  # one French sentence for the user (query cut, nothing found...)
     indexing: str = ""  # one grey line while the notes' meaning is still being indexed (lexical answers)

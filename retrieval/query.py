@@ -14,11 +14,11 @@ from dataclasses import dataclass, field
 from .conventions import subject
 from .lexical import STOP_WORDS
 from .models import Chunk
-from .text import fold, strip_emphasis
+from .text import fold, fold_words, strip_emphasis
 
 VENDOR_WORDS = {"amazon", "aws", "on", "sur", "de"}
 
-_COMPARE = [
+COMPARE = [
     r"\bdiff[eé]rences?\b",
     r"\bdiff[eé]rencier\b",
     r"\bdiff\b",  # "c'est quoi la diff"
@@ -30,7 +30,7 @@ _COMPARE = [
     r"\bdifference between\b",
     r"\bconfondre\b",
 ]
-_TIPS = [
+TIPS = [
     r"\bconseils?\b",
     r"\bastuces?\b",
     r"\ba retenir\b",
@@ -45,12 +45,12 @@ _TIPS = [
     r"\bsaa\b",
 ]
 # "c'est quoi X ?", "what is X", "c koi X", "kesako X": a question asking what something is (folded text).
-_DEFINITION = re.compile(
+DEFINITION = re.compile(
     r"\bc'?est (?:quoi|koi)\b|\bqu'?est[- ]ce qu|\bc (?:koi|quoi)\b|\bkesako\b|\bdefini\w*"
     r"|\bwhat(?: is|'s| are)\b|\ba quoi sert\b|\bca sert a quoi\b"
 )
 # What a bare "what is X" question holds besides X and stop words (folded words).
-_DEFINITION_WORDS = frozenset(
+DEFINITION_WORDS = frozenset(
     fold("koi quoi kesako sert définition définir what is it are le la les un une service outil").split()
 )
 # The question asks for a figure (folded text: "durée" is "duree").
@@ -82,10 +82,6 @@ def _levenshtein(a: str, b: str, limit: int) -> int:
             return big
         prev = cur
     return min(prev.get(len(b), big), big)
-
-
-def _words(s: str) -> list[str]:
-    return re.findall(r"[a-z0-9]+", fold(s))
 
 
 @dataclass
@@ -121,7 +117,7 @@ class ServiceCatalog:
         self.services = [
             Service(h, self._aliases(h, names.get(h, ())))
             for h in headings
-            if any(w not in VENDOR_WORDS for w in _words(plain_heading(h)))
+            if any(w not in VENDOR_WORDS for w in fold_words(plain_heading(h)))
         ]
         self._max_alias_words = max((len(a) for s in self.services for a in s.aliases), default=1)
         if plain is None:
@@ -131,7 +127,7 @@ class ServiceCatalog:
             fold(w) for c in chunks for w in re.findall(r"\b[A-Z][A-Z0-9]{1,7}\b", c.text + " " + c.heading)
         }
         # Every word the notes write (folded): a compared side must be one of theirs.
-        self.vocabulary = {w for t in plain for w in _words(t)} | {w for h in headings for w in _words(h)}
+        self.vocabulary = {w for t in plain for w in fold_words(t)} | {w for h in headings for w in fold_words(h)}
         # Names: words the notes capitalise inside a sentence ("remplace Bastion", "Lambda + API + Glue").
         self.name_words = {
             fold(m.group(1))
@@ -143,16 +139,16 @@ class ServiceCatalog:
     @staticmethod
     def _aliases(heading: str, names: Iterable[str] = ()) -> list[list[str]]:
         heading = plain_heading(heading)
-        words = _words(heading)
+        words = fold_words(heading)
         core = [w for w in words if w not in VENDOR_WORDS] or words
         aliases = [words, core]
         for name in names:  # "alias:: Virtual Private Cloud", "aliases: [AWS Config]"
-            w = _words(plain_heading(name))
+            w = fold_words(plain_heading(name))
             aliases += [w, [x for x in w if x not in VENDOR_WORDS] or w]
-        m = _EXPANDED.match(heading)
+        m = EXPANDED.match(heading)
         if m:  # "S3 (Simple Storage Service)" → "S3", "Simple Storage Service"
             for part in m.groups():
-                w = _words(part)
+                w = fold_words(part)
                 aliases += [w, [x for x in w if x not in VENDOR_WORDS] or w]
         original = re.findall(r"[A-Za-z0-9]+", heading)
         acr = [fold(w) for w in original if len(w) >= 2 and w.isupper() and fold(w) not in VENDOR_WORDS]
@@ -171,7 +167,7 @@ class ServiceCatalog:
         Runs on every question: word windows are indexed once, so an alias costs a dict lookup and
         the fuzzy pass only compares candidates of about its length.
         """
-        qwords = _words(query)
+        qwords = fold_words(query)
         raw_upper = {fold(w) for w in re.findall(r"\b[A-Z][A-Z0-9]{1,7}\b", query)}
         span = max(self._max_alias_words, 3)
         first: dict[tuple[str, ...], int] = {}
@@ -216,8 +212,8 @@ class ServiceCatalog:
 
     def read(self, query: str) -> QueryReading:
         f = fold(query)
-        compare = any(re.search(p, f) for p in _COMPARE)
-        tips = any(re.search(p, f) for p in _TIPS)
+        compare = any(re.search(p, f) for p in COMPARE)
+        tips = any(re.search(p, f) for p in TIPS)
         matches = self._match_services(query, compare)
         services = [h for h, _ in matches]
         terms = self._compared_terms(query, services) if services or compare else []
@@ -243,14 +239,14 @@ class ServiceCatalog:
             terms = []
         intent = "compare" if compare else ("tips" if tips else "lookup")
         bare = False
-        if intent == "lookup" and len(services) == 1 and _DEFINITION.search(f):
+        if intent == "lookup" and len(services) == 1 and DEFINITION.search(f):
             named = {w for a in next(x for x in self.services if x.heading == services[0]).aliases for w in a}
-            asked = [w for w in _words(query) if w not in STOP_WORDS | VENDOR_WORDS | _DEFINITION_WORDS]
+            asked = [w for w in fold_words(query) if w not in STOP_WORDS | VENDOR_WORDS | DEFINITION_WORDS]
             # the name as typed may be misspelt ("pinpont c'est quoi"), as the catalog allowed
             bare = all(w in named or any(_levenshtein(w, x, 2) <= (len(x) >= 8) + 1 for x in named) for w in asked)
         term: list[str] = []
-        if intent == "lookup" and not bare and _DEFINITION.search(f):
-            term = [w for w in _words(query) if w not in STOP_WORDS | VENDOR_WORDS | _DEFINITION_WORDS]
+        if intent == "lookup" and not bare and DEFINITION.search(f):
+            term = [w for w in fold_words(query) if w not in STOP_WORDS | VENDOR_WORDS | DEFINITION_WORDS]
         return QueryReading(query, intent, services, terms, bool(_ASKS_FIGURE.search(f)), bare, term)
 
     def _compared_sides(self, query: str, services: list[str], names_only: bool) -> list[str]:
@@ -274,7 +270,7 @@ class ServiceCatalog:
                 words = [w for w in re.findall(r"[\w.+/-]+", side) if fold(w) not in STOP_WORDS]
                 if not words or all(fold(w) in named for w in words):
                     continue  # a service already named, or nothing left
-                if not all(p in self.vocabulary for w in words for p in _words(w)):
+                if not all(p in self.vocabulary for w in words for p in fold_words(w)):
                     continue  # the notes never write it: not a side they can show ("SSE-KMS": "sse", "kms")
                 if names_only and not (
                     any(_name_like(w, first) for w in words) or _parallel(left, right) or _two_terms(left, right)
@@ -285,7 +281,7 @@ class ServiceCatalog:
 
     def _choice_next_to_service(self, query: str, services: list[str]) -> bool:
         """ "X ou Y" where X or Y is a named service ("Batch ou Lambda ?"; not "yaml ou json")."""
-        words = _words(query)
+        words = fold_words(query)
         aliases = [a for s in services for a in next(x for x in self.services if x.heading == s).aliases]
         for i, w in enumerate(words):
             if w in ("ou", "or") and any(
@@ -330,7 +326,7 @@ def _name_like(word: str, first: str) -> bool:
 def _parallel(left: str, right: str) -> bool:
     """Two sides worded alike, the same first word then another ("git reset ou git revert", "docker stop
     ou docker kill"): two options of one thing, compared even when neither looks like a name."""
-    a, b = _words(_tail(left)), _words(_head(right))
+    a, b = fold_words(_tail(left)), fold_words(_head(right))
     return len(a) >= 2 and len(b) >= 2 and a[0] == b[0] and a[0] not in STOP_WORDS and a[1:] != b[1:]
 
 
@@ -341,7 +337,7 @@ _DEFINED = re.compile(r"^\*\*([^*]{1,60})\*\*\s*(?:[:=—–]|-\s)|^([^*:=]{1,60
 def defined_term(text: str) -> list[str]:
     """The folded words of the term a line defines ([] when it defines none, or a long phrase)."""
     m = _DEFINED.match(text)
-    words = [w for w in _words(m.group(1) or m.group(2)) if w not in STOP_WORDS] if m else []
+    words = [w for w in fold_words(m.group(1) or m.group(2)) if w not in STOP_WORDS] if m else []
     return words if len(words) <= 3 else []  # a term, not a sentence ending in ":"
 
 
@@ -365,8 +361,8 @@ def is_comparison_heading(heading: str) -> bool:
 def _two_terms(left: str, right: str) -> bool:
     """Two terms of several words each ("target tracking ou step scaling ?"): compared, where single
     words ("yaml ou json ?") more often ask which one."""
-    a = [w for w in _words(_tail(left)) if w not in STOP_WORDS]
-    b = [w for w in _words(_head(right)) if w not in STOP_WORDS]
+    a = [w for w in fold_words(_tail(left)) if w not in STOP_WORDS]
+    b = [w for w in fold_words(_head(right)) if w not in STOP_WORDS]
     return len(a) >= 2 and len(b) >= 2
 
 
@@ -374,8 +370,8 @@ def _fewest_words(terms: list[str]) -> list[str]:
     """Compared terms without repeats: a term holding all the words of a shorter one gives way to it."""
     out: list[str] = []
     for t in sorted(dict.fromkeys(terms), key=lambda x: len(x.split())):
-        words = set(_words(t))
-        if not any(set(_words(o)) <= words for o in out):
+        words = set(fold_words(t))
+        if not any(set(fold_words(o)) <= words for o in out):
             out.append(t)
     return sorted(out, key=terms.index)
 
@@ -400,7 +396,7 @@ _LEAD_IN = frozenset(fold(w) for w in "différence différences difference compa
 
 _LEADING_SYMBOLS = re.compile(r"^[^\w(\[]+")  # emoji, arrows, bullets written before a heading's words
 _NUMBERING = re.compile(r"^\s*\d+(?:\.\d+)*[.)]?\s+")
-_EXPANDED = re.compile(r"^\s*([^()]+?)\s*\(([^()]{2,80})\)\s*$")
+EXPANDED = re.compile(r"^\s*([^()]+?)\s*\(([^()]{2,80})\)\s*$")
 
 
 def section_headings(c: Chunk) -> list[str]:
@@ -415,7 +411,7 @@ def section_headings(c: Chunk) -> list[str]:
 
 def folded_words(c: Chunk) -> str:
     """The chunk's headings, breadcrumb and text as " word word ... " (folded), for `mentions`."""
-    return " " + " ".join(_words(" ".join([*section_headings(c), *c.breadcrumb, c.text]))) + " "
+    return " " + " ".join(fold_words(" ".join([*section_headings(c), *c.breadcrumb, c.text]))) + " "
 
 
 def mentions(hay: str, words: list[str]) -> bool:

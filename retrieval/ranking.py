@@ -19,8 +19,8 @@ import numpy as np
 from .fusion import Scored
 from .models import Chunk
 from .passages import NoteStructure
-from .query import QueryReading, ServiceCatalog, _words, defines, folded_words, mentions, section_headings
-from .text import strip_emphasis
+from .query import QueryReading, ServiceCatalog, defines, folded_words, mentions, section_headings
+from .text import fold_words, strip_emphasis
 
 # A short bullet that only names its children ("Cas d'usage", "Fonctionnalités clés") says little
 # by itself; its children carry the content and should come before it.
@@ -100,7 +100,7 @@ class CorpusView:
                 and len(nxt.breadcrumb) == len(c.breadcrumb) + 1
                 and nxt.breadcrumb[:-1] == c.breadcrumb
             )
-            label[i] = is_parent and len(_words(c.text)) <= LABEL_MAX_WORDS
+            label[i] = is_parent and len(fold_words(c.text)) <= LABEL_MAX_WORDS
         keys: dict[tuple[str, int], int] = {}
         # a table row stands alone: the table is a list of separate facts
         block = np.array(
@@ -123,14 +123,11 @@ class CorpusView:
         )
 
 
-# The rules of the default ranking beyond plain fusion, by name (evaluate.py --ablate leaves each out).
-RULES = ("label", "tips", "compare", "definition")
-
-
 def arrange(
     reading: QueryReading, scored: Scored, view: CorpusView, disabled: frozenset[str] = frozenset()
 ) -> list[tuple[int, float]]:
-    """(chunk id, score) of every candidate, best first. `disabled`: rules left out (see RULES)."""
+    """(chunk id, score) of every candidate, best first. `disabled`: rules left out ("label",
+    "tips", "compare", "definition": evaluate.py --ablate leaves each out)."""
     if scored.ids.size == 0:
         return []
     score = {int(i): float(s) for i, s in zip(scored.ids, scored.fused)}
@@ -172,33 +169,33 @@ def contrasting(reading: QueryReading, ids, view: CorpusView) -> set[int]:
     """Chunks that contrast the compared things: they name every side, counting their headings and
     parents ("Bien différencier :" > "**SES** = envoi simple d'emails" under Pinpoint; a row of a
     "Critère | AWS Lambda | AWS Batch" table), one side at least in their own words or parents."""
-    sides = _sides(reading, view)
+    sides = compared_sides(reading, view)
     if len(sides) < 2:
         return set()
     out = set()
     for i in ids:
         c = view.chunks[i]
-        if not all(_on_side(view, i, s) for s in sides):
+        if not all(on_side(view, i, s) for s in sides):
             continue
-        own = " " + " ".join(_words(" ".join([*c.breadcrumb, c.text]))) + " "
+        own = " " + " ".join(fold_words(" ".join([*c.breadcrumb, c.text]))) + " "
         if any(mentions(own, a) for s in sides for a in s[1]):
             out.add(int(i))
     return out
 
 
-def _sides(reading: QueryReading, view: CorpusView) -> list[tuple[str | None, list[list[str]]]]:
+def compared_sides(reading: QueryReading, view: CorpusView) -> list[tuple[str | None, list[list[str]]]]:
     named: list[tuple[str | None, list[list[str]]]] = []
     for s in reading.services:
         svc = next(x for x in view.catalog.services if x.heading == s)
         named.append((s, [a for a in svc.aliases if len(a) < len(svc.aliases[0]) or len(svc.aliases) == 1]))
-    terms: list[tuple[str | None, list[list[str]]]] = [(None, [_words(t)]) for t in reading.terms]
+    terms: list[tuple[str | None, list[list[str]]]] = [(None, [fold_words(t)]) for t in reading.terms]
     # "git reset ou git revert ?" names the heading "Git" too: the terms refine it, it is not a side
     refined = [s for s in named if not any(set(a) < set(t[1][0]) for a in s[1] for t in terms if t[1][0])]
     sides = refined + terms
     return sides if len(sides) >= 2 else named + terms
 
 
-def _on_side(view: CorpusView, i: int, side: tuple[str | None, list[list[str]]]) -> bool:
+def on_side(view: CorpusView, i: int, side: tuple[str | None, list[list[str]]]) -> bool:
     heading, aliases = side
     if (heading is not None and heading in view.paths[i]) or any(mentions(view.words[i], a) for a in aliases):
         return True
@@ -213,7 +210,7 @@ def _on_side(view: CorpusView, i: int, side: tuple[str | None, list[list[str]]])
 
 
 def _balance(reading: QueryReading, ranked: list[int], chunks: list[Chunk], view: CorpusView) -> list[int]:
-    sides = _sides(reading, view)
+    sides = compared_sides(reading, view)
     if len(sides) < 2:
         return ranked
     contrast = contrasting(reading, ranked, view)
@@ -223,7 +220,7 @@ def _balance(reading: QueryReading, ranked: list[int], chunks: list[Chunk], view
     out, taken = [ranked[0], *both], {ranked[0], *both}
     queues = []
     for side in sides:
-        q = [i for i in ranked if i not in taken and _on_side(view, i, side)]
+        q = [i for i in ranked if i not in taken and on_side(view, i, side)]
         opening = view.opening.get(side[0], set()) if side[0] else set()
         # each service is first shown by what it is (its opening block), then by what matches best
         queues.append([i for i in q if i in opening] + [i for i in q if i not in opening])

@@ -11,7 +11,7 @@ note is *replaced* by real structure:
 - `| table | rows |` → `<table>` with its header row (pipes and the `|---|` rule are not shown);
 - `> [!tip] Titre` callouts and `>` quotes → a framed block with its title;
 - `**bold**`, `*italic*` and `` `code` `` → `<strong>`, `<em>`, `<code>`, only when balanced
-  (`formatting._emphasis_pairs` decides for `*`/`_`, a matching backtick run for code).
+  (`formatting.emphasis_pairs` decides for `*`/`_`, a matching backtick run for code).
 
 Nothing else is added to a quote. Labels of the interface (a skipped-lines marker, a cut line,
 "la suite dans « Voir le contexte »") carry the class `rv-ui`: grey, italic, not selectable, and
@@ -38,7 +38,7 @@ import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
-from .formatting import _emphasis_pairs, escape_markdown, highlight_spans, line_ranges
+from .formatting import emphasis_pairs, escape_markdown, highlight_spans, line_ranges
 from .models import Passage
 from .reader import BULLET, CALLOUT, FENCE, QUOTE, RULE, TABLE_SEP, cells, indent_width
 
@@ -195,7 +195,7 @@ def inline_markup(text: str) -> list[tuple[int, int, int, str]]:
     codes = code_spans(text) if "`" in text else []
     spans = [(s, e, n, "code") for s, e, n in codes]
     if "*" in text or "_" in text:
-        for s, e, n in _emphasis_pairs(text):
+        for s, e, n in emphasis_pairs(text):
             if all(e <= cs or s >= ce or (s + n <= cs and ce <= e - n) for cs, ce, _ in codes):
                 spans.append((s, e, n, "strong" if n == 2 else "em"))
     return sorted(spans)

@@ -142,7 +142,7 @@ class Retriever:
             notice = "Premier démarrage : construction de l'index des notes."
         except store.IndexCorrupt as e:
             notice = f"{e} Reconstruction de l'index."
-        builder._check_corpus(corpus_dir, index_dir)
+        builder.check_corpus(corpus_dir, index_dir)
         draft = builder.prepare(corpus_dir, embedder, previous, progress)
         r = cls(index_dir, draft.snapshot(index_dir), embedder, corpus_dir)
         r.background = True
@@ -323,6 +323,16 @@ class Retriever:
 
     # ----- information --------------------------------------------------------------------
     @property
+    def snapshot(self) -> store.StoredIndex:
+        """The index answering now (chunks, lexical and dense indexes, manifest): a refresh swaps in another
+        one, never changes it, so a caller holding it reads one consistent index."""
+        return self._stored
+
+    def view(self) -> CorpusView:
+        """The facts ranking reads off the snapshot (services, sections, exam bullets)."""
+        return self._view(self._stored)
+
+    @property
     def chunks(self) -> list[Chunk]:
         return self._stored.chunks
 
@@ -445,19 +455,7 @@ class Retriever:
     def _answer(reading: QueryReading, hits: list[Hit]) -> Answer:
         if not hits:
             return Answer(query=reading.query, intent="none", services=reading.services)
-        groups: dict[str, list[Hit]] = {}
-        if reading.intent == "compare":
-            for s in reading.services:  # one column per named service, in the question's order
-                groups[s] = []
-        for h in hits:
-            groups.setdefault(h.heading, []).append(h)
-        return Answer(
-            query=reading.query,
-            intent=reading.intent,
-            services=reading.services,
-            groups=[(h, g) for h, g in groups.items() if g],
-            hits=hits,
-        )
+        return Answer(query=reading.query, intent=reading.intent, services=reading.services, hits=hits)
 
     def _view(self, stored: store.StoredIndex) -> CorpusView:
         """Per-index facts for ranking (services, sections, exam bullets), computed once per snapshot."""

@@ -7,9 +7,8 @@ import unicodedata
 
 _LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
 STRONG = re.compile(r"(\*\*|__)(?=\S)(.+?)(?<=\S)\1")  # `**x**` / `__x__`: the one copy of this pattern
-_STRONG = STRONG
-_EM_STAR = re.compile(r"(?<![\w*])\*(?=\S)([^*]+?)(?<=\S)\*(?![\w*])")
-_EM_UNDER = re.compile(r"(?<![\w_])_(?=\S)([^_]+?)(?<=\S)_(?![\w_])")
+EM_STAR = re.compile(r"(?<![\w*])\*(?=\S)([^*]+?)(?<=\S)\*(?![\w*])")
+EM_UNDER = re.compile(r"(?<![\w_])_(?=\S)([^_]+?)(?<=\S)_(?![\w_])")
 _CODE = re.compile(r"`([^`]*)`")
 _WIKI = re.compile(r"\[\[([^\]|]*)(?:\|([^\]]*))?\]\]")  # Obsidian [[page]] / [[page|alias]]
 _MARK = re.compile(r"==(?=\S)([^=]+?)(?<=\S)==")  # Obsidian ==highlight==
@@ -39,7 +38,7 @@ def strip_emphasis(s: str) -> str:
         s = _CODE.sub(r"\1", s)
     if "*" in s or "_" in s:
         for _ in range(3):  # nested emphasis such as ***x***
-            s2 = _EM_UNDER.sub(r"\1", _EM_STAR.sub(r"\1", _STRONG.sub(r"\2", s)))
+            s2 = EM_UNDER.sub(r"\1", EM_STAR.sub(r"\1", STRONG.sub(r"\2", s)))
             if s2 == s:
                 break
             s = s2
@@ -69,3 +68,8 @@ _FOLD = _FoldTable()
 def fold(s: str) -> str:
     """Lower-case, accents removed, typographic apostrophes made plain."""
     return s.translate(_FOLD).lower()
+
+
+def fold_words(s: str) -> list[str]:
+    """The words of `s`, folded (lower case, no accents): "Détacher l'EC2" → ["detacher", "l", "ec2"]."""
+    return re.findall(r"[a-z0-9]+", fold(s))

@@ -30,7 +30,8 @@ from pathlib import Path
 
 import numpy as np
 
-CACHE_ENV = "RETRIEVAL_CACHE"
+from . import config
+
 LINE = 30  # bytes of one keys.txt line
 _KEY_LINE = re.compile(rb"([0-9a-f]{20}) ([0-9a-f]{8})\n")
 LOCK_WAIT = 10.0  # seconds an append waits for another process's; then the rows are just not cached
@@ -38,12 +39,7 @@ LOCK_WAIT = 10.0  # seconds an append waits for another process's; then the rows
 
 def default_root() -> Path:
     """$RETRIEVAL_CACHE, else data/embeddings beside the settings file (data/ beside app.py)."""
-    env = os.environ.get(CACHE_ENV)
-    if env:
-        return Path(env).expanduser()
-    from .notes import settings
-
-    return settings.settings_path(Path(__file__).resolve().parents[1]).parent / "embeddings"
+    return config.cache_dir()
 
 
 _OPEN: dict[Path, VectorCache] = {}

@@ -4,10 +4,12 @@ Built on `retrieval`'s parser (never the other way round). Nothing is generated:
 line of the notes with one span masked, or a label and what the notes list under it.
 """
 
+from retrieval.config import DB_ENV
+
 from .cards import Card, cards_for_lines, cards_of, extract, filter_cards, headings_of
 from .export import export_anki
 from .scheduler import GRADES, interval_label
-from .store import DB_ENV, Store, StoreCorrupt, StoreError, quarantine
+from .store import Store, StoreCorrupt, StoreError, quarantine
 from .study import Filters, Request, build_queue, match_service, quiz_target
 from .sync import load_cards, sync_notes
 

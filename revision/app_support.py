@@ -5,14 +5,16 @@ Kept out of ui/ so that it is testable without a browser.
 
 from __future__ import annotations
 
-import os
 import tempfile
 from datetime import datetime
 from pathlib import Path
 
+from retrieval import config
+from retrieval.config import DB_ENV
+
 from .cards import Card
 from .export import export_anki
-from .store import DB_ENV, Store, StoreCorrupt, StoreUnreadable, quarantine
+from .store import Store, StoreCorrupt, StoreUnreadable, quarantine
 
 
 def db_path(app_dir: Path, index_dir: Path | None = None) -> Path:
@@ -21,8 +23,7 @@ def db_path(app_dir: Path, index_dir: Path | None = None) -> Path:
     An index rebuild replaces the index folder's contents; a study history placed there would go
     with it, so such a path is refused.
     """
-    raw = os.environ.get(DB_ENV) or str(Path(app_dir) / "data" / "revision.sqlite3")
-    path = Path(raw).expanduser().resolve()
+    path = config.revision_db(app_dir)
     if index_dir is not None:
         index = Path(index_dir).expanduser().resolve()
         if path == index or index in path.parents:

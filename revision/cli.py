@@ -16,6 +16,7 @@ import os
 import sys
 from pathlib import Path
 
+from retrieval import config
 from retrieval.notes import settings
 
 from .cards import Card, cards_of, count_kinds, filter_cards, headings_of
@@ -132,7 +133,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"Erreur : {err.strerror or err} ({err.filename or ''}).", file=sys.stderr)
         return 2
     except Exception as err:
-        if os.environ.get("RETRIEVAL_DEBUG"):
+        if config.debug():
             raise
         print(f"Erreur inattendue : {err.__class__.__name__} (RETRIEVAL_DEBUG=1 pour le détail).", file=sys.stderr)
         return 1

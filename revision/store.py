@@ -25,7 +25,6 @@ from . import scheduler as sch
 from .cards import Card
 from .migrations import MIGRATIONS, SCHEMA_VERSION
 
-DB_ENV = "REVISION_DB"
 DEFAULT_NEW_PER_DAY = 20
 BUSY_TIMEOUT_S = 10.0
 

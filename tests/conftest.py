@@ -70,10 +70,10 @@ def app(monkeypatch, built_index, fresh_streamlit_cache):
     """The app on the shipped notes, with the session's prebuilt index, after its first run."""
     from streamlit.testing.v1 import AppTest
 
-    from retrieval import app_support as sup
+    from retrieval import config
 
-    monkeypatch.setenv(sup.INDEX_ENV, str(built_index))
-    monkeypatch.delenv(sup.CORPUS_ENV, raising=False)
+    monkeypatch.setenv(config.INDEX_ENV, str(built_index))
+    monkeypatch.delenv(config.CORPUS_ENV, raising=False)
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120).run()
     assert not at.exception
     return at

@@ -15,22 +15,20 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as hs
+from readback import line_numbers, unrender_quote
 from streamlit.testing.v1 import AppTest
 from visible_text import check
 
-from retrieval import Hit
 from retrieval import app_support as sup
+from retrieval import config
 from retrieval import rendering as rd
 from retrieval.embedding import DEFAULT_MODEL
 from retrieval.formatting import (
     CONTEXT_MARK,
-    context_block,
     context_markdown,
     escape_markdown,
-    line_numbers,
     line_ranges,
     quote_markdown,
-    unrender_quote,
 )
 from retrieval.parsing import parse_markdown
 from revision.cards import cards_for_lines, cards_of
@@ -142,8 +140,8 @@ def no_label_without_children(cs: list[Card]) -> None:
 @pytest.mark.slow  # whole app, first run builds the index
 def test_first_run_builds_index_then_compares_ses_and_pinpoint(monkeypatch, tmp_path):
     index = tmp_path / "index"
-    monkeypatch.setenv(sup.INDEX_ENV, str(index))
-    monkeypatch.delenv(sup.CORPUS_ENV, raising=False)
+    monkeypatch.setenv(config.INDEX_ENV, str(index))
+    monkeypatch.delenv(config.CORPUS_ENV, raising=False)
     at = AppTest.from_file(APP, default_timeout=120).run()
     assert not at.exception
     assert not at.error
@@ -329,8 +327,8 @@ def test_rebuild_button(app, monkeypatch, tmp_path):
     corpus, index = tmp_path / "notes", tmp_path / "index"
     corpus.mkdir()
     (corpus / "other-services.md").write_bytes(NOTES.read_bytes())
-    monkeypatch.setenv(sup.CORPUS_ENV, str(corpus))
-    monkeypatch.setenv(sup.INDEX_ENV, str(index))
+    monkeypatch.setenv(config.CORPUS_ENV, str(corpus))
+    monkeypatch.setenv(config.INDEX_ENV, str(index))
     at = AppTest.from_file(APP, default_timeout=120).run()
     assert "Amazon Nouveau" not in at.multiselect[0].options
     (corpus / "nouveau.md").write_text(
@@ -347,8 +345,8 @@ def test_rebuild_button(app, monkeypatch, tmp_path):
 
 
 def test_missing_corpus_is_one_french_sentence(monkeypatch, tmp_path):
-    monkeypatch.setenv(sup.CORPUS_ENV, str(tmp_path / "pas-de-notes"))
-    monkeypatch.setenv(sup.INDEX_ENV, str(tmp_path / "index"))
+    monkeypatch.setenv(config.CORPUS_ENV, str(tmp_path / "pas-de-notes"))
+    monkeypatch.setenv(config.INDEX_ENV, str(tmp_path / "index"))
     at = AppTest.from_file(APP, default_timeout=120).run()
     assert not at.exception
     assert len(at.error) == 1
@@ -381,8 +379,8 @@ def notes_app(monkeypatch, tmp_path, files: dict[str, str]) -> AppTest:
     corpus.mkdir()
     for name, text in files.items():
         (corpus / name).write_text(text, encoding="utf-8")
-    monkeypatch.setenv(sup.CORPUS_ENV, str(corpus))
-    monkeypatch.setenv(sup.INDEX_ENV, str(tmp_path / "index"))
+    monkeypatch.setenv(config.CORPUS_ENV, str(corpus))
+    monkeypatch.setenv(config.INDEX_ENV, str(tmp_path / "index"))
     at = AppTest.from_file(APP, default_timeout=120).run()
     assert not at.exception
     return at
@@ -488,26 +486,6 @@ def test_quote_markdown_keeps_emphasis_and_highlights():
     assert md == "Dans **SNS** ou **:orange[SES]**, tu gères"
     # A highlight glued to a letter would break the bold: that span is left plain.
     assert quote_markdown("x**SES**y", "SES") == "x**SES**y"
-
-
-def test_context_block_is_verbatim_and_stays_in_corpus():
-    hit = Hit(
-        source="other-services.md",
-        line=93,
-        heading="Amazon Pinpoint",
-        breadcrumb=[],
-        text="",
-        score=1.0,
-        block_start=92,
-        block_end=98,
-    )
-    assert context_block(CORPUS, hit) == "\n".join(NOTE_LINES[91:98]).rstrip()
-    outside = Hit(
-        source="../README.md", line=1, heading="", breadcrumb=[], text="", score=1.0, block_start=1, block_end=3
-    )
-    assert context_block(CORPUS, outside) == ""
-    gone = Hit(source="absent.md", line=1, heading="", breadcrumb=[], text="", score=1.0)
-    assert context_block(CORPUS, gone) == ""
 
 
 def context_lines(md: str) -> list[str]:

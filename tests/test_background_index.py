@@ -10,7 +10,7 @@ import threading
 import numpy as np
 import pytest
 
-from retrieval import Retriever, builder, embedding, store
+from retrieval import Retriever, builder, config, embedding, store
 
 SERVICES = ["S3", "EBS", "EFS", "Glacier", "Lambda", "SQS", "SNS", "SES", "KMS", "IAM"]
 
@@ -194,8 +194,8 @@ def test_the_chat_answers_during_indexing_with_a_grey_line_and_a_sidebar_bar(tmp
     from retrieval import app_support as sup
 
     notes = _vault(tmp_path / "notes")
-    monkeypatch.setenv(sup.CORPUS_ENV, str(notes))
-    monkeypatch.setenv(sup.INDEX_ENV, str(tmp_path / "index"))
+    monkeypatch.setenv(config.CORPUS_ENV, str(notes))
+    monkeypatch.setenv(config.INDEX_ENV, str(tmp_path / "index"))
     gate = Gate(emb, monkeypatch, open_batches=0)
     app = str(Path(__file__).resolve().parents[1] / "app.py")
     at = AppTest.from_file(app, default_timeout=60).run()

@@ -17,9 +17,8 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
+from readback import line_numbers
 from visible_text import expected
-
-from retrieval.formatting import line_numbers
 
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = Path("/usr/bin/chromium")

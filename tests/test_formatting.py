@@ -15,11 +15,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as hs
 from markdown_it import MarkdownIt
+from readback import shown_text
 
-from retrieval import Hit
-from retrieval.formatting import HIGHLIGHT, context_block, context_markdown, quote_markdown, shown_text
+from retrieval.app_support import passage_context
+from retrieval.formatting import HIGHLIGHT, context_markdown, quote_markdown
+from retrieval.models import Passage
 from retrieval.parsing import parse_markdown
-from retrieval.text import _EM_STAR, _EM_UNDER, _STRONG
+from retrieval.reader import split_lines
+from retrieval.text import EM_STAR, EM_UNDER, STRONG
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTE_LINES = (ROOT / "corpus" / "other-services.md").read_text(encoding="utf-8").split("\n")
@@ -51,7 +54,7 @@ def live(md: str) -> str:
 def emphasis_removed(line: str) -> str:
     """retrieval/text.py's reading of the emphasis, without its other clean-ups (links, spaces)."""
     for _ in range(3):
-        line = _EM_UNDER.sub(r"\1", _EM_STAR.sub(r"\1", _STRONG.sub(r"\2", line)))
+        line = EM_UNDER.sub(r"\1", EM_STAR.sub(r"\1", STRONG.sub(r"\2", line)))
     return line
 
 
@@ -129,18 +132,27 @@ def test_every_note_line_renders_as_written(n, line):
 
 
 # ----- context blocks ------------------------------------------------------------------------------
-def hit_for(corpus: Path, name: str, needle: str) -> Hit:
-    chunk = next(c for c in parse_markdown(context_text(corpus / name), name) if needle in c.text)
-    return Hit(
+def hit_for(corpus: Path, name: str, needle: str) -> Passage:
+    """The passage of the chunk holding `needle`, as the chat keeps it for "Voir le contexte"."""
+    text = context_text(corpus / name)
+    chunk = next(c for c in parse_markdown(text, name) if needle in c.text)
+    return Passage(
         source=name,
-        line=chunk.line,
         heading=chunk.heading,
+        heading_path=[],
         breadcrumb=[],
-        text=chunk.text,
+        lines=[chunk.line],
+        text=split_lines(text)[chunk.line - 1].rstrip(),
+        hits=[],
         score=1.0,
-        block_start=chunk.block_start,
-        block_end=chunk.block_end,
+        first_line=chunk.block_start,
+        last_line=chunk.block_end,
     )
+
+
+def context_block(corpus: Path, p: Passage) -> str:
+    """The passage's whole block as the chat reads it ("" when it cannot be read)."""
+    return "\n".join(passage_context(corpus, p) or []).rstrip()
 
 
 def context_text(path: Path) -> str:
@@ -153,9 +165,9 @@ def test_context_line_numbers_match_the_parser_with_unicode_line_separators(tmp_
     note = "# T\n\n## S\n\n- un\u2028deux\x85trois\x0cquatre\n    - la fin du bloc\n- autre bloc\n"
     (tmp_path / "n.md").write_text(note, encoding="utf-8")
     hit = hit_for(tmp_path, "n.md", "la fin du bloc")
-    assert (hit.line, hit.block_start, hit.block_end) == (6, 5, 6)
+    assert (hit.lines[0], hit.first_line, hit.last_line) == (6, 5, 6)
     assert context_block(tmp_path, hit) == "- un\u2028deux\x85trois\x0cquatre\n    - la fin du bloc"
-    md = context_markdown(context_block(tmp_path, hit), hit.block_start, hit.line)
+    md = context_markdown(context_block(tmp_path, hit), hit.first_line, hit.lines[0])
     assert md is not None and md.count("\n") == 1
 
 
@@ -193,7 +205,9 @@ def test_context_of_a_note_turned_into_a_symlink_loop_is_empty(tmp_path):
 
 
 def test_line_ranges_read_back():
-    from retrieval.formatting import line_numbers, line_ranges
+    from readback import line_numbers
+
+    from retrieval.formatting import line_ranges
 
     for lines in ([103, 104, 105, 106], [92, 94, 95, 96, 97, 98], [7], [1, 3, 5]):
         assert line_numbers(line_ranges(lines)) == lines

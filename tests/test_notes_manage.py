@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from retrieval import Retriever
+from retrieval import Retriever, config
 from retrieval import app_support as sup
 from retrieval.notes import inventory, settings, trash
 from retrieval.notes.paths import TRASH_DIR, NotesError, UnsafePath
@@ -136,19 +136,19 @@ def test_trash_is_never_indexed(notes):
 
 # ----- settings: which notes folder ----------------------------------------------------------------
 def test_precedence_env_then_settings_then_default(tmp_path, monkeypatch, notes):
-    monkeypatch.delenv(settings.CORPUS_ENV, raising=False)
+    monkeypatch.delenv(config.CORPUS_ENV, raising=False)
     assert settings.notes_dir(tmp_path) == ((tmp_path / "corpus").resolve(), "default")
     settings.save_notes_dir(tmp_path, notes)
     assert settings.notes_dir(tmp_path) == (notes.resolve(), "settings")
     assert sup.paths(tmp_path)[0] == notes.resolve(), "the app uses the remembered folder"
-    monkeypatch.setenv(settings.CORPUS_ENV, str(tmp_path / "env"))
+    monkeypatch.setenv(config.CORPUS_ENV, str(tmp_path / "env"))
     assert settings.notes_dir(tmp_path) == ((tmp_path / "env").resolve(), "env")
     assert sup.paths(tmp_path)[0] == (tmp_path / "env").resolve()
 
 
 def test_settings_file_is_where_the_variable_says(tmp_path, monkeypatch, notes):
     path = tmp_path / "ailleurs" / "reglages.json"
-    monkeypatch.setenv(settings.SETTINGS_ENV, str(path))
+    monkeypatch.setenv(config.SETTINGS_ENV, str(path))
     settings.save_notes_dir(tmp_path, notes)
     assert json.loads(path.read_text(encoding="utf-8")) == {"notes_dir": str(notes.resolve())}
     assert not (tmp_path / "data").exists()
@@ -156,7 +156,7 @@ def test_settings_file_is_where_the_variable_says(tmp_path, monkeypatch, notes):
 
 
 def test_default_settings_file_is_data_beside_the_app(tmp_path, monkeypatch):
-    monkeypatch.delenv(settings.SETTINGS_ENV)
+    monkeypatch.delenv(config.SETTINGS_ENV)
     assert settings.settings_path(tmp_path) == tmp_path / "data" / "settings.json"
     assert "/data/" in (ROOT / ".gitignore").read_text().split()  # the app's data/ (not tests/data)
 
@@ -167,7 +167,7 @@ def test_tests_never_touch_the_real_settings_file():
 
 @pytest.mark.parametrize("content", ["{pas du json", "[1, 2]", '{"notes_dir": 3}', ""])
 def test_broken_settings_fall_back_to_the_default(tmp_path, monkeypatch, content):
-    monkeypatch.delenv(settings.CORPUS_ENV, raising=False)
+    monkeypatch.delenv(config.CORPUS_ENV, raising=False)
     settings.settings_path(tmp_path).write_text(content, encoding="utf-8")
     assert settings.notes_dir(tmp_path)[1] == "default"
 

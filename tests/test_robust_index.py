@@ -96,8 +96,8 @@ def test_touched_but_unchanged_note_does_not_rebuild_and_is_hashed_once(built, m
     os.utime(c / "s3.md", ns=(time.time_ns(), time.time_ns() - 10**10))
     assert r.is_stale() is False and len(calls) == 1
     assert r.is_stale() is False and len(calls) == 1  # verified once, then trusted
-    gen = r._stored.folder
-    assert r.refresh() is False and r._stored.folder == gen
+    gen = r.snapshot.folder
+    assert r.refresh() is False and r.snapshot.folder == gen
 
 
 def test_same_size_edit_within_the_same_timestamp_tick_is_seen(built):
@@ -269,7 +269,7 @@ def test_second_refresher_reuses_the_first_ones_work(built):
     assert r1.refresh() is True and r1.last_build.embedded == 1
     assert r2.refresh() is True  # picks up r1's generation under the lock...
     assert r2.last_build is None  # ...without embedding anything itself
-    assert r2._stored.folder == r1._stored.folder
+    assert r2.snapshot.folder == r1.snapshot.folder
 
 
 # ----- broken -------------------------------------------------------------------------------
@@ -457,7 +457,7 @@ def test_refresh_hands_back_what_it_wrote_without_reading_it_again(built, monkey
     reads = []
     real_read = store.read
     monkeypatch.setattr(store, "read", lambda d: reads.append(d) or real_read(d))
-    fresh, stats = builder.refresh(c, idx, r.embedder, r._stored)
+    fresh, stats = builder.refresh(c, idx, r.embedder, r.snapshot)
     assert stats is not None and reads == []  # nothing re-hashed or re-parsed after the build
     disk = real_read(idx)
     assert fresh.folder == disk.folder == store.current_generation(idx)

@@ -90,7 +90,7 @@ def component_times(r: Any, queries: list[str]) -> dict[str, float]:
         pass
     for owner, attr, label in top + nested:
         wrap(owner, attr, label)
-    r._stored.dense.index = _IndexProxy(r._stored.dense.index, acc)
+    r.snapshot.dense.index = _IndexProxy(r.snapshot.dense.index, acc)
     per: dict[str, list[float]] = {}
     r.auto_refresh = True
     for q in queries:

@@ -147,7 +147,7 @@ def worker_serve(index_dir: Path, queries: list[str], per_measure: int) -> dict:
     r = Retriever.load(index_dir)
     load_s = time.perf_counter() - t0
     mem_loaded = rss_mb()
-    stored = r._stored
+    stored = r.snapshot
     n = len(stored.chunks)
 
     # Disjoint query sets, interleaved: every measured call embeds a query never seen before.

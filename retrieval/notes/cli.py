@@ -14,7 +14,7 @@ from pathlib import Path
 
 from . import importing, inventory, trash
 from .paths import NotesError
-from .settings import APP_DIR
+from .settings import paths
 
 
 def add_parser(sub) -> None:
@@ -41,9 +41,7 @@ def _folders(p: argparse.ArgumentParser, default) -> None:
 
 
 def run(args) -> int:
-    from ..app_support import paths
-
-    corpus, index = paths(APP_DIR)
+    corpus, index = paths()
     corpus = Path(args.corpus).expanduser().resolve() if getattr(args, "corpus", None) else corpus
     index = Path(args.index).expanduser().resolve() if getattr(args, "index", None) else index
     try:

@@ -15,20 +15,11 @@ import tempfile
 import threading
 from pathlib import Path
 
+from ..config import APP_DIR, CORPUS_ENV, env, index_dir, settings_path
 from ..corpus import NOTE_SUFFIXES, walk
 
-CORPUS_ENV = "RETRIEVAL_CORPUS"
-SETTINGS_ENV = "RETRIEVAL_SETTINGS"
-INDEX_ENV = "RETRIEVAL_INDEX"
 MAX_SETTINGS_BYTES = 64 * 1024  # a folder path and a few choices: more is not a settings file of ours
 MAX_SCAN = 20_000  # entries looked at when checking that a folder holds notes (a home folder is huge)
-APP_DIR = Path(__file__).resolve().parents[2]  # where app.py is: every entry point's default folders hang off it
-
-
-def settings_path(app_dir: Path) -> Path:
-    return Path(os.environ.get(SETTINGS_ENV) or Path(app_dir) / "data" / "settings.json").expanduser()
-
-
 _cache: dict[Path, tuple[tuple[int, int, int], dict]] = {}
 _cache_lock = threading.Lock()
 
@@ -63,11 +54,6 @@ def _read(path: Path, size: int) -> dict:
     return data if isinstance(data, dict) else {}
 
 
-def index_dir(app_dir: Path = APP_DIR) -> Path:
-    """The index folder: $RETRIEVAL_INDEX, else index/ beside app.py."""
-    return Path(os.environ.get(INDEX_ENV) or Path(app_dir) / "index").expanduser().resolve()
-
-
 def notes_dir(app_dir: Path = APP_DIR) -> tuple[Path, str]:
     """(notes folder, where that choice comes from: "env", "settings" or "default").
 
@@ -75,12 +61,12 @@ def notes_dir(app_dir: Path = APP_DIR) -> tuple[Path, str]:
     `python -m revision` all ask here when no folder is given on their command line. A saved
     folder that cannot be read as a path ("~inconnu/notes", a link loop) gives the default.
     """
-    env = os.environ.get(CORPUS_ENV)
-    if env:
+    typed = env(CORPUS_ENV)
+    if typed:
         try:
-            return Path(env).expanduser().resolve(), "env"
+            return Path(typed).expanduser().resolve(), "env"
         except (RuntimeError, OSError):  # ~unknown user, link loop: the path as written, found missing later
-            return Path(env), "env"
+            return Path(typed), "env"
     saved = load(app_dir).get("notes_dir")
     if isinstance(saved, str) and saved and "\x00" not in saved:
         try:
@@ -88,6 +74,15 @@ def notes_dir(app_dir: Path = APP_DIR) -> tuple[Path, str]:
         except (RuntimeError, OSError):
             pass
     return (Path(app_dir) / "corpus").resolve(), "default"
+
+
+def paths(app_dir: Path = APP_DIR) -> tuple[Path, Path]:
+    """(notes folder, index folder): next to app.py unless $RETRIEVAL_CORPUS / $RETRIEVAL_INDEX say otherwise.
+
+    The notes folder chosen on the page (settings file) counts like $RETRIEVAL_CORPUS, which wins.
+    """
+    corpus, _ = notes_dir(app_dir)
+    return corpus, index_dir(app_dir)
 
 
 def folder_hint(app_dir: Path = APP_DIR) -> str:
