@@ -77,6 +77,12 @@ def package_version(dist: str) -> str:
 
 
 class Embedder:
+    """The one interface of every back-end: `encode(passages)` and `encode_query(question)` give float32,
+    L2-normalized rows of `dim` columns; `name` is the model, `fingerprint` what decides the vectors.
+
+    A back-end is a loader returning `Embedder(name, encode_batch, dim, batch_size, backend=...)`: this class
+    normalizes, batches, warms the model up once and caches repeated questions."""
+
     def __init__(
         self,
         name: str,
@@ -152,13 +158,9 @@ def load_embedder(model: str | None = None) -> Embedder:
     name = resolve_model_name(model)
     if name in _LOADED:
         return _LOADED[name]
-    loaders: dict[str, Callable[[], Embedder]] = {
-        USE_NAME: _load_use,
-        E5_NAME: _load_e5,
-        ENSEMBLE_NAME: _load_ensemble,
-    }
     try:
-        emb = loaders[name]() if name in loaders else _load_sentence_transformer(name)
+        loader = BACKENDS.get(name)
+        emb = loader() if loader is not None else load_sentence_transformer(name)
     except ModelLoadError:
         raise
     except Exception as e:  # any loader failure becomes one readable sentence
@@ -296,7 +298,8 @@ def _load_ensemble() -> Embedder:
     )
 
 
-def _load_sentence_transformer(name: str) -> Embedder:
+def load_sentence_transformer(name: str) -> Embedder:
+    """Any sentence-transformers model by name or path (the back-end of every name not in BACKENDS)."""
     path = name
     if name in (MINILM_NAME, "sentence-transformers/" + MINILM_NAME):
         try:
@@ -316,3 +319,12 @@ def _load_sentence_transformer(name: str) -> Embedder:
 
     backend = f"sentence-transformers {package_version('sentence-transformers')}"
     return Embedder(name, encode_batch, dim, 32, backend=backend)
+
+
+# The back-ends by canonical model name: a new engine is one loader here (see CONTRIBUTING.md); every
+# other name goes to sentence-transformers. tests/test_backends.py runs one contract over all of them.
+BACKENDS: dict[str, Callable[[], Embedder]] = {
+    USE_NAME: _load_use,
+    E5_NAME: _load_e5,
+    ENSEMBLE_NAME: _load_ensemble,
+}

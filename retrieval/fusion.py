@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Protocol
 
 import numpy as np
 
@@ -47,6 +48,75 @@ class Scored:
     dense: np.ndarray  # raw cosine
     words: np.ndarray | None = None  # the part of the combiner's logit the question's words (BM25) gave
     meaning: np.ndarray | None = None  # the part the embeddings gave
+
+
+def coefficients_for(model: str) -> tuple[tuple[float, ...], bool]:
+    """(the combiner's coefficients for this embedding model, whether they were fitted on it). A model without
+    its own fit gets e5's: the features are scale-free (max- and min-max-scaled, z-scores), so the fit carries
+    over; `python -m retrieval.tools.fit_fusion --model NAME` fits its own."""
+    fitted = COEFFICIENTS.get(model)
+    return (fitted, True) if fitted is not None else (DEFAULT_COEFFICIENTS, False)
+
+
+@dataclass(frozen=True)
+class Combined:
+    """A fusion method's output over the candidates: the score, and for a mix of both signals its two parts."""
+
+    fused: np.ndarray  # 0..1, one per candidate
+    words: np.ndarray | None = None  # the part of the logit the question's words gave
+    meaning: np.ndarray | None = None  # the part the embeddings gave
+
+
+class FusionMethod(Protocol):
+    """The one interface of the ways to rank candidates from their features (see FEATURES): a new method
+    is a class with a `name` and `combine`, listed in METHODS; tests/test_backends.py runs one contract
+    over every method."""
+
+    @property
+    def name(self) -> str: ...
+
+    def combine(self, x: np.ndarray) -> Combined: ...
+
+
+@dataclass(frozen=True)
+class SignalAlone:
+    """One signal alone, scaled (evaluation: what each signal is worth)."""
+
+    name: str
+    column: int  # the feature it reads: 0 lexical, 1 cosine
+
+    def combine(self, x: np.ndarray) -> Combined:
+        return Combined(x[:, self.column].astype(np.float32))
+
+
+@dataclass(frozen=True)
+class Logistic:
+    """The default: a logistic model over the six features, its logit split into words and meaning."""
+
+    coefficients: tuple[float, ...]
+    name: str = "fusion"
+
+    def combine(self, x: np.ndarray) -> Combined:
+        coef = np.asarray(self.coefficients, dtype=np.float64)
+        parts = x * coef[:-1]
+        words = parts[:, LEXICAL_FEATURES].sum(axis=1)
+        meaning = parts.sum(axis=1) - words
+        fused = 1.0 / (1.0 + np.exp(-(words + meaning + coef[-1])))
+        return Combined(fused.astype(np.float32), words, meaning)
+
+
+METHODS = ("fusion", "lexical", "dense")
+
+
+def method(mode: str, model: str = "") -> FusionMethod:
+    """The fusion method of a search mode; "fusion" with the coefficients fitted for `model`."""
+    if mode == "lexical":
+        return SignalAlone("lexical", 0)
+    if mode == "dense":
+        return SignalAlone("dense", 1)
+    if mode == "fusion":
+        return Logistic(coefficients_for(model)[0])
+    raise ValueError(f"unknown fusion method: {mode}")
 
 
 def candidates(lex_scores: np.ndarray, dense_ids: np.ndarray) -> np.ndarray:
@@ -114,13 +184,5 @@ def fuse(
         dense[:] = 0.0
     lex = lex_scores[ids].astype(np.float32)
     x = features(lex, dense, known)
-    if mode == "lexical":
-        return Scored(ids, x[:, 0].astype(np.float32), x[:, 0].astype(np.float32), dense)
-    if mode == "dense":
-        return Scored(ids, x[:, 1].astype(np.float32), x[:, 0].astype(np.float32), dense)
-    coef = np.asarray(COEFFICIENTS.get(model, DEFAULT_COEFFICIENTS), dtype=np.float64)
-    parts = x * coef[:-1]
-    words = parts[:, LEXICAL_FEATURES].sum(axis=1)
-    meaning = parts.sum(axis=1) - words
-    fused = 1.0 / (1.0 + np.exp(-(words + meaning + coef[-1])))
-    return Scored(ids, fused.astype(np.float32), x[:, 0].astype(np.float32), dense, words, meaning)
+    c = method(mode, model).combine(x)
+    return Scored(ids, c.fused, x[:, 0].astype(np.float32), dense, c.words, c.meaning)
