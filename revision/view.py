@@ -7,7 +7,7 @@ only things added are the mask `[…]`, a highlight around the answer, and list 
 
 from __future__ import annotations
 
-from retrieval.formatting import escape_markdown, quote_markdown
+from retrieval.presentation.formatting import escape_markdown, quote_markdown
 
 from .cards import Card
 

@@ -2,7 +2,7 @@
 
 import re
 
-from retrieval.formatting import HIGHLIGHT, delimiters, emphasis_pairs
+from retrieval.presentation.formatting import HIGHLIGHT, delimiters, emphasis_pairs
 
 
 def line_numbers(ranges: str) -> list[int]:

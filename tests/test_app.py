@@ -19,18 +19,18 @@ from readback import line_numbers, unrender_quote
 from streamlit.testing.v1 import AppTest
 from visible_text import check
 
-from retrieval import app_support as sup
 from retrieval import config
-from retrieval import rendering as rd
 from retrieval.embedding import DEFAULT_MODEL
-from retrieval.formatting import (
+from retrieval.parsing import parse_markdown
+from retrieval.presentation import app_support as sup
+from retrieval.presentation import rendering as rd
+from retrieval.presentation.formatting import (
     CONTEXT_MARK,
     context_markdown,
     escape_markdown,
     line_ranges,
     quote_markdown,
 )
-from retrieval.parsing import parse_markdown
 from revision.cards import cards_for_lines, cards_of
 
 ROOT = Path(__file__).resolve().parents[1]

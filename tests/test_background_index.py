@@ -191,7 +191,7 @@ def test_the_chat_answers_during_indexing_with_a_grey_line_and_a_sidebar_bar(tmp
 
     from streamlit.testing.v1 import AppTest
 
-    from retrieval import app_support as sup
+    from retrieval.presentation import app_support as sup
 
     notes = _vault(tmp_path / "notes")
     monkeypatch.setenv(config.CORPUS_ENV, str(notes))

@@ -7,8 +7,8 @@ import json
 
 import pytest
 
-from retrieval import bench
 from retrieval.parsing import index_text, parse_markdown
+from retrieval.tools import bench
 
 
 def test_generated_corpus_has_unique_chunk_texts(tmp_path):
@@ -87,6 +87,6 @@ def test_bench_json_fields(tmp_path, capsys):
 def test_cold_start_finds_the_chat_of_the_multipage_app():
     # the chat lives in ui/chat.py since the app has pages: the bench must still time a real answer,
     # not fall back to its proxy (it did, silently, after the split)
-    from retrieval.bench.coldstart import app_has_chat
+    from retrieval.tools.bench.coldstart import app_has_chat
 
     assert app_has_chat()

@@ -5,7 +5,7 @@ a long conversation drawn at the cost of a short one (older exchanges folded).""
 import pytest
 from conftest import CORPUS
 
-from retrieval import chat_log
+from retrieval.presentation import chat_log
 
 APP = str(CORPUS.parent / "app.py")
 LABEL = "À propos de : Amazon SES (question précédente)"

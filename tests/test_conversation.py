@@ -10,10 +10,11 @@ from pathlib import Path
 import pytest
 from conftest import CORPUS, NOTES, ROOT
 
-from retrieval import cli, conversation
-from retrieval.evaluate import evaluate_conversations, load_set
-from retrieval.formatting import answer_to_json
+from retrieval import conversation
 from retrieval.lexical import STOP_WORDS
+from retrieval.presentation import cli
+from retrieval.presentation.formatting import answer_to_json
+from retrieval.tools.evaluate import evaluate_conversations, load_set
 
 LINES = NOTES.read_text(encoding="utf-8").split("\n")
 
@@ -244,7 +245,7 @@ def test_conversations_on_the_shipped_notes(retriever):
 
 
 def test_evaluate_reads_a_conversation_set(tmp_path, built_index, capsys):
-    from retrieval.evaluate import main
+    from retrieval.tools.evaluate import main
 
     path = Path(tmp_path) / "talk.jsonl"
     rows = [

@@ -4,7 +4,7 @@ import json
 
 from conftest import CORPUS, ROOT
 
-from retrieval.evaluate import evaluate, load_set, main
+from retrieval.tools.evaluate import evaluate, load_set, main
 
 DEV = ROOT / "eval" / "dev.jsonl"
 EXTRA = ROOT / "eval" / "extra.jsonl"

@@ -17,10 +17,10 @@ from hypothesis import strategies as hs
 from markdown_it import MarkdownIt
 from readback import shown_text
 
-from retrieval.app_support import passage_context
-from retrieval.formatting import HIGHLIGHT, context_markdown, quote_markdown
 from retrieval.models import Passage
 from retrieval.parsing import parse_markdown
+from retrieval.presentation.app_support import passage_context
+from retrieval.presentation.formatting import HIGHLIGHT, context_markdown, quote_markdown
 from retrieval.reader import split_lines
 from retrieval.text import EM_STAR, EM_UNDER, STRONG
 
@@ -207,7 +207,7 @@ def test_context_of_a_note_turned_into_a_symlink_loop_is_empty(tmp_path):
 def test_line_ranges_read_back():
     from readback import line_numbers
 
-    from retrieval.formatting import line_ranges
+    from retrieval.presentation.formatting import line_ranges
 
     for lines in ([103, 104, 105, 106], [92, 94, 95, 96, 97, 98], [7], [1, 3, 5]):
         assert line_numbers(line_ranges(lines)) == lines

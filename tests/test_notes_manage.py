@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 from retrieval import Retriever, config
-from retrieval import app_support as sup
 from retrieval.notes import inventory, settings, trash
 from retrieval.notes.paths import TRASH_DIR, NotesError, UnsafePath
+from retrieval.presentation import app_support as sup
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTE = b"# Chapitre\n\n## Amazon SQS\n\n- Une file de messages\n"

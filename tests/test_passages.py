@@ -9,9 +9,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from retrieval import Hit, Retriever
-from retrieval.evaluate import index_for, load_set
 from retrieval.parsing import parse_markdown, split_lines
 from retrieval.passages import MAX_LINES, NoteLines, NoteStructure, build
+from retrieval.tools.evaluate import index_for, load_set
 
 ROOT = Path(__file__).resolve().parents[1]
 LINES = split_lines(NOTES.read_text(encoding="utf-8"))

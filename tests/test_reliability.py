@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 
 from retrieval import Retriever, config, store
-from retrieval.app_support import passage_context
 from retrieval.corpus import CorpusReport, discover, is_stale, read_note
 from retrieval.parsing import split_lines
+from retrieval.presentation.app_support import passage_context
 from retrieval.text import strip_emphasis
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -87,7 +87,7 @@ def test_revision_cli_reads_the_app_notes_folder(notes, tmp_path, monkeypatch, c
 
 
 def test_retrieval_cli_reads_the_app_notes_folder(tmp_path, monkeypatch):
-    from retrieval import cli
+    from retrieval.presentation import cli
 
     seen = {}
 
@@ -587,7 +587,7 @@ def test_the_page_asks_before_a_big_import_and_writes_nothing_until_then(tmp_pat
 
 # ----- load bench: N sessions through Streamlit's own protocol ----------------------------------------
 def test_load_bench_is_bounded():
-    from retrieval.bench import load
+    from retrieval.tools.bench import load
 
     for bad in ([0], [load.MAX_SESSIONS + 1]):
         with pytest.raises(ValueError, match="sessions"):
@@ -596,7 +596,7 @@ def test_load_bench_is_bounded():
 
 @pytest.mark.slow
 def test_load_bench_drives_chat_sessions_through_streamlit():
-    from retrieval.bench import load
+    from retrieval.tools.bench import load
 
     (row,) = load.load([2], questions=2, timeout=120)
     assert row["sessions"] == 2 and row["questions"] == 4 and row["errors"] == 0

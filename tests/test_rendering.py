@@ -16,10 +16,10 @@ from hypothesis import strategies as hs
 from visible_text import check, expected, shown
 
 from retrieval import Hit, Retriever
-from retrieval import app_support as sup
-from retrieval import rendering as rd
-from retrieval.answer_view import copy_text, layout, why, why_html
 from retrieval.models import Answer, Passage
+from retrieval.presentation import app_support as sup
+from retrieval.presentation import rendering as rd
+from retrieval.presentation.answer_view import copy_text, layout, why, why_html
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -81,7 +81,7 @@ def test_minilm_builds_offline_too(tmp_path):
 
 
 def test_cli_search_json_and_text(built_index, capsys):
-    from retrieval.cli import main
+    from retrieval.presentation.cli import main
 
     assert (
         main(["search", "--corpus", str(CORPUS), "--index", str(built_index), "--json", "-k", "2", "SES", "DKIM"]) == 0
@@ -99,7 +99,7 @@ def test_cli_search_json_and_text(built_index, capsys):
 
 
 def test_cli_builds_missing_index_on_first_search(tmp_path, capsys):
-    from retrieval.cli import main
+    from retrieval.presentation.cli import main
 
     notes = tmp_path / "notes"
     notes.mkdir()
@@ -111,7 +111,7 @@ def test_cli_builds_missing_index_on_first_search(tmp_path, capsys):
 
 @pytest.mark.slow  # builds an index of the notes with e5 (> 4 s)
 def test_cli_build_reports(tmp_path, capsys):
-    from retrieval.cli import main
+    from retrieval.presentation.cli import main
 
     assert main(["build", "--corpus", str(CORPUS), "--index", str(tmp_path / "idx")]) == 0
     assert "229 passages" in capsys.readouterr().out

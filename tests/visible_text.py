@@ -19,7 +19,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 
-from retrieval import rendering
+from retrieval.presentation import rendering
 from retrieval.reader import BULLET as _BULLET
 from retrieval.reader import CALLOUT as _CALLOUT
 from retrieval.reader import FENCE as _FENCE

@@ -10,11 +10,11 @@ our own sentences and labels do (and labels that `rendering.markdown_label` find
 import streamlit as st
 
 import revision
-from retrieval import app_support as sup
-from retrieval import chat_log
-from retrieval import rendering as rd
-from retrieval.answer_view import copy_text, layout, why_html
-from retrieval.formatting import escape_markdown, line_ranges, missing_sentence
+from retrieval.presentation import app_support as sup
+from retrieval.presentation import chat_log
+from retrieval.presentation import rendering as rd
+from retrieval.presentation.answer_view import copy_text, layout, why_html
+from retrieval.presentation.formatting import escape_markdown, line_ranges, missing_sentence
 from ui.common import index_panel, load
 
 REVISION_PAGE = "ui/revision.py"

@@ -4,9 +4,9 @@ from pathlib import Path
 
 import streamlit as st
 
-from retrieval import app_support as sup
-from retrieval.formatting import escape_markdown
 from retrieval.notes import settings
+from retrieval.presentation import app_support as sup
+from retrieval.presentation.formatting import escape_markdown
 
 APP_DIR = Path(__file__).resolve().parents[1]
 

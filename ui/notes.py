@@ -10,10 +10,10 @@ from collections import Counter
 import streamlit as st
 
 import revision
-from retrieval import app_support as sup
-from retrieval.formatting import escape_markdown
 from retrieval.notes import importing, inventory, trash
 from retrieval.notes.paths import NotesError
+from retrieval.presentation import app_support as sup
+from retrieval.presentation.formatting import escape_markdown
 from ui.common import index_panel, load, progress_ui
 
 MAX_NAMES = 12  # names listed in one message; the rest are counted

@@ -21,9 +21,9 @@ from pathlib import Path
 
 import streamlit as st
 
-from retrieval import app_support as sup
-from retrieval.formatting import escape_markdown
 from retrieval.notes import settings
+from retrieval.presentation import app_support as sup
+from retrieval.presentation.formatting import escape_markdown
 from revision import app_support as rsup
 from revision.cards import Card, count_kinds, filter_cards, headings_of
 from revision.progress import counts, per_service, reviews_per_day

@@ -13,15 +13,15 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .corpus import CorpusReport, read_note
-from .embedding import resolve_model_name
-from .errors import friendly_error  # noqa: F401  (used as sup.friendly_error)
-from .formatting import NOTHING_FOUND  # noqa: F401  (used as sup.NOTHING_FOUND)
-from .models import Answer, Passage
-from .notes.settings import paths
-from .parsing import is_tips_label, split_lines
-from .query import is_comparison_heading
-from .retriever import Retriever
+from ..corpus import CorpusReport, read_note
+from ..embedding import resolve_model_name
+from ..models import Answer, Passage
+from ..notes.settings import paths
+from ..parsing import is_tips_label, split_lines
+from ..query import is_comparison_heading
+from ..retriever import Retriever
+from .errors import friendly_error  # noqa: F401  (used as sup.friendly_error
+from .formatting import NOTHING_FOUND  # noqa: F401  (used as sup.NOTHING_FOUND
 
 # (question, services it is about): shown only when those services are in the notes.
 
@@ -48,8 +48,8 @@ def progress_text(stage: str, done: int, total: int) -> tuple[float, str]:
 def short_name(heading: str) -> str:
     """A heading as a student would name it in a question: "🖥️ 2.1 Amazon EC2" → "EC2",
     "**S3 (Simple Storage Service)**" → "S3"."""
-    from .query import EXPANDED, plain_heading
-    from .text import strip_emphasis
+    from ..query import EXPANDED, plain_heading
+    from ..text import strip_emphasis
 
     h = plain_heading(strip_emphasis(heading)).strip()
     m = EXPANDED.match(h)
@@ -66,7 +66,7 @@ def examples_for(headings: list[str], chunks: list | None = None) -> list[str]:
     heading is. Headings with nothing under them but notes (a service, "EC2") are preferred to the
     ones over other headings or a file's title ("Bases de données"). Without chunks: what the first
     headings are."""
-    from .query import section_headings
+    from ..query import section_headings
 
     names = {h: short_name(h) for h in headings}
     depth, over = _outline(chunks or [])
@@ -111,7 +111,7 @@ def examples_for(headings: list[str], chunks: list | None = None) -> list[str]:
 
 def _outline(chunks: list) -> tuple[dict[str, int], set[str]]:
     """(heading → its depth below the file's title, headings over other headings or a file's title)."""
-    from .query import section_headings
+    from ..query import section_headings
 
     depth: dict[str, int] = {}
     over: set[str] = set()
@@ -217,7 +217,7 @@ def dense_progress_text(done: int, total: int) -> tuple[float, str]:
 
 def loading_label(index_dir: Path) -> str:
     """What the first load is about to do, said before it starts (a build takes a few seconds)."""
-    from .store import current_generation
+    from ..store import current_generation
 
     if current_generation(Path(index_dir)) is None:
         return "Premier démarrage : construction de l'index de tes notes…"

@@ -12,9 +12,9 @@ import json
 import sys
 from pathlib import Path
 
-from . import importing, inventory, trash
-from .paths import NotesError
-from .settings import paths
+from ..notes import importing, inventory, trash
+from ..notes.paths import NotesError
+from ..notes.settings import paths
 
 
 def add_parser(sub) -> None:
@@ -83,8 +83,8 @@ def _add(corpus: Path, index: Path, path: str, replace: bool) -> int:
 
 
 def _refresh(corpus: Path, index: Path) -> None:
-    from ..cli import progress_bar
     from ..retriever import Retriever
+    from .cli import progress_bar
 
     # open() loads the index and refreshes it (or builds it when missing): only changed files are re-read.
     r, notice = Retriever.open(corpus, index, progress=progress_bar())
@@ -97,8 +97,8 @@ def _refresh(corpus: Path, index: Path) -> None:
 
 
 def _list(corpus: Path, index: Path, as_json: bool) -> int:
-    from ..cli import progress_bar
     from ..retriever import Retriever
+    from .cli import progress_bar
 
     r, notice = Retriever.open(corpus, index, progress=progress_bar())
     if notice:

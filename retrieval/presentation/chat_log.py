@@ -9,9 +9,9 @@ opened, each from HTML made the first time it was folded.
 
 from __future__ import annotations
 
-from .conversation import label
+from ..conversation import label
+from ..models import Answer
 from .formatting import NOTHING_FOUND, missing_sentence
-from .models import Answer
 from .rendering import passage_card, text_block, ui
 
 RECENT = 3  # exchanges (a question and its answer) drawn in full, with their buttons

@@ -11,7 +11,9 @@ import sys
 import tempfile
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+from ...config import APP_DIR
+
+ROOT = APP_DIR
 NOTES_DIR = ROOT / "corpus"
 
 
@@ -63,7 +65,7 @@ def run_worker(args: list[str], timeout: float = 900) -> dict:
 
 def _run(args: list[str], env: dict[str, str], timeout: float) -> dict:
     p = subprocess.run(
-        [sys.executable, "-m", "retrieval.bench", "--worker", *args],
+        [sys.executable, "-m", "retrieval.tools.bench", "--worker", *args],
         cwd=ROOT,
         env=env,
         stdout=subprocess.PIPE,

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ..models import Answer, Passage
+from ..text import fold
 from .formatting import highlight_spans
-from .models import Answer, Passage
 from .rendering import esc, ref
-from .text import fold
 
 MAX_WHY_WORDS = 12
 MAX_COLUMNS = 3  # more compared headings than this stack instead of squeezing into columns

@@ -17,8 +17,8 @@ from typing import Any
 
 import numpy as np
 
-from ..cli import progress_bar
-from ..embedding import Embedder, Progress
+from ...embedding import Embedder, Progress
+from ...presentation.cli import progress_bar
 from .common import pct, rss_mb, summary_ms
 from .components import component_times
 from .generate import edit_one_file
@@ -69,8 +69,8 @@ class DerivedEmbedder(Embedder):
 
 def build_derived(corpus: Path, index_dir: Path, base_real: int, noise: float) -> dict:
     """The largest size: builder.build with DerivedEmbedder (real parse, BM25, FAISS and write)."""
-    from ..builder import build
-    from ..embedding import load_embedder
+    from ...builder import build
+    from ...embedding import load_embedder
 
     real = load_embedder(None)
     real.encode(["préchauffage du modèle"])
@@ -93,8 +93,8 @@ def build_derived(corpus: Path, index_dir: Path, base_real: int, noise: float) -
 # ----- workers (each in a fresh process) --------------------------------------------------
 def worker_build(corpus: Path, index_dir: Path, do_edit: bool) -> dict:
     """Full build with the real model (model load excluded), then optionally edit one file and refresh."""
-    from ..embedding import load_embedder
-    from ..retriever import Retriever
+    from ...embedding import load_embedder
+    from ...retriever import Retriever
 
     t0 = time.perf_counter()
     emb = load_embedder(None)
@@ -136,9 +136,9 @@ def worker_build(corpus: Path, index_dir: Path, do_edit: bool) -> dict:
 
 def worker_serve(index_dir: Path, queries: list[str], per_measure: int) -> dict:
     """Load time, RSS, warm latencies (distinct queries), per-component breakdown, recall@10."""
-    from .. import fusion
-    from ..embedding import load_embedder
-    from ..retriever import Retriever
+    from ... import fusion
+    from ...embedding import load_embedder
+    from ...retriever import Retriever
 
     emb = load_embedder(None)
     emb.encode(["préchauffage du modèle"])
@@ -224,10 +224,10 @@ def worker_memory(index_dir: Path) -> dict:
     """RSS added by each piece of a loaded index (no model loaded), to say what dominates."""
     import gc
 
-    from .. import store
-    from ..dense import DenseIndex
-    from ..lexical import LexicalIndex
-    from ..models import Chunk
+    from ... import store
+    from ...dense import DenseIndex
+    from ...lexical import LexicalIndex
+    from ...models import Chunk
 
     gen = store.current_generation(index_dir)
     if gen is None:
@@ -263,7 +263,7 @@ def worker_coldproxy(index_dir: Path, query: str, t_start: float) -> dict:
     t0 = time.time()
     import streamlit  # noqa: F401  (the app imports it too)
 
-    from ..retriever import Retriever
+    from ...retriever import Retriever
 
     t_import = time.time()
     r = Retriever.load(index_dir)

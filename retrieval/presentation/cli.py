@@ -12,8 +12,8 @@ import contextlib
 import json
 import sys
 
-from . import config
-from .embedding import ModelLoadError
+from .. import config
+from ..embedding import ModelLoadError
 from .errors import os_error_sentence
 from .formatting import terminal_safe
 
@@ -72,7 +72,7 @@ NO_NOTES = "Aucune note trouvée dans « {} » : ajoute des fichiers .md, puis r
 
 
 def _cmd_build(args) -> int:
-    from .retriever import Retriever
+    from ..retriever import Retriever
 
     r = Retriever.build(args.corpus, args.index, args.model, progress=progress_bar())
     s = r.last_build
@@ -90,8 +90,8 @@ def _cmd_build(args) -> int:
 
 def _question(args):
     """(retriever, cleaned question) for `search` and `ask`, notices on stderr; None when the question is empty."""
-    from .querytext import clean_query
-    from .retriever import Retriever
+    from ..querytext import clean_query
+    from ..retriever import Retriever
 
     query, qnotice = clean_query(" ".join(args.query))
     if not query:
@@ -148,10 +148,10 @@ WITHOUT_SUBJECT = ("/sans", "/without")  # ... that asks the last question again
 def _cmd_chat(args) -> int:
     """A conversation in the terminal: one question per line of stdin, each asked with the previous answer,
     so that "et pour l'examen ?" keeps the subject of the question before (as in the page's chat)."""
-    from .conversation import label
+    from ..conversation import label
+    from ..querytext import clean_query
+    from ..retriever import Retriever
     from .formatting import answer_to_json, format_answer
-    from .querytext import clean_query
-    from .retriever import Retriever
 
     r, notice = Retriever.open(args.corpus, args.index, args.model, progress=progress_bar())
     if notice:
@@ -224,7 +224,7 @@ def _app_folders(args) -> None:
     """--corpus / --index left out: the app's folders ($RETRIEVAL_CORPUS, the folder chosen on the page,
     corpus/ beside app.py; $RETRIEVAL_INDEX, index/ beside app.py), as every other entry point reads them."""
     if args.corpus is None or args.index is None:
-        from .notes.settings import paths
+        from ..notes.settings import paths
 
         corpus, index = paths()
         args.corpus = str(corpus) if args.corpus is None else args.corpus
@@ -263,16 +263,16 @@ def main(argv: list[str] | None = None) -> int:
         )
     for p in (s, a):
         p.add_argument("query", nargs="+", help="la question")
-    from .notes.cli import add_parser as add_notes_parser
+    from .notes_cli import add_parser as add_notes_parser
 
     add_notes_parser(sub)
     args = ap.parse_args(argv)
 
-    from .store import IndexError_
+    from ..store import IndexError_
 
     try:
         if args.cmd == "notes":
-            from .notes.cli import run as notes
+            from .notes_cli import run as notes
 
             return notes(args)
         _app_folders(args)

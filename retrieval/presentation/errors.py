@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import errno
 
-from .embedding import ModelLoadError
-from .notes.settings import folder_hint
-from .store import IndexError_
+from ..embedding import ModelLoadError
+from ..notes.settings import folder_hint
+from ..store import IndexError_
 
 # errno → what happened and what to do, for the system errors files and folders give.
 _OS_ERRORS = {

@@ -52,7 +52,7 @@ def generate_corpus(dest: Path, n_chunks: int, n_files: int, seed: int = 0) -> d
     Every chunk line gets >= 30 % of its words (>= 2) replaced by words of the notes, redrawn
     until its text is new, so that no two chunks embed the same text.
     """
-    from ..parsing import parse_markdown
+    from ...parsing import parse_markdown
 
     src = (NOTES_DIR / "other-services.md").read_text(encoding="utf-8")
     lines = src.split("\n")

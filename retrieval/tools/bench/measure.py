@@ -98,7 +98,7 @@ def run(args: argparse.Namespace) -> dict:
         result["cold_start"] = measure_cold_start(
             notes_index[0], notes_index[1], "quelle différence entre SES et Pinpoint ?"
         )
-    from ..embedding import resolve_model_name
+    from ...embedding import resolve_model_name
 
     result["model"] = resolve_model_name(None)
     result["total_s"] = round(time.perf_counter() - t_all, 1)

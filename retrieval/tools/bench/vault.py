@@ -19,7 +19,7 @@ QUESTION = "quelle différence entre SES et Pinpoint ?"
 
 def worker_vault(corpus: Path, index_dir: Path, bare_sample: int, t_start: float) -> dict:
     """`t_start`: the parent's time.time() before it started this process (imports count, as in the app)."""
-    from ..retriever import Retriever
+    from ...retriever import Retriever
 
     t_import = time.time()
     r, _ = Retriever.open(corpus, index_dir, background=True)
@@ -48,7 +48,7 @@ def worker_vault(corpus: Path, index_dir: Path, bare_sample: int, t_start: float
     reembedded = sum(x.last_build.embedded for x in (again, other) if x.last_build is not None)
 
     # The bare engine on the same texts, in the order the notes give them (no sorting, no cache).
-    from ..parsing import index_text
+    from ...parsing import index_text
 
     texts = [index_text(c) for c in r.chunks]
     sample = random.Random(0).sample(texts, min(bare_sample, len(texts))) if bare_sample < len(texts) else texts

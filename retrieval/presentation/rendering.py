@@ -38,9 +38,9 @@ import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
+from ..models import Passage
+from ..reader import BULLET, CALLOUT, FENCE, QUOTE, RULE, TABLE_SEP, cells, indent_width
 from .formatting import emphasis_pairs, escape_markdown, highlight_spans, line_ranges
-from .models import Passage
-from .reader import BULLET, CALLOUT, FENCE, QUOTE, RULE, TABLE_SEP, cells, indent_width
 
 LINE_CAP = 2000  # characters of one line a passage shows; the rest is in "Voir le contexte"
 PASSAGE_CAP = 12_000  # characters one passage shows

@@ -18,9 +18,10 @@ import sys
 import time
 import urllib.request
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
+
+from ...config import APP_DIR
 
 MAX_SESSIONS = 50
 QUESTIONS = [
@@ -31,7 +32,6 @@ QUESTIONS = [
     "Outposts racks sécurité physique",
     "EKS vs ECS",
 ]
-APP_DIR = Path(__file__).resolve().parents[2]
 
 
 @dataclass

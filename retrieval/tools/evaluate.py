@@ -381,7 +381,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--misses", type=int, default=30, help="how many misses to list")
     args = ap.parse_args(argv)
 
-    from .retriever import Retriever
+    from ..retriever import Retriever
 
     try:
         items = load_set(args.set)

@@ -8,10 +8,10 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from .lexical import tokenize
-from .models import Answer, Hit, Passage
-from .reader import BULLET, RULE, indent_width
-from .text import EM_STAR, EM_UNDER, STRONG, fold
+from ..lexical import tokenize
+from ..models import Answer, Hit, Passage
+from ..reader import BULLET, RULE, indent_width
+from ..text import EM_STAR, EM_UNDER, STRONG, fold
 
 NOTHING_FOUND = "Rien de pertinent dans tes notes pour cette question."
 _WORD = re.compile(r"[0-9A-Za-zÀ-ÖØ-öø-ÿŒœ]+")

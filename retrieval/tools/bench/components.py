@@ -38,10 +38,10 @@ def component_times(r: Any, queries: list[str]) -> dict[str, float]:
     """
     import inspect
 
-    from .. import fusion, retriever
-    from ..dense import DenseIndex
-    from ..embedding import Embedder
-    from ..lexical import LexicalIndex
+    from ... import fusion, retriever
+    from ...dense import DenseIndex
+    from ...embedding import Embedder
+    from ...lexical import LexicalIndex
 
     acc: dict[str, float] = {}
 
@@ -83,7 +83,7 @@ def component_times(r: Any, queries: list[str]) -> dict[str, float]:
     ]
     nested = [(retriever.Retriever, "is_stale", "is_stale")]
     try:
-        from ..query import ServiceCatalog
+        from ...query import ServiceCatalog
 
         top.append((ServiceCatalog, "read", "read_query"))
     except ImportError:

@@ -19,9 +19,9 @@ from pathlib import Path
 
 import numpy as np
 
-from . import fusion
+from .. import fusion
+from ..lexical import tokenize
 from .evaluate import index_for, load_set
-from .lexical import tokenize
 
 TUNING = [
     "eval/dev.jsonl",
@@ -87,7 +87,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--index", default="index")
     args = ap.parse_args(argv)
 
-    from .retriever import Retriever
+    from ..retriever import Retriever
 
     items = [i for i in load_set(args.set or TUNING) if i.get("gold")]
     by_corpus: dict[str, list[dict]] = defaultdict(list)
