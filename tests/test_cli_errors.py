@@ -85,17 +85,15 @@ def test_unknown_model(small, tmp_path):
 
 def test_evaluate_unreadable_or_invalid_set(tmp_path):
     _assert_one_line_error(
-        _run("--set", str(tmp_path / "absent.jsonl"), module="retrieval.tools.evaluate"), "Jeu de questions illisible"
+        _run("--set", str(tmp_path / "absent.jsonl"), module="retrieval.evaluate"), "Jeu de questions illisible"
     )
     bad = tmp_path / "bad.jsonl"
     bad.write_text('{"q": "x", "gold": [1]\n')
-    _assert_one_line_error(_run("--set", str(bad), module="retrieval.tools.evaluate"), "Jeu de questions illisible")
+    _assert_one_line_error(_run("--set", str(bad), module="retrieval.evaluate"), "Jeu de questions illisible")
     binary = tmp_path / "bin.jsonl"
     binary.write_bytes(b"\xff\xfe\x00\x81")
-    _assert_one_line_error(_run("--set", str(binary), module="retrieval.tools.evaluate"), "Jeu de questions illisible")
-    _assert_one_line_error(
-        _run("--set", str(tmp_path), module="retrieval.tools.evaluate"), "Jeu de questions illisible"
-    )
+    _assert_one_line_error(_run("--set", str(binary), module="retrieval.evaluate"), "Jeu de questions illisible")
+    _assert_one_line_error(_run("--set", str(tmp_path), module="retrieval.evaluate"), "Jeu de questions illisible")
 
 
 @pytest.mark.slow  # two processes that each load the model

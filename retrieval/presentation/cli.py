@@ -8,7 +8,6 @@ the traceback only when RETRIEVAL_DEBUG is set.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import sys
 
@@ -16,46 +15,17 @@ from .. import config
 from ..embedding import ModelLoadError
 from .errors import os_error_sentence
 from .formatting import terminal_safe
+from .terminal import one_line, progress_bar, tolerant_streams
 
 MAX_K = 100
-
-
-def _one_line(msg: object) -> str:
-    return " ".join(str(msg).split())
 
 
 class _Parser(argparse.ArgumentParser):
     """argparse, but a usage error is one line (no usage block) and exit code 2."""
 
     def error(self, message: str):
-        print(f"Erreur : {_one_line(message)} (voir --help)", file=sys.stderr)
+        print(f"Erreur : {one_line(message)} (voir --help)", file=sys.stderr)
         raise SystemExit(2)
-
-
-def progress_bar(prefix: str = ""):
-    """A tqdm bar per build stage, on stderr so that --json output (and bench tables) stay clean."""
-    from tqdm import tqdm
-
-    bars: dict[str, tqdm] = {}
-
-    def progress(stage: str, done: int, total: int) -> None:
-        bar = bars.get(stage)
-        if bar is None:
-            bar = bars[stage] = tqdm(
-                total=total,
-                desc=f"{prefix} {stage}".strip(),
-                file=sys.stderr,
-                leave=False,
-                unit="passages" if stage == "embeddings" else "fichiers",
-                mininterval=0.5,
-            )
-        bar.total = total
-        bar.n = done
-        bar.refresh()
-        if done >= total:
-            bar.close()
-
-    return progress
 
 
 def _k(value: str) -> int:
@@ -231,17 +201,8 @@ def _app_folders(args) -> None:
         args.index = str(index) if args.index is None else args.index
 
 
-def _tolerant_streams() -> None:
-    """A terminal that cannot show a character (an emoji under cp1252) gets "?" instead of a crash."""
-    for stream in (sys.stdout, sys.stderr):
-        reconfigure = getattr(stream, "reconfigure", None)
-        if reconfigure is not None:
-            with contextlib.suppress(ValueError, OSError):
-                reconfigure(errors="replace")
-
-
 def main(argv: list[str] | None = None) -> int:
-    _tolerant_streams()
+    tolerant_streams()
     ap = _Parser(prog="python -m retrieval", description="Recherche dans tes notes (citations exactes).")
     sub = ap.add_subparsers(dest="cmd", required=True, parser_class=_Parser)
     b = sub.add_parser("build", help="construire l'index des notes")
@@ -278,12 +239,12 @@ def main(argv: list[str] | None = None) -> int:
         _app_folders(args)
         return {"build": _cmd_build, "search": _cmd_search, "ask": _cmd_ask, "chat": _cmd_chat}[args.cmd](args)
     except (ModelLoadError, IndexError_) as e:
-        print(f"Erreur : {_one_line(terminal_safe(str(e)))}", file=sys.stderr)
+        print(f"Erreur : {one_line(terminal_safe(str(e)))}", file=sys.stderr)
         return 2
     except OSError as e:  # our own messages are French sentences; the system's become one
         if isinstance(e, BrokenPipeError):  # `... | head`: the reader left, nothing to say
             return 0
-        print(f"Erreur : {_one_line(terminal_safe(os_error_sentence(e)))}", file=sys.stderr)
+        print(f"Erreur : {one_line(terminal_safe(os_error_sentence(e)))}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("Interrompu.", file=sys.stderr)
@@ -292,7 +253,7 @@ def main(argv: list[str] | None = None) -> int:
         if config.debug():
             raise
         print(
-            f"Erreur inattendue : {e.__class__.__name__}: {_one_line(e)} (RETRIEVAL_DEBUG=1 pour le détail)",
+            f"Erreur inattendue : {e.__class__.__name__}: {one_line(e)} (RETRIEVAL_DEBUG=1 pour le détail)",
             file=sys.stderr,
         )
         return 1

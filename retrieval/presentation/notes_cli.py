@@ -15,6 +15,7 @@ from pathlib import Path
 from ..notes import importing, inventory, trash
 from ..notes.paths import NotesError
 from ..notes.settings import paths
+from .terminal import one_line, progress_bar
 
 
 def add_parser(sub) -> None:
@@ -55,7 +56,7 @@ def run(args) -> int:
             return 0
         return _list(corpus, index, args.json)
     except NotesError as e:
-        print(f"Erreur : {' '.join(str(e).split())}", file=sys.stderr)
+        print(f"Erreur : {one_line(e)}", file=sys.stderr)
         return 2
 
 
@@ -84,7 +85,6 @@ def _add(corpus: Path, index: Path, path: str, replace: bool) -> int:
 
 def _refresh(corpus: Path, index: Path) -> None:
     from ..retriever import Retriever
-    from .cli import progress_bar
 
     # open() loads the index and refreshes it (or builds it when missing): only changed files are re-read.
     r, notice = Retriever.open(corpus, index, progress=progress_bar())
@@ -98,7 +98,6 @@ def _refresh(corpus: Path, index: Path) -> None:
 
 def _list(corpus: Path, index: Path, as_json: bool) -> int:
     from ..retriever import Retriever
-    from .cli import progress_bar
 
     r, notice = Retriever.open(corpus, index, progress=progress_bar())
     if notice:

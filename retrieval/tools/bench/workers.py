@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from ...embedding import Embedder, Progress
-from ...presentation.cli import progress_bar
+from ...presentation.terminal import progress_bar
 from .common import pct, rss_mb, summary_ms
 from .components import component_times
 from .generate import edit_one_file

@@ -1,0 +1,5 @@
+import sys
+
+from ..tools.evaluate import main
+
+sys.exit(main())
