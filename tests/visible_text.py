@@ -8,7 +8,7 @@ no text sits outside a line of the note or an interface label.
 `expected(lines)` says, independently of retrieval/rendering.py, what a line of the note must
 look like once its Markdown syntax is drawn as structure: list markers, indentation, blockquote
 markers, fences, table pipes and rule gone; a callout's `[!type]`; emphasis delimiters (the
-only thing asked of the renderer: `rendering.delimiters`, checked to be `*`, `_` or backticks
+only thing asked of the renderer: `inline.delimiters`, checked to be `*`, `_` or backticks
 in pairs). Everything else is the note's characters, control characters shown as escapes.
 """
 
@@ -19,7 +19,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 
-from retrieval.presentation import rendering
+from retrieval.presentation import inline
 from retrieval.reader import BULLET as _BULLET
 from retrieval.reader import CALLOUT as _CALLOUT
 from retrieval.reader import FENCE as _FENCE
@@ -152,7 +152,7 @@ def visible_chars(text: str) -> str:
 def without_markup(text: str, markup: bool = True) -> str:
     if not markup:
         return visible_chars(text)
-    gone = rendering.delimiters(text)
+    gone = inline.delimiters(text)
     removed = [text[i] for i in sorted(gone)]
     assert set(removed) <= set("*_`"), f"markup removed {removed!r} from {text!r}"
     for ch in "*_`":
@@ -190,7 +190,7 @@ def expected(numbered: list[tuple[int, str]], cuts: dict[int, int] | None = None
         raw = raw.rstrip()
         if n in cuts:
             raw = raw[: cuts[n]]
-        markup = n not in cuts  # a long text gets no markup: rendering.delimiters says so itself
+        markup = n not in cuts  # a long text gets no markup: inline.delimiters says so itself
         q = _QUOTE.match(raw) if (fence is None or fence_quoted) else None
         quoted = q is not None
         if fence is not None and fence_quoted and not quoted:
