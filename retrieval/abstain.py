@@ -28,7 +28,7 @@ import numpy as np
 from .lexical import STOP_WORDS, LexicalIndex, tokenize
 from .query import QueryReading
 from .ranking import CorpusView
-from .text import fold
+from .text import VENDORS, fold
 
 # For the judge model (multilingual USE, embedding.JUDGE_MODEL): below the lowest in-scope best cosine
 # seen on eval/ (0.125). The ranking model, e5, is no judge: its cosines sit in 0.79-0.90 for every
@@ -38,7 +38,7 @@ MIN_KNOWN = 0.35
 # share (IDF-weighted) of the question's known words that some block naming the service holds;
 # every covered question on eval/ is at 0.28 or more, the uncovered ones caught here at 0
 MIN_SHARED = 0.2
-VENDOR = frozenset({"aws", "amazon"})
+VENDOR = frozenset(v.lower() for v in VENDORS)
 # A question of bare words (no function word) is refused when this share of its distinct words is
 # unknown to the notes: covered ones on eval/ are at 0.33 at most ("gp2 vs gp3"), gibberish at 0.5-1.0
 MAX_UNKNOWN_BARE = 0.5

@@ -27,7 +27,7 @@ import numpy as np
 
 from .abstain import AWS_SERVICES, unknown_products
 from .lexical import STOP_WORDS, LexicalIndex, tokenize
-from .models import Answer, Subject
+from .models import Answer, Intent, Subject
 from .query import COMPARE, DEFINITION, DEFINITION_WORDS, TIPS, VENDOR_WORDS, QueryReading, plain_heading
 from .ranking import CorpusView
 from .text import fold, fold_words, strip_emphasis
@@ -167,7 +167,7 @@ def carry(
             return None  # about something else (or compares two new things): a switch
         terms = [t for t in others if t not in reading.terms] if not new else []
         compared = replace(
-            reading, intent="compare", services=[*names, *new], terms=[*reading.terms, *terms], bare=False, term=[]
+            reading, intent=Intent.COMPARE, services=[*names, *new], terms=[*reading.terms, *terms], bare=False, term=[]
         )
         return compared, Subject(names, source, "compare", cue)
     cue = continuation_cue(query) or (compares(query) if not reading.terms else "")

@@ -307,17 +307,24 @@ def is_stale(corpus_dir: Path, manifest: dict, verified: dict | None = None) -> 
 
 
 def parse_notes(corpus_dir: Path) -> tuple[list, CorpusReport]:
-    """Every note of the folder parsed into chunks, without an index or a model: (chunks, report).
+    """Every note of the folder parsed into chunks, without an index or a model: (chunks, report)."""
+    chunks, _, report = read_notes(corpus_dir)
+    return chunks, report
 
-    The same reading as a build (discover, read_note, parse_markdown), for tools that need the
-    notes' structure but no search: study cards, the notes page.
+
+def read_notes(corpus_dir: str | Path) -> tuple[list, dict[str, list[str]], CorpusReport]:
+    """(chunks, lines per file, report): every note read and parsed exactly as a build reads it (discover,
+    read_note, parse_markdown), for what needs the notes' structure but no search: study cards, the notes page.
     """
     from .parsing import parse_markdown
+    from .reader import split_lines
 
     report = CorpusReport()
     chunks = []
+    lines: dict[str, list[str]] = {}
     for rel, path in discover(Path(corpus_dir), report):
         note = read_note(rel, path, report)
         if note is not None:
             chunks.extend(parse_markdown(note.text, rel))
-    return chunks, report
+            lines[rel] = split_lines(note.text)
+    return chunks, lines, report

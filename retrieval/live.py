@@ -341,6 +341,11 @@ class LiveIndex:
         return cached[1]
 
     @property
+    def notes(self) -> passages.NoteLines:
+        """The notes' lines as the answers quote them (read once per change of a note)."""
+        return self._notes
+
+    @property
     def chunks(self) -> list[Chunk]:
         return self._stored.chunks
 

@@ -3,6 +3,17 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+class Intent(StrEnum):
+    """What a question asks for (query.ServiceCatalog.read): the ranking rules and the layout follow it.
+    A str: "compare" == Intent.COMPARE, and JSON shows the word."""
+
+    LOOKUP = "lookup"  # what a thing is, how it works: the default
+    COMPARE = "compare"  # two or more things side by side ("SES vs Pinpoint")
+    TIPS = "tips"  # the exam tips of a thing
+    NONE = "none"  # no answer (nothing relevant, or refused)
 
 
 @dataclass
@@ -140,7 +151,7 @@ class Answer:
     """What `Retriever.ask` returns: the question's reading and the quotes in display order."""
 
     query: str
-    intent: str  # "lookup" | "compare" | "tips" | "none"
+    intent: Intent
     services: list[str] = field(default_factory=list)
     hits: list[Hit] = field(default_factory=list)
     notice: str = ""  # one French sentence for the user (query cut, nothing found...)

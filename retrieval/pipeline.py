@@ -13,7 +13,7 @@ from . import conversation, fusion, passages, store
 from .abstain import should_abstain
 from .embedding import JUDGE_MODEL, Embedder, ModelLoadError, load_embedder
 from .lexical import tokenize
-from .models import Answer, Chunk, Hit
+from .models import Answer, Chunk, Hit, Intent
 from .parsing import index_text
 from .query import QueryReading
 from .ranking import CorpusView, arrange, contrasting
@@ -47,8 +47,8 @@ class Pipeline:
         """`query` already cleaned (querytext.clean_query); see Retriever.ask for the arguments."""
         stored, view = self.stored, self.view
         if not query or not stored.chunks or k <= 0:
-            return Answer(query=query, intent="none", notice=notice, indexing=indexing)
-        reading = view.catalog.read(query) if mode == "full" else QueryReading(query, "lookup")
+            return Answer(query=query, intent=Intent.NONE, notice=notice, indexing=indexing)
+        reading = view.catalog.read(query) if mode == "full" else QueryReading(query, Intent.LOOKUP)
         subject = None
         if previous is not None and mode == "full":
             reading, subject = conversation.follow(query, reading, previous, view, stored.lexical, services)
@@ -60,7 +60,7 @@ class Pipeline:
         ):
             return Answer(
                 query=query,
-                intent="none",
+                intent=Intent.NONE,
                 services=reading.services,
                 notice=notice,
                 subject=subject,
@@ -159,7 +159,7 @@ class Pipeline:
 
 def _answer(reading: QueryReading, hits: list[Hit]) -> Answer:
     if not hits:
-        return Answer(query=reading.query, intent="none", services=reading.services)
+        return Answer(query=reading.query, intent=Intent.NONE, services=reading.services)
     return Answer(query=reading.query, intent=reading.intent, services=reading.services, hits=hits)
 
 

@@ -13,10 +13,10 @@ from dataclasses import dataclass, field
 
 from .conventions import subject
 from .lexical import STOP_WORDS
-from .models import Chunk
-from .text import fold, fold_words, strip_emphasis
+from .models import Chunk, Intent
+from .text import VENDORS, fold, fold_words, strip_emphasis
 
-VENDOR_WORDS = {"amazon", "aws", "on", "sur", "de"}
+VENDOR_WORDS = {*(v.lower() for v in VENDORS), "on", "sur", "de"}
 
 COMPARE = [
     r"\bdiff[eé]rences?\b",
@@ -93,7 +93,7 @@ class Service:
 @dataclass
 class QueryReading:
     query: str
-    intent: str  # "lookup" | "compare" | "tips"
+    intent: Intent  # LOOKUP, COMPARE or TIPS
     services: list[str] = field(default_factory=list)  # headings named, in order of mention
     terms: list[str] = field(default_factory=list)  # compared things that are not headings (e.g. "SNS")
     figure: bool = False  # asks for a figure: a size, a price, a duration, a limit, "combien"
@@ -237,7 +237,7 @@ class ServiceCatalog:
             compare = False
         if not compare:
             terms = []
-        intent = "compare" if compare else ("tips" if tips else "lookup")
+        intent = Intent.COMPARE if compare else (Intent.TIPS if tips else Intent.LOOKUP)
         bare = False
         if intent == "lookup" and len(services) == 1 and DEFINITION.search(f):
             named = {w for a in next(x for x in self.services if x.heading == services[0]).aliases for w in a}

@@ -16,6 +16,8 @@ _SPACES = re.compile(r"\s+")
 # Emphasis patterns backtrack quadratically on long runs of markers ("**a" * 60,000): a longer
 # text (a pasted dump) only gets its white space collapsed. Hand-written notes never come close.
 MAX_MARKUP_CHARS = 1000
+# The vendor's names written before a service's ("Amazon SES", "AWS Config"): not part of the name.
+VENDORS = ("Amazon", "AWS")
 
 
 def _wiki(m: re.Match) -> str:

@@ -18,9 +18,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from retrieval import Chunk, CorpusReport
-from retrieval.corpus import discover, read_note
-from retrieval.parsing import is_tips_label, parse_markdown, split_lines
+from retrieval import Chunk, corpus
+from retrieval.parsing import is_tips_label
 from retrieval.reader import quote_prefix, strong_spans, table_cells
 from retrieval.text import strip_emphasis
 
@@ -205,22 +204,9 @@ def _table_cards(c: Chunk, header: list[str], add) -> None:
         )
 
 
-def read_notes(corpus_dir: str | Path) -> tuple[list[Chunk], dict[str, list[str]], CorpusReport]:
-    """(chunks, lines per file, report): the notes read and parsed exactly as the index reads them."""
-    report = CorpusReport()
-    chunks: list[Chunk] = []
-    lines: dict[str, list[str]] = {}
-    for rel, path in discover(Path(corpus_dir), report):
-        note = read_note(rel, path, report)
-        if note is not None:
-            chunks.extend(parse_markdown(note.text, rel))
-            lines[rel] = split_lines(note.text)
-    return chunks, lines, report
-
-
 def cards_of(corpus_dir: str | Path) -> list[Card]:
     """Every card of the notes folder."""
-    chunks, lines, _ = read_notes(corpus_dir)
+    chunks, lines, _ = corpus.read_notes(corpus_dir)
     return extract(chunks, lines)
 
 

@@ -13,9 +13,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from retrieval.corpus import discover, fingerprint
+from retrieval.corpus import discover, fingerprint, read_notes
 
-from .cards import Card, extract, read_notes
+from .cards import Card, extract
 from .store import Store, SyncReport
 
 _FINGERPRINT_KEY = "notes_fingerprint"

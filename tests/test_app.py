@@ -588,9 +588,9 @@ def test_context_is_read_once_not_on_every_rerun(app, monkeypatch):
     reads = []
     real = sup.passage_context
 
-    def counted(d, p):
+    def counted(d, p, notes=None):
         reads.append(p)
-        return real(d, p)
+        return real(d, p, notes)
 
     monkeypatch.setattr(sup, "passage_context", counted)
     ask(app, COMPARE)

@@ -4,20 +4,18 @@ text, French error sentences, example questions. Kept here so it is testable wit
 
 from __future__ import annotations
 
-import os
 import re
-import stat
 import threading
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..corpus import CorpusReport, read_note
 from ..embedding import resolve_model_name
 from ..models import Answer, Passage
 from ..notes.settings import paths
-from ..parsing import is_tips_label, split_lines
+from ..parsing import is_tips_label
+from ..passages import NoteLines
 from ..query import is_comparison_heading
 from ..retriever import Retriever
 from .errors import friendly_error  # noqa: F401  (used as sup.friendly_error
@@ -49,12 +47,12 @@ def short_name(heading: str) -> str:
     """A heading as a student would name it in a question: "🖥️ 2.1 Amazon EC2" → "EC2",
     "**S3 (Simple Storage Service)**" → "S3"."""
     from ..query import EXPANDED, plain_heading
-    from ..text import strip_emphasis
+    from ..text import VENDORS, strip_emphasis
 
     h = plain_heading(strip_emphasis(heading)).strip()
     m = EXPANDED.match(h)
     h = m.group(1) if m else h
-    return re.sub(r"^(?:Amazon|AWS)\s+(?=\S)", "", h).strip() or heading
+    return re.sub(rf"^(?:{'|'.join(VENDORS)})\s+(?=\S)", "", h).strip() or heading
 
 
 _CONTRAST = re.compile(r"comparaison|compar|différen|differen|\bvs\b|versus|≠|ne pas confondre", re.IGNORECASE)
@@ -267,26 +265,18 @@ def passage_key(p: Passage) -> PassageKey:
     return p.source, p.first_line or p.lines[0], max(p.last_line, p.lines[-1])
 
 
-def passage_context(corpus_dir: str | Path, p: Passage) -> list[str] | None:
+def passage_context(corpus_dir: str | Path, p: Passage, notes: NoteLines | None = None) -> list[str] | None:
     """The note's lines first_line..last_line of a passage, verbatim ("Voir le contexte"); None when
     the note is gone or changed so that the passage's lines are no longer where they were.
 
-    The path comes from the index: it is checked to stay inside the notes folder, and only a
-    regular file is read (a FIFO would block), split into lines as the indexer does."""
+    The note is read as the passages read it (passages.NoteLines: the path checked to stay inside the
+    notes folder, only a regular file read, split into lines as the indexer does); `notes`: the
+    retriever's, which holds the notes its answer just quoted."""
     if not p.lines:
         return None
-    try:
-        root = Path(corpus_dir).resolve()
-        path = (root / p.source).resolve()  # a symlink loop raises here
-        path.relative_to(root)
-        if not stat.S_ISREG(os.stat(path).st_mode):
-            return None
-        note = read_note(p.source, path, CorpusReport())
-    except (OSError, RuntimeError, ValueError):
+    lines = (notes or NoteLines(Path(corpus_dir))).get(p.source)
+    if lines is None:
         return None
-    if note is None:
-        return None
-    lines = split_lines(note.text)
     _, first, last = passage_key(p)
     if first < 1 or last > len(lines):
         return None
@@ -300,7 +290,7 @@ def passage_contexts(r: Retriever, answer: Answer | None) -> dict[PassageKey, li
     (a rerun redraws the history: it must not read every note again)."""
     if answer is None:
         return {}
-    return {passage_key(p): passage_context(r.corpus_dir, p) for p in answer.passages}
+    return {passage_key(p): passage_context(r.corpus_dir, p, r.notes) for p in answer.passages}
 
 
 def index_summary(info: dict) -> list[str]:

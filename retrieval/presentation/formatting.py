@@ -25,6 +25,13 @@ def hits_to_json(query: str, hits: list[Hit]) -> dict:
 MAX_SHOWN_CHARS = 1500
 
 
+def shown_char(ch: str) -> str:
+    """A control, surrogate or bidi character as the reader sees it, in the terminal and in the app: its
+    escape (\\x1b, \\u202e)."""
+    code = ord(ch)
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
 def terminal_safe(text: str) -> str:
     """Text from a note or a file name, made inert for a terminal: control and format characters
     (escape sequences, CR, bidi overrides, zero-width) are shown as \\x1b, \\r, \\u202e instead
@@ -33,8 +40,7 @@ def terminal_safe(text: str) -> str:
     for ch in text:
         cat = unicodedata.category(ch)
         if ch != "\t" and (cat == "Cc" or cat == "Cf" or cat == "Cs" or ch in "\u2028\u2029"):
-            code = ord(ch)
-            out.append(f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}")
+            out.append(shown_char(ch))
         else:
             out.append(ch)
     return "".join(out)

@@ -11,7 +11,7 @@ import html
 import re
 import unicodedata
 
-from .formatting import emphasis_pairs, highlight_spans
+from .formatting import emphasis_pairs, highlight_spans, shown_char
 
 LINE_CAP = 2000  # characters of one line a passage shows; the rest is in "Voir le contexte"
 PASSAGE_CAP = 12_000  # characters one passage shows
@@ -30,12 +30,6 @@ _JOINERS = frozenset("\u200d\ufe0e\ufe0f")
 
 
 # ----- characters ---------------------------------------------------------------------------------
-def shown_char(ch: str) -> str:
-    """A control, surrogate or bidi character as the reader sees it: its escape (\\x1b, \\u202e)."""
-    code = ord(ch)
-    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
-
-
 def esc(text: str) -> str:
     """Plain text as HTML: every character escaped, control and bidi characters shown as escapes."""
     out = html.escape(text, quote=True)
