@@ -11,7 +11,7 @@ signals, and the probability that it is the answer is read off a logistic model:
   paraphrase, which shares only incidental words, is matched on its meaning.
 
 The coefficients are fitted on the tuning sets of four corpora in four styles, for each
-offline model (`python -m retrieval.fit_fusion` refits them and prints the cross-validation:
+offline model (`python -m retrieval.tools.fit_fusion` refits them and prints the cross-validation:
 each corpus scored with coefficients fitted on the three others). Fixed weights, z-score sums
 and rank fusion were measured too (README, "Classement"): on notes where one signal is weak
 they fall below the better one alone, which this model does not.
@@ -27,7 +27,7 @@ import numpy as np
 
 CANDIDATES = 100
 FEATURES = ("lexical", "cosine", "lexical z", "cosine z", "known × lexical", "(1 − known) × cosine")
-# Fitted by retrieval/fit_fusion.py on eval/{dev,extra,stockage,obsidian,cheatsheet}.jsonl.
+# Fitted by retrieval/tools/fit_fusion.py on eval/{dev,extra,stockage,obsidian,cheatsheet}.jsonl.
 COEFFICIENTS: dict[str, tuple[float, ...]] = {
     "multilingual-e5-small": (0.465, 2.552, 0.267, 0.317, 4.483, 4.223, -4.133),
     "use-multilingual-v3": (-1.127, 0.415, 0.418, 0.189, 6.852, 5.953, -3.186),

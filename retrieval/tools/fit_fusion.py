@@ -1,6 +1,6 @@
 """Refit the fusion's logistic model on the tuning sets, and show what it is worth on unseen notes.
 
-    python -m retrieval.fit_fusion [--model multilingual-e5-small] [--set eval/dev.jsonl ...]
+    python -m retrieval.tools.fit_fusion [--model multilingual-e5-small] [--set eval/dev.jsonl ...]
 
 For every answered question of the tuning sets (never a holdout), every candidate of the ranking
 (the best 100 of BM25 and of the cosine) gets `fusion.features` and a label: is it a gold line?
@@ -80,7 +80,7 @@ def hits(data: list[tuple[np.ndarray, np.ndarray]], w: np.ndarray) -> tuple[floa
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m retrieval.fit_fusion", description=__doc__.splitlines()[0])
+    ap = argparse.ArgumentParser(prog="python -m retrieval.tools.fit_fusion", description=__doc__.splitlines()[0])
     ap.add_argument("--model", default=None)
     ap.add_argument("--set", action="append", default=None, help="tuning set (JSONL); repeatable")
     ap.add_argument("--corpus", default="corpus")
