@@ -32,6 +32,9 @@ COEFFICIENTS: dict[str, tuple[float, ...]] = {
     "use-multilingual-v3": (-1.127, 0.415, 0.418, 0.189, 6.852, 5.953, -3.186),
 }
 DEFAULT_COEFFICIENTS = COEFFICIENTS["multilingual-e5-small"]  # other models: scale-free features, e5's fit
+# The yardstick of issue 21 (`mode="plain"`, evaluation only): each signal min-max scaled over the
+# candidates, then 0.3 × lexical + 0.7 × dense. Every rule beyond fusion is measured against it.
+PLAIN_W_DENSE = 0.7
 LEXICAL_FEATURES = (0, 2, 4)  # which features are the question's words (the rest: its meaning)
 
 Lookup = Callable[[np.ndarray], np.ndarray]
@@ -93,7 +96,8 @@ def fuse(
 
     `dense_lookup(ids) -> cosines` gives the exact cosine of lexical candidates the dense
     search did not return, so that every candidate is scored on both signals.
-    mode: "fusion" (the combiner), "lexical" or "dense" (one signal alone, for evaluation).
+    mode: "fusion" (the combiner), "plain" (min-max fusion at PLAIN_W_DENSE), "lexical" or "dense" (one
+    signal alone); all but "fusion" for evaluation.
     """
     ids = candidates(lex_scores, dense_ids)
     if ids.size == 0:
@@ -118,6 +122,9 @@ def fuse(
         return Scored(ids, x[:, 0].astype(np.float32), x[:, 0].astype(np.float32), dense)
     if mode == "dense":
         return Scored(ids, x[:, 1].astype(np.float32), x[:, 0].astype(np.float32), dense)
+    if mode == "plain":
+        plain = (1.0 - PLAIN_W_DENSE) * _minmax(lex) + PLAIN_W_DENSE * x[:, 1]
+        return Scored(ids, plain.astype(np.float32), x[:, 0].astype(np.float32), dense)
     coef = np.asarray(COEFFICIENTS.get(model, DEFAULT_COEFFICIENTS), dtype=np.float64)
     parts = x * coef[:-1]
     words = parts[:, LEXICAL_FEATURES].sum(axis=1)

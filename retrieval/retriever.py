@@ -18,7 +18,7 @@ from .models import Answer, Chunk, Hit
 from .parsing import index_text
 from .query import QueryReading
 from .querytext import clean_query
-from .ranking import CorpusView, arrange, contrasting
+from .ranking import RULES, CorpusView, arrange, contrasting
 
 
 class Retriever:
@@ -350,8 +350,9 @@ class Retriever:
     def search(self, query: str, k: int = 5, *, mode: str = "full") -> list[Hit]:
         """The k most relevant chunks, best first ([] when the notes hold nothing relevant).
 
-        mode: "full" (question understanding + abstention, the default), "fusion" (plain
-        hybrid ranking), "lexical" or "dense" (one signal alone, for evaluation).
+        mode: "full" (question understanding + abstention, the default), "fusion" (the hybrid ranking
+        alone), "plain" (min-max fusion at w_dense 0.7, no rule: the yardstick), "lexical" or "dense"
+        (one signal alone); all but "full" for evaluation.
         """
         return self.ask(query, k, mode=mode).hits
 
@@ -405,7 +406,7 @@ class Retriever:
                 subject=subject,
                 indexing=indexing,
             )
-        ranked = arrange(reading, scored, view, self.disabled_rules)
+        ranked = arrange(reading, scored, view, frozenset(RULES) if mode == "plain" else self.disabled_rules)
         if subject is not None:
             ranked = conversation.within(subject, query, ranked, view)
         if services:
@@ -494,7 +495,7 @@ class Retriever:
             cos,
             lookup,
             known=known,
-            mode="dense" if mode == "dense" else "fusion",
+            mode=mode if mode in ("dense", "plain") else "fusion",
             model=self.embedder.name,
         )
 
