@@ -69,6 +69,7 @@ class _Parent:
     exam: bool  # this parent or one above it announces exam tips
     labelish: bool  # ends with ":" (keeps a code block at its own indentation as its child)
     paragraph: bool = False  # a paragraph parent: the next paragraph at the margin closes it
+    section: bool = False  # an outline's top-level bullet that is its section's heading (not a crumb)
 
 
 _OPENS_BLOCK = frozenset({"bullet", "fence", "header", "row", "sep"})
@@ -101,12 +102,19 @@ def chunks_of(doc: Document, source: str) -> list[Chunk]:
     table_root = 0
     quote_depth: int | None = None  # len(stack) when the current blockquote began
     callouts: set[int] = set()  # lines of callout titles (labels of the callout's lines)
+    outline = any(r.section for r in roles)  # a page of bullets whose top-level ones are its sections
 
     def emit(
-        line_no: int, body: str, kind: str, extra_crumbs: tuple[str, ...] = (), parent: int = 0, tip: bool = False
+        line_no: int,
+        body: str,
+        kind: str,
+        extra_crumbs: tuple[str, ...] = (),
+        parent: int = 0,
+        tip: bool = False,
+        task: bool = False,
     ) -> None:
         path = [t for _, t in headings]
-        crumbs = _crumbs([p.text for p in stack] + list(extra_crumbs))
+        crumbs = _crumbs([p.text for p in stack if not p.section] + list(extra_crumbs))
         heading = path[-1] if path else default_heading
         for piece in _windows(body):
             chunks.append(
@@ -122,6 +130,7 @@ def chunks_of(doc: Document, source: str) -> list[Chunk]:
                     parent_line=parent or (stack[-1].line if stack else 0),
                     exam=heading_exam or tip or any(p.exam for p in stack),
                     names=list(doc.names),
+                    task=task,
                 )
             )
             roots.append(stack[0].line if stack else line_no)
@@ -251,10 +260,13 @@ def chunks_of(doc: Document, source: str) -> list[Chunk]:
             ind = r.indent
             while stack and stack[-1].indent >= ind and len(stack) > (quote_depth or 0):
                 stack.pop()
+            if outline and ind == 0:  # an outline's top-level bullet opens its section, or closes the last
+                open_heading(2, r.title if r.section else "")
             body = r.text
-            emit(n, body, "bullet", tip=r.tip)
+            emit(n, body, "bullet", tip=r.tip, task=r.task)
             last_text, run_start = (n, len(chunks) - 1), 0
             push(ind, body, n)
+            stack[-1].section = r.section
             continue
 
         # Plain text: a continuation of the open bullet when indented, else a paragraph of its own.
@@ -274,7 +286,7 @@ def chunks_of(doc: Document, source: str) -> list[Chunk]:
             if len(stack) <= (quote_depth or 0):
                 break
             stack.pop()
-        emit(n, stripped, "paragraph", tip=r.tip)
+        emit(n, stripped, "paragraph", tip=r.tip, task=r.task)
         if prev is not None and not _ENDS_SENTENCE.search(chunks[prev[1]].text) and not _NEW_STATEMENT.match(stripped):
             wraps[-1] = True  # "… les producteurs y déposent des" / "messages, …": one sentence, two lines
         last_text = (n, len(chunks) - 1)

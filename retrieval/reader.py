@@ -96,6 +96,8 @@ class Line:
     start: int = 0  # character of the line where `text` begins
     item: bool = False  # the line opens a list item (its marker is before `text`)
     tip: bool = False  # an exam tip by its tool's convention (a Notion callout "💡 **Examen**")
+    section: bool = False  # a bullet that opens a section, as a heading would (conventions.py: outlines)
+    task: bool = False  # a to-do (Logseq/org `TODO`, `DONE`…: conventions.py): what to do, not what is known
 
 
 @dataclass
