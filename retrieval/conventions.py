@@ -38,6 +38,13 @@ _FRONT_KEY = re.compile(r"^([A-Za-z_-]+):\s*(.*)$")
 _PAGE_TAG = re.compile(r"(?<!\S)#(?:\[\[[^\]]*\]\]|[^\s#\[\]]+)")  # Logseq "#[[connecter des VPC]]", "#SAA"
 SECTION_MAX_WORDS = 6  # a top-level bullet that names a section is short ("NAT Gateway vs NAT instance")
 
+# How students write a definition or a question in plain lines, in any tool.
+# A line that starts a statement of its own, even under a line without a full stop: a term defined
+# ("**Multi-AZ** — …", "Cold start :: …", "Durée : …") or a question and its answer ("Q : …", "R : …").
+NEW_STATEMENT = re.compile(r"^(?:\*\*[^*]{1,60}\*\*\s*[—–:=-]|[^\s:][^:]{0,60}\s::\s|[QR]\s?:\s)")
+# A line that defines a term: "**Stack** = …", "**URL pré-signée** : …", "Cold start :: …", "Durée max : …".
+DEFINED_TERM = re.compile(r"^\*\*([^*]{1,60})\*\*\s*(?:[:=—–]|-\s)|^([^*:=]{1,60}?)\s(?:::|[:=—–])\s")
+
 
 def is_tips_label(text: str) -> bool:
     """A heading, parent bullet or callout title announcing exam tips ("Pour l'examen", "Astuces examen")."""

@@ -304,6 +304,7 @@ _NO_ANSWER = ("offtopic", "out_of_scope")
 
 
 ABLATIONS = (
+    "combiner",  # the logistic combiner, replaced by plain min-max fusion (w_dense 0.7) under the rules
     *("label", "tips", "compare", "contrast", "definition"),
     *("abstain-unknown", "abstain-passing", "abstain-far", "abstain-bare"),
 )

@@ -26,14 +26,14 @@ from dataclasses import dataclass
 from pathlib import PurePosixPath
 
 from . import conventions
-from .conventions import TIP_CALLOUTS, is_tips_label, searchable, subject
+from .conventions import NEW_STATEMENT, TIP_CALLOUTS, is_tips_label, searchable, subject
 from .models import Chunk
+from .reader import ONLY_EMPHASIS as _ONLY_EMPHASIS
 from .reader import Document, cells, indent_width, split_lines
 from .text import MAX_MARKUP_CHARS, strip_emphasis
 
 __all__ = ["parse_markdown", "chunks_of", "index_text", "split_lines", "indent_width", "is_label_text", "is_tips_label"]
 
-_ONLY_EMPHASIS = re.compile(r"^(\*\*|__)[^*_]+\1$|^\*[^*]+\*$|^_[^_]+_$")
 
 # Guards against pathological input (a dumped file of one huge line, thousands of nesting
 # levels): emphasis removal is quadratic on some inputs ("[[[[..."), breadcrumbs grow with depth.
@@ -43,9 +43,6 @@ MAX_CHUNK_CHARS = 3000  # a longer line is indexed as several chunks, each a pie
 # A line that ends a sentence (or introduces what follows): the next text line does not continue it.
 _ENDS_SENTENCE = re.compile(r"[.!?:;…]['\")\]*_`]*\s*$")
 _SENTENCE_END = re.compile(r"[.!?…]['\")\]*_`]*\s")  # a sentence ending inside a line
-# A line that starts a statement of its own, even under a line without a full stop: a term defined
-# ("**Multi-AZ** — …", "Cold start :: …", "Durée : …") or a question and its answer ("Q : …", "R : …").
-_NEW_STATEMENT = re.compile(r"^(?:\*\*[^*]{1,60}\*\*\s*[—–:=-]|[^\s:][^:]{0,60}\s::\s|[QR]\s?:\s)")
 MAX_WRAPPED_LINES = 6  # lines a wrapped sentence may borrow on each side
 
 
@@ -287,7 +284,7 @@ def chunks_of(doc: Document, source: str) -> list[Chunk]:
                 break
             stack.pop()
         emit(n, stripped, "paragraph", tip=r.tip, task=r.task)
-        if prev is not None and not _ENDS_SENTENCE.search(chunks[prev[1]].text) and not _NEW_STATEMENT.match(stripped):
+        if prev is not None and not _ENDS_SENTENCE.search(chunks[prev[1]].text) and not NEW_STATEMENT.match(stripped):
             wraps[-1] = True  # "… les producteurs y déposent des" / "messages, …": one sentence, two lines
         last_text = (n, len(chunks) - 1)
         at_margin = not stack[quote_depth or 0 :]

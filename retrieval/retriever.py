@@ -495,7 +495,8 @@ class Retriever:
             cos,
             lookup,
             known=known,
-            mode=mode if mode in ("dense", "plain") else "fusion",
+            # the "combiner" ablation (evaluate --ablate): plain fusion under the rules, to weigh the combiner
+            mode=mode if mode in ("dense", "plain") else ("plain" if "combiner" in self.disabled_rules else "fusion"),
             model=self.embedder.name,
         )
 
