@@ -35,6 +35,15 @@ _NOTION_PROPERTY = re.compile(r"^([A-Z][\w'’-]*(?: [\w'’-]+){0,2}): (\S.*)$"
 _TASK = re.compile(r"^(?:TODO|DOING|DONE|LATER|NOW|WAITING|WAIT|CANCELED|CANCELLED|IN-PROGRESS)\s+(?=\S)")
 _BLOCK_NOISE = re.compile(r"\{\{[^{}]*\}\}|\(\([0-9a-f-]{8,}\)\)")  # Logseq {{embed …}}, ((block ref))
 _FRONT_KEY = re.compile(r"^([A-Za-z_-]+):\s*(.*)$")
+_PAGE_TAG = re.compile(r"(?<!\S)#(?:\[\[[^\]]*\]\]|[^\s#\[\]]+)")  # Logseq "#[[connecter des VPC]]", "#SAA"
+SECTION_MAX_WORDS = 6  # a top-level bullet that names a section is short ("NAT Gateway vs NAT instance")
+
+# How students write a definition or a question in plain lines, in any tool.
+# A line that starts a statement of its own, even under a line without a full stop: a term defined
+# ("**Multi-AZ** — …", "Cold start :: …", "Durée : …") or a question and its answer ("Q : …", "R : …").
+NEW_STATEMENT = re.compile(r"^(?:\*\*[^*]{1,60}\*\*\s*[—–:=-]|[^\s:][^:]{0,60}\s::\s|[QR]\s?:\s)")
+# A line that defines a term: "**Stack** = …", "**URL pré-signée** : …", "Cold start :: …", "Durée max : …".
+DEFINED_TERM = re.compile(r"^\*\*([^*]{1,60})\*\*\s*(?:[:=—–]|-\s)|^([^*:=]{1,60}?)\s(?:::|[:=—–])\s")
 
 
 def is_tips_label(text: str) -> bool:
@@ -177,7 +186,7 @@ def _task_markers(doc: Document, source: str) -> None:
         if r.kind in ("bullet", "text"):
             m = _TASK.match(r.text)
             if m:
-                r.text, r.start = r.text[m.end() :], r.start + m.end()
+                r.text, r.start, r.task = r.text[m.end() :], r.start + m.end(), True
 
 
 def _block_refs(doc: Document, source: str) -> None:
@@ -187,6 +196,31 @@ def _block_refs(doc: Document, source: str) -> None:
         refs = r.kind in ("bullet", "text") and ("((" in r.text or "{{" in r.text)
         if refs and not _BLOCK_NOISE.sub("", r.text).strip(" ,;:-"):
             r.kind = "marker" if r.kind == "bullet" else "image"
+
+
+def _outline_sections(doc: Document, source: str) -> None:
+    """A page written as an outline only (Logseq, Workflowy, Dynalist: no heading, every line at the
+    margin a bullet) has its sections in its top-level bullets: a short one with children ("Subnets",
+    "NAT Gateway vs NAT instance", "Direct Connect (DX)") opens a section, as a `##` heading would; its
+    title is its words without page tags. A bullet announcing exam tips ("Examen :", "#exam") or a
+    label ending with ":" stays a parent (its children are tips of the page's own section)."""
+    roles = doc.roles
+    content = [r for r in roles if r.kind not in ("blank", "meta", "html", "image")]
+    if not content or any(r.kind == "heading" or r.quote for r in content):
+        return
+    if any(r.indent == 0 and not r.item for r in content) or content[0].kind not in ("bullet", "marker"):
+        return
+    for i, r in enumerate(roles):
+        if r.kind != "bullet" or r.indent != 0:
+            continue
+        nxt = next((x for x in roles[i + 1 :] if x.kind not in ("blank", "meta")), None)
+        if nxt is None or nxt.indent == 0:
+            continue  # no children: a statement of the page, not a section
+        title = strip_emphasis(_PAGE_TAG.sub("", r.text)).strip()
+        words = re.findall(r"\w+", title)
+        if not words or len(words) > SECTION_MAX_WORDS or title.endswith(":") or is_tips_label(title):
+            continue
+        r.section, r.title = True, title
 
 
 def _file_title(doc: Document, source: str) -> None:
@@ -213,6 +247,7 @@ CONVENTIONS: tuple[Convention, ...] = (
     Convention("Notion", "`<aside>` callouts: a callout; an exam tip when its lead-in says so", _notion_asides),
     Convention("Logseq, org", "`TODO`/`DONE`/`LATER`/`NOW` markers: left out of the text", _task_markers),
     Convention("Logseq", "`((block refs))`, `{{embed …}}`: no words; a line of nothing else, no passage", _block_refs),
+    Convention("Logseq, outliners", "bullets only: a short top bullet with children is a section", _outline_sections),
     Convention("all", "no `#` title: the file name (or `title::`) is the title", _file_title),
 )
 

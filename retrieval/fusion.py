@@ -33,6 +33,9 @@ COEFFICIENTS: dict[str, tuple[float, ...]] = {
     "use-multilingual-v3": (-1.127, 0.415, 0.418, 0.189, 6.852, 5.953, -3.186),
 }
 DEFAULT_COEFFICIENTS = COEFFICIENTS["multilingual-e5-small"]  # other models: scale-free features, e5's fit
+# The yardstick of issue 21 (`mode="plain"`, evaluation only): each signal min-max scaled over the
+# candidates, then 0.3 × lexical + 0.7 × dense. Every rule beyond fusion is measured against it.
+PLAIN_W_DENSE = 0.7
 LEXICAL_FEATURES = (0, 2, 4)  # which features are the question's words (the rest: its meaning)
 
 Lookup = Callable[[np.ndarray], np.ndarray]
@@ -75,7 +78,9 @@ class FusionMethod(Protocol):
     @property
     def name(self) -> str: ...
 
-    def combine(self, x: np.ndarray) -> Combined: ...
+    def combine(self, x: np.ndarray, lex: np.ndarray) -> Combined:
+        """`x`: the candidates' features (FEATURES), one row each; `lex`: their raw BM25 scores."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -85,7 +90,7 @@ class SignalAlone:
     name: str
     column: int  # the feature it reads: 0 lexical, 1 cosine
 
-    def combine(self, x: np.ndarray) -> Combined:
+    def combine(self, x: np.ndarray, lex: np.ndarray) -> Combined:
         return Combined(x[:, self.column].astype(np.float32))
 
 
@@ -96,7 +101,7 @@ class Logistic:
     coefficients: tuple[float, ...]
     name: str = "fusion"
 
-    def combine(self, x: np.ndarray) -> Combined:
+    def combine(self, x: np.ndarray, lex: np.ndarray) -> Combined:
         coef = np.asarray(self.coefficients, dtype=np.float64)
         parts = x * coef[:-1]
         words = parts[:, LEXICAL_FEATURES].sum(axis=1)
@@ -105,7 +110,19 @@ class Logistic:
         return Combined(fused.astype(np.float32), words, meaning)
 
 
-METHODS = ("fusion", "lexical", "dense")
+@dataclass(frozen=True)
+class MinMax:
+    """The plain baseline (evaluate --mode plain): min-max BM25 and min-max cosine, weighted, no model."""
+
+    w_dense: float = PLAIN_W_DENSE
+    name: str = "plain"
+
+    def combine(self, x: np.ndarray, lex: np.ndarray) -> Combined:
+        plain = (1.0 - self.w_dense) * _minmax(lex) + self.w_dense * x[:, 1]
+        return Combined(plain.astype(np.float32))
+
+
+METHODS = ("fusion", "lexical", "dense", "plain")
 
 
 def method(mode: str, model: str = "") -> FusionMethod:
@@ -116,6 +133,8 @@ def method(mode: str, model: str = "") -> FusionMethod:
         return SignalAlone("dense", 1)
     if mode == "fusion":
         return Logistic(coefficients_for(model)[0])
+    if mode == "plain":
+        return MinMax()
     raise ValueError(f"unknown fusion method: {mode}")
 
 
@@ -163,7 +182,8 @@ def fuse(
 
     `dense_lookup(ids) -> cosines` gives the exact cosine of lexical candidates the dense
     search did not return, so that every candidate is scored on both signals.
-    mode: "fusion" (the combiner), "lexical" or "dense" (one signal alone, for evaluation).
+    mode: "fusion" (the combiner), "plain" (min-max fusion at PLAIN_W_DENSE), "lexical" or "dense" (one
+    signal alone); all but "fusion" for evaluation.
     """
     ids = candidates(lex_scores, dense_ids)
     if ids.size == 0:
@@ -184,5 +204,5 @@ def fuse(
         dense[:] = 0.0
     lex = lex_scores[ids].astype(np.float32)
     x = features(lex, dense, known)
-    c = method(mode, model).combine(x)
+    c = method(mode, model).combine(x, lex)
     return Scored(ids, c.fused, x[:, 0].astype(np.float32), dense, c.words, c.meaning)

@@ -35,6 +35,7 @@ class Chunk:
     label: bool = False  # names its children rather than says something ("Statistiques détaillées :")
     wrapped: str = ""  # the whole sentence when the note wraps it over several lines (indexed for this line)
     names: list[str] = field(default_factory=list)  # other names of its page (`aliases:`, `alias::`)
+    task: bool = False  # a to-do ("TODO relire NAT Gateway vs NAT instance"): names what to study, says nothing
 
     def to_dict(self) -> dict:
         # by hand: dataclasses.asdict deep-copies and was 0.4 s of a 10,000-chunk refresh
@@ -54,6 +55,7 @@ class Chunk:
             "label": self.label,
             "wrapped": self.wrapped,
             "names": list(self.names),
+            "task": self.task,
         }
 
     @classmethod

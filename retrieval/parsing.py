@@ -26,14 +26,14 @@ from dataclasses import dataclass
 from pathlib import PurePosixPath
 
 from . import conventions
-from .conventions import TIP_CALLOUTS, is_tips_label, searchable, subject
+from .conventions import NEW_STATEMENT, TIP_CALLOUTS, is_tips_label, searchable, subject
 from .models import Chunk
+from .reader import ONLY_EMPHASIS as _ONLY_EMPHASIS
 from .reader import Document, cells, indent_width, split_lines
 from .text import MAX_MARKUP_CHARS, strip_emphasis
 
 __all__ = ["parse_markdown", "chunks_of", "index_text", "split_lines", "indent_width", "is_label_text", "is_tips_label"]
 
-_ONLY_EMPHASIS = re.compile(r"^(\*\*|__)[^*_]+\1$|^\*[^*]+\*$|^_[^_]+_$")
 
 # Guards against pathological input (a dumped file of one huge line, thousands of nesting
 # levels): emphasis removal is quadratic on some inputs ("[[[[..."), breadcrumbs grow with depth.
@@ -43,9 +43,6 @@ MAX_CHUNK_CHARS = 3000  # a longer line is indexed as several chunks, each a pie
 # A line that ends a sentence (or introduces what follows): the next text line does not continue it.
 _ENDS_SENTENCE = re.compile(r"[.!?:;…]['\")\]*_`]*\s*$")
 _SENTENCE_END = re.compile(r"[.!?…]['\")\]*_`]*\s")  # a sentence ending inside a line
-# A line that starts a statement of its own, even under a line without a full stop: a term defined
-# ("**Multi-AZ** — …", "Cold start :: …", "Durée : …") or a question and its answer ("Q : …", "R : …").
-_NEW_STATEMENT = re.compile(r"^(?:\*\*[^*]{1,60}\*\*\s*[—–:=-]|[^\s:][^:]{0,60}\s::\s|[QR]\s?:\s)")
 MAX_WRAPPED_LINES = 6  # lines a wrapped sentence may borrow on each side
 
 
@@ -69,6 +66,7 @@ class _Parent:
     exam: bool  # this parent or one above it announces exam tips
     labelish: bool  # ends with ":" (keeps a code block at its own indentation as its child)
     paragraph: bool = False  # a paragraph parent: the next paragraph at the margin closes it
+    section: bool = False  # an outline's top-level bullet that is its section's heading (not a crumb)
 
 
 _OPENS_BLOCK = frozenset({"bullet", "fence", "header", "row", "sep"})
@@ -101,12 +99,19 @@ def chunks_of(doc: Document, source: str) -> list[Chunk]:
     table_root = 0
     quote_depth: int | None = None  # len(stack) when the current blockquote began
     callouts: set[int] = set()  # lines of callout titles (labels of the callout's lines)
+    outline = any(r.section for r in roles)  # a page of bullets whose top-level ones are its sections
 
     def emit(
-        line_no: int, body: str, kind: str, extra_crumbs: tuple[str, ...] = (), parent: int = 0, tip: bool = False
+        line_no: int,
+        body: str,
+        kind: str,
+        extra_crumbs: tuple[str, ...] = (),
+        parent: int = 0,
+        tip: bool = False,
+        task: bool = False,
     ) -> None:
         path = [t for _, t in headings]
-        crumbs = _crumbs([p.text for p in stack] + list(extra_crumbs))
+        crumbs = _crumbs([p.text for p in stack if not p.section] + list(extra_crumbs))
         heading = path[-1] if path else default_heading
         for piece in _windows(body):
             chunks.append(
@@ -122,6 +127,7 @@ def chunks_of(doc: Document, source: str) -> list[Chunk]:
                     parent_line=parent or (stack[-1].line if stack else 0),
                     exam=heading_exam or tip or any(p.exam for p in stack),
                     names=list(doc.names),
+                    task=task,
                 )
             )
             roots.append(stack[0].line if stack else line_no)
@@ -251,10 +257,13 @@ def chunks_of(doc: Document, source: str) -> list[Chunk]:
             ind = r.indent
             while stack and stack[-1].indent >= ind and len(stack) > (quote_depth or 0):
                 stack.pop()
+            if outline and ind == 0:  # an outline's top-level bullet opens its section, or closes the last
+                open_heading(2, r.title if r.section else "")
             body = r.text
-            emit(n, body, "bullet", tip=r.tip)
+            emit(n, body, "bullet", tip=r.tip, task=r.task)
             last_text, run_start = (n, len(chunks) - 1), 0
             push(ind, body, n)
+            stack[-1].section = r.section
             continue
 
         # Plain text: a continuation of the open bullet when indented, else a paragraph of its own.
@@ -274,8 +283,8 @@ def chunks_of(doc: Document, source: str) -> list[Chunk]:
             if len(stack) <= (quote_depth or 0):
                 break
             stack.pop()
-        emit(n, stripped, "paragraph", tip=r.tip)
-        if prev is not None and not _ENDS_SENTENCE.search(chunks[prev[1]].text) and not _NEW_STATEMENT.match(stripped):
+        emit(n, stripped, "paragraph", tip=r.tip, task=r.task)
+        if prev is not None and not _ENDS_SENTENCE.search(chunks[prev[1]].text) and not NEW_STATEMENT.match(stripped):
             wraps[-1] = True  # "… les producteurs y déposent des" / "messages, …": one sentence, two lines
         last_text = (n, len(chunks) - 1)
         at_margin = not stack[quote_depth or 0 :]

@@ -16,7 +16,7 @@ from .lexical import tokenize
 from .models import Answer, Chunk, Hit, Intent
 from .parsing import index_text
 from .query import QueryReading
-from .ranking import CorpusView, arrange, contrasting
+from .ranking import RULES, CorpusView, arrange, contrasting
 
 JUDGED = 20  # passages the judge model compares with the question
 
@@ -66,7 +66,7 @@ class Pipeline:
                 subject=subject,
                 indexing=indexing,
             )
-        ranked = arrange(reading, scored, view, self.disabled_rules)
+        ranked = arrange(reading, scored, view, frozenset(RULES) if mode == "plain" else self.disabled_rules)
         if subject is not None:
             ranked = conversation.within(subject, query, ranked, view)
         if services:
@@ -129,7 +129,8 @@ class Pipeline:
             cos,
             lookup,
             known=known,
-            mode="dense" if mode == "dense" else "fusion",
+            # the "combiner" ablation (evaluate --ablate): plain fusion under the rules, to weigh the combiner
+            mode=mode if mode in ("dense", "plain") else ("plain" if "combiner" in self.disabled_rules else "fusion"),
             model=self.embedder.name,
         )
 

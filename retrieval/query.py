@@ -11,7 +11,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from .conventions import subject
+from .conventions import DEFINED_TERM, subject
 from .lexical import STOP_WORDS
 from .models import Chunk, Intent
 from .text import VENDORS, fold, fold_words, strip_emphasis
@@ -330,13 +330,9 @@ def _parallel(left: str, right: str) -> bool:
     return len(a) >= 2 and len(b) >= 2 and a[0] == b[0] and a[0] not in STOP_WORDS and a[1:] != b[1:]
 
 
-# A line that defines a term: "**Stack** = …", "**URL pré-signée** : …", "Cold start :: …", "Durée max : …".
-_DEFINED = re.compile(r"^\*\*([^*]{1,60})\*\*\s*(?:[:=—–]|-\s)|^([^*:=]{1,60}?)\s(?:::|[:=—–])\s")
-
-
 def defined_term(text: str) -> list[str]:
     """The folded words of the term a line defines ([] when it defines none, or a long phrase)."""
-    m = _DEFINED.match(text)
+    m = DEFINED_TERM.match(text)
     words = [w for w in fold_words(m.group(1) or m.group(2)) if w not in STOP_WORDS] if m else []
     return words if len(words) <= 3 else []  # a term, not a sentence ending in ":"
 

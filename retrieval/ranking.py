@@ -1,7 +1,8 @@
 """From fused scores and a question's reading to the passages shown, in order.
 
 Four rules beyond plain fusion, each kept because it helps held-out questions (README, "Classement"):
-- label: a short parent that only names its children ("Cas d'usage") comes after them;
+- label: a short parent that only names its children ("Cas d'usage"), an outline bullet titling its
+  section, a to-do ("TODO relire X") come after what they name;
 - tips: the exam tips of the named service (or of the notes) come first;
 - compare: after the best-scored line, passages that contrast the compared things ("Comparaison avec ...",
   "Bien différencier"), then each side's opening block and best passages in turn, so no side is crowded out;
@@ -95,12 +96,18 @@ class CorpusView:
         label = np.zeros(len(chunks), dtype=bool)
         for i in range(len(chunks) - 1):
             c, nxt = chunks[i], chunks[i + 1]
-            is_parent = (
-                c.source == nxt.source
-                and len(nxt.breadcrumb) == len(c.breadcrumb) + 1
-                and nxt.breadcrumb[:-1] == c.breadcrumb
+            is_parent = c.source == nxt.source and (
+                (len(nxt.breadcrumb) == len(c.breadcrumb) + 1 and nxt.breadcrumb[:-1] == c.breadcrumb)
+                or nxt.parent_line == c.line
             )
-            label[i] = is_parent and len(fold_words(c.text)) <= LABEL_MAX_WORDS
+            # an outline's top-level bullet that titles its section (conventions: outline sections) names
+            # its children as a heading does
+            titles = (
+                c.line == c.block_start and not c.breadcrumb and set(fold_words(c.heading)) <= set(fold_words(c.text))
+            )
+            label[i] = is_parent and (len(fold_words(c.text)) <= LABEL_MAX_WORDS or titles)
+        # a to-do ("DONE relire NAT Gateway vs NAT instance") names what to study, as a label names its children
+        label |= np.array([c.task for c in chunks], dtype=bool)
         keys: dict[tuple[str, int], int] = {}
         # a table row stands alone: the table is a list of separate facts
         block = np.array(
@@ -123,11 +130,15 @@ class CorpusView:
         )
 
 
+# The rules of the default ranking beyond plain fusion, by name (evaluate.py --ablate leaves each out;
+# mode "plain" leaves them all out).
+RULES = ("label", "tips", "compare", "definition")
+
+
 def arrange(
     reading: QueryReading, scored: Scored, view: CorpusView, disabled: frozenset[str] = frozenset()
 ) -> list[tuple[int, float]]:
-    """(chunk id, score) of every candidate, best first. `disabled`: rules left out ("label",
-    "tips", "compare", "definition": evaluate.py --ablate leaves each out)."""
+    """(chunk id, score) of every candidate, best first. `disabled`: rules left out (see RULES)."""
     if scored.ids.size == 0:
         return []
     score = {int(i): float(s) for i, s in zip(scored.ids, scored.fused)}
@@ -156,7 +167,10 @@ def arrange(
         # "c'est quoi Pinpoint ?" asks nothing but what it is: the section's opening block, where a note
         # says what the thing is, in the note's order, whatever the question's few words happen to match
         opening = view.opening.get(reading.services[0], set())
-        ranked = sorted(i for i in opening if i in score) + [i for i in ranked if i not in opening]
+        # (a label, an outline bullet titling the section, comes after what it names, as everywhere)
+        lead = sorted(i for i in opening if i in score)
+        lead = [i for i in lead if not view.label[i]] + [i for i in lead if view.label[i]]
+        ranked = lead + [i for i in ranked if i not in opening]
     elif reading.term and "definition" not in disabled:
         # "c'est quoi une URL pré-signée ?": the line that defines it ("**URL pré-signée** : …") first
         defining = next((i for i in ranked if defines(chunks[i].text, reading.term)), None)

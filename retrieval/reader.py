@@ -31,28 +31,29 @@ from markdown_it.token import Token
 from mdit_py_plugins.footnote import footnote_plugin
 from mdit_py_plugins.front_matter import front_matter_plugin
 
-from .text import STRONG
-
 TAB_WIDTH = 4
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 _IMAGE_ONLY = re.compile(r"^!\[\[[^\]]*\]\]$|^!\[[^\]]*\]\([^)]*\)$")  # Obsidian embed or Markdown image alone
 _TAG_ONLY = re.compile(r"^</?[A-Za-z][A-Za-z0-9-]*(?:\s[^<>]*)?/?>$")  # "<aside>", "</details>", "<br/>"
 
-# A passage is a fragment of a note (its lines need not be contiguous): the chat's renderer
-# (retrieval/rendering.py) and the test oracle draw it line by line with these patterns, the
-# only copies of them.
-BULLET = re.compile(r"^([ \t]*)([-*+]|\d{1,9}[.)])(?:[ \t]+(.*))?$")
-FENCE = re.compile(r"^([ \t]*)(`{3,}|~{3,})(.*)$")
-TABLE_SEP = re.compile(r"^\|?[ \t]*:?-+:?[ \t]*(\|[ \t]*:?-+:?[ \t]*)*\|?$")
-RULE = re.compile(r"^[ \t]*([-*_])([ \t]*\1){2,}[ \t]*$")
-QUOTE = re.compile(r"^ {0,3}>(?:[ \t]?>)*[ \t]?")
-CALLOUT = re.compile(r"^\[!([A-Za-z-]+)\][+-]?[ \t]*(.*)$")
+# Inline syntax, for the few who read words inside a line (retrieval/text.py strips it for indexing,
+# retrieval/formatting.py draws balanced emphasis, the cards find bold terms): the one copy of each.
+STRONG = re.compile(r"(\*\*|__)(?=\S)(.+?)(?<=\S)\1")  # `**x**` / `__x__`
+EM_STAR = re.compile(r"(?<![\w*])\*(?=\S)([^*]+?)(?<=\S)\*(?![\w*])")  # `*x*`
+EM_UNDER = re.compile(r"(?<![\w_])_(?=\S)([^_]+?)(?<=\S)_(?![\w_])")  # `_x_`
+ONLY_EMPHASIS = re.compile(r"^(\*\*|__)[^*_]+\1$|^\*[^*]+\*$|^_[^_]+_$")  # "**Sécurité**" alone: a label
+CODE_SPAN = re.compile(r"`([^`]*)`")
+LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")  # `[text](url)`, `![alt](img)`
+WIKI_LINK = re.compile(r"\[\[([^\]|]*)(?:\|([^\]]*))?\]\]")  # Obsidian [[page]] / [[page|alias]]
+HIGHLIGHT = re.compile(r"==(?=\S)([^=]+?)(?<=\S)==")  # Obsidian ==highlight==
+TABLE_SEP = re.compile(r"^\|?[ \t]*:?-+:?[ \t]*(\|[ \t]*:?-+:?[ \t]*)*\|?$")  # a table's delimiter row
 
 _CORRECTIONS = (
     "indented code (4 spaces, no fence) is read again as text at its indentation",
     "a paragraph's line that alone would start a list item is a list item",
     "setext `---`/`===` only under a single line at the margin; elsewhere `---` is a rule",
     "a paragraph of `|` lines is a table; a line without `|` ends a table",
+    "`|` lines with their delimiter row under a line of text are a table, not the text's continuation",
     "an HTML block's tag-only lines carry no words; its other lines are text",
 )
 
@@ -96,6 +97,8 @@ class Line:
     start: int = 0  # character of the line where `text` begins
     item: bool = False  # the line opens a list item (its marker is before `text`)
     tip: bool = False  # an exam tip by its tool's convention (a Notion callout "💡 **Examen**")
+    section: bool = False  # a bullet that opens a section, as a heading would (conventions.py: outlines)
+    task: bool = False  # a to-do (Logseq/org `TODO`, `DONE`…: conventions.py): what to do, not what is known
 
 
 @dataclass
@@ -218,6 +221,21 @@ def read(text: str) -> Document:
     return Document(lines, roles)
 
 
+def read_shown(lines: list[str]) -> list[Line]:
+    """The roles of lines shown together (a passage: lines of a note in file order, gaps allowed), read
+    as one text: what the chat's renderer (retrieval/rendering.py) draws and the test oracle expects.
+    One role per line, whatever the line holds (a "\\r" inside a line is read as a space)."""
+    doc = read("\n".join(ln.replace("\r", " ") for ln in lines))
+    return doc.roles[: len(lines)]
+
+
+@lru_cache(maxsize=4096)
+def read_alone(line: str) -> Line:
+    """The role of one line read on its own (what Markdown would make of it shown alone: a list item,
+    a rule…): for escaping a quote shown through Markdown. Shared: not to be changed."""
+    return read_shown([line])[0]
+
+
 def _walk(tokens: list[Token], lines: list[str], roles: list[Line], quoted: list[bool], base: int, stop: int) -> None:
     """Roles of lines [base, stop) from the tokens of their text (`base`: line of the tokens' line 0)."""
     depth = 0  # list nesting
@@ -328,9 +346,17 @@ def _paragraph(lines: list[str], roles: list[Line], m: tuple[int, int], item: in
     """Lines of a paragraph: text, a first line that is its list item's marker line, and the corrections."""
     a, b = m
     pipes = all(lines[n][quote_prefix(lines[n]) :].lstrip().startswith("|") for n in range(a, b))
+    table = b  # first line of a table that closes the paragraph ("- item" / "| a | b |" / "|---|---|")
+    while table > a + 1 and lines[table - 1][quote_prefix(lines[table - 1]) :].lstrip().startswith("|"):
+        table -= 1
+    if pipes or table > b - 2 or not TABLE_SEP.match(lines[table + 1][quote_prefix(lines[table + 1]) :].strip()):
+        table = b
     for n in range(a, b):
         r = roles[n]
         if r.kind == "callout":
+            continue
+        if n >= table:
+            r.kind = "header" if n == table else ("sep" if n == table + 1 else "row")
             continue
         if n == item:
             r.kind = "bullet" if r.kind != "marker" else r.kind
@@ -343,7 +369,7 @@ def _paragraph(lines: list[str], roles: list[Line], m: tuple[int, int], item: in
         if n > a and body[:1] in "-*+0123456789":
             kind, marker = _alone(body.rstrip())
             if kind:
-                r.kind, r.info = kind, marker
+                r.kind, r.info, r.item = kind, marker, True
 
 
 def _reread(lines: list[str], roles: list[Line], quoted: list[bool], m: tuple[int, int]) -> None:
@@ -370,7 +396,7 @@ def _reread(lines: list[str], roles: list[Line], quoted: list[bool], m: tuple[in
         if r.kind == "meta":  # "---" lines read as front matter at the top of the piece
             r.kind = "rule" if sub_lines[k].strip() == "---" else "text"
         roles[a + k].kind, roles[a + k].level, roles[a + k].info = r.kind, r.level, r.info
-        roles[a + k].title = r.title
+        roles[a + k].title, roles[a + k].item = r.title, r.item
 
 
 def _finish(raw: str, r: Line, quoted: bool) -> None:

@@ -37,8 +37,9 @@ class Retriever(LiveIndex):
     def search(self, query: str, k: int = 5, *, mode: str = "full") -> list[Hit]:
         """The k most relevant chunks, best first ([] when the notes hold nothing relevant).
 
-        mode: "full" (question understanding + abstention, the default), "fusion" (plain
-        hybrid ranking), "lexical" or "dense" (one signal alone, for evaluation).
+        mode: "full" (question understanding + abstention, the default), "fusion" (the hybrid ranking
+        alone), "plain" (min-max fusion at w_dense 0.7, no rule: the yardstick), "lexical" or "dense"
+        (one signal alone); all but "full" for evaluation.
         """
         return self.ask(query, k, mode=mode).hits
 

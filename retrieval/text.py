@@ -5,13 +5,12 @@ from __future__ import annotations
 import re
 import unicodedata
 
-_LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
-STRONG = re.compile(r"(\*\*|__)(?=\S)(.+?)(?<=\S)\1")  # `**x**` / `__x__`: the one copy of this pattern
-EM_STAR = re.compile(r"(?<![\w*])\*(?=\S)([^*]+?)(?<=\S)\*(?![\w*])")
-EM_UNDER = re.compile(r"(?<![\w_])_(?=\S)([^_]+?)(?<=\S)_(?![\w_])")
-_CODE = re.compile(r"`([^`]*)`")
-_WIKI = re.compile(r"\[\[([^\]|]*)(?:\|([^\]]*))?\]\]")  # Obsidian [[page]] / [[page|alias]]
-_MARK = re.compile(r"==(?=\S)([^=]+?)(?<=\S)==")  # Obsidian ==highlight==
+from .reader import CODE_SPAN as _CODE
+from .reader import EM_STAR, EM_UNDER, STRONG
+from .reader import HIGHLIGHT as _MARK
+from .reader import LINK as _LINK
+from .reader import WIKI_LINK as _WIKI
+
 _SPACES = re.compile(r"\s+")
 # Emphasis patterns backtrack quadratically on long runs of markers ("**a" * 60,000): a longer
 # text (a pasted dump) only gets its white space collapsed. Hand-written notes never come close.

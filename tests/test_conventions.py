@@ -83,13 +83,38 @@ def test_logseq_properties_tasks_refs_and_alias():
     )
     by = _by_line(text, "pages/VPC.md")
     assert sorted(by) == [4, 5, 7, 8, 10, 12]  # properties and SCHEDULED are no passage
-    assert by[7].breadcrumb == ["Subnets", "AWS réserve 5 IP dans chaque subnet"]  # id:: is no continuation
+    assert by[7].breadcrumb == ["AWS réserve 5 IP dans chaque subnet"]  # id:: is no continuation
     assert by[10].text == "refaire le lab NAT"  # the TODO marker is left out, the rest is verbatim
-    assert by[5].heading_path == ["VPC"] and by[5].names == ["Virtual Private Cloud", "Réseau privé"]
+    assert by[10].task and not by[12].task
+    # a page of bullets only: its short top-level bullets with children are its sections
+    assert by[7].heading_path == ["VPC", "Subnets"] and by[10].heading == "NAT Gateway"
+    assert by[5].heading_path == ["VPC", "Subnets"] and by[5].names == ["Virtual Private Cloud", "Réseau privé"]
     assert "67d3e8b1" not in index_text(by[12]) and "embed" not in index_text(by[12])
     assert "Virtual Private Cloud" in index_text(by[5])
     catalog = ServiceCatalog(list(by.values()))
     assert catalog.read("c'est quoi un virtual private cloud ?").services == ["VPC"]
+
+
+def test_outline_sections_only_in_a_page_of_bullets():
+    outline = "\n".join(
+        [
+            "- Direct Connect (DX)",  # 1: a section
+            "\t- connexion physique dédiée",  # 2
+            "- Relier le datacenter on-prem à AWS : 2 options, VPN et DX",  # 3: a statement, no children
+            "- Examen :",  # 4: exam tips, a parent as before
+            "\t- DX + chiffrement => VPN IPsec",  # 5
+            "- VPC = réseau privé virtuel, isolé logiquement, régional, sur toutes les AZ",  # 6: too long
+            "\t- CIDR entre /16 et /28",  # 7
+        ]
+    )
+    by = _by_line(outline, "pages/Réseau hybride.md")
+    assert by[1].heading == by[2].heading == "Direct Connect (DX)" and by[2].breadcrumb == []
+    assert by[3].heading == by[5].heading == by[7].heading == "Réseau hybride"
+    assert by[5].exam and by[5].breadcrumb == ["Examen :"]
+    assert by[7].breadcrumb == ["VPC = réseau privé virtuel, isolé logiquement, régional, sur toutes les AZ"]
+    # a Markdown note with a heading keeps its bullets as bullets
+    by = _by_line("## Réseau\n\n- Direct Connect (DX)\n  - connexion physique dédiée\n", "reseau.md")
+    assert by[4].heading == "Réseau" and by[4].breadcrumb == ["Direct Connect (DX)"]
 
 
 def test_logseq_dev_corpus_shows_no_property_and_no_marker():

@@ -5,11 +5,13 @@ per `data-line`, the text a reader sees there, interface labels (class `rv-ui`) 
 also checks the HTML only holds the few tags and attributes the renderer draws with, and that
 no text sits outside a line of the note or an interface label.
 
-`expected(lines)` says, independently of retrieval/rendering.py, what a line of the note must
-look like once its Markdown syntax is drawn as structure: list markers, indentation, blockquote
-markers, fences, table pipes and rule gone; a callout's `[!type]`; emphasis delimiters (the
-only thing asked of the renderer: `inline.delimiters`, checked to be `*`, `_` or backticks
-in pairs). Everything else is the note's characters, control characters shown as escapes.
+`expected(lines)` says, independently of retrieval/presentation/rendering.py's drawing, what a line of the note
+must look like once its Markdown syntax is drawn as structure: list markers, indentation,
+blockquote markers, fences, table pipes and rule gone; a callout's `[!type]`; emphasis delimiters
+(the only thing asked of the renderer: `inline.delimiters`, checked to be `*`, `_` or backticks
+in pairs). Everything else is the note's characters, control characters shown as escapes. What
+each line is (an item, a fence, a table row, a quote) is what the one Markdown reader says of the
+lines shown (`reader.read_shown`), as for the renderer: no pattern of its own.
 """
 
 from __future__ import annotations
@@ -19,14 +21,9 @@ import unicodedata
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 
-from retrieval.presentation import inline
-from retrieval.reader import BULLET as _BULLET
-from retrieval.reader import CALLOUT as _CALLOUT
-from retrieval.reader import FENCE as _FENCE
-from retrieval.reader import QUOTE as _QUOTE
-from retrieval.reader import RULE as _RULE
-from retrieval.reader import TABLE_SEP as _SEP
+from retrieval.presentation import inline, rendering
 from retrieval.reader import cells as _cells
+from retrieval.reader import read_shown
 
 TAGS = {
     "div",
@@ -183,56 +180,43 @@ def expected(numbered: list[tuple[int, str]], cuts: dict[int, int] | None = None
     `cuts`: lines shown cut, and how many characters of the line were kept (no markup then)."""
     cuts = cuts or {}
     out: dict[int, str | None] = {}
-    fence: tuple[str, int, int] | None = None
-    fence_quoted = False
+    raws = [raw.rstrip()[: cuts[n]] if n in cuts else raw.rstrip() for n, raw in numbered]
+    roles = read_shown(raws)
+    fence: int | None = None  # indentation of the open code block
     prev_quoted = False
-    for n, raw in numbered:
-        raw = raw.rstrip()
-        if n in cuts:
-            raw = raw[: cuts[n]]
+    for (n, _), raw, r in zip(numbered, raws, roles):
         markup = n not in cuts  # a long text gets no markup: inline.delimiters says so itself
-        q = _QUOTE.match(raw) if (fence is None or fence_quoted) else None
-        quoted = q is not None
-        if fence is not None and fence_quoted and not quoted:
-            fence = None  # the quote (and its code block) ended
-        body = raw[q.end() :] if q else raw
-        first_in_quote = quoted and not prev_quoted
-        prev_quoted = quoted
+        body = raw[r.quote :]
+        first_in_quote = bool(r.quote) and not prev_quoted
+        if bool(r.quote) != prev_quoted:
+            fence = None  # a blockquote is framed apart: a code block does not run into or out of it
+        prev_quoted = bool(r.quote)
         if fence is not None:
-            ch, length, width = fence
-            s = body.strip()
-            k = len(s) - len(s.lstrip(ch))
-            if s and k >= length and not s[k:].strip():
-                fence = None
-                out[n] = None
-            else:
-                out[n] = visible_chars(_dedent(body, width))
-            continue
-        s = body.strip()
-        if not s:
-            out[n] = None
-            continue
-        f = _FENCE.match(body)
-        if f and not (f.group(2)[0] == "`" and "`" in f.group(3)):
-            fence, fence_quoted = (f.group(2)[0], len(f.group(2)), _width(f.group(1))), quoted
-            out[n] = None
-            continue
-        c = _CALLOUT.match(s) if first_in_quote else None
-        if c:
-            out[n] = without_markup(c.group(2).strip() or c.group(1), markup)
-            continue
-        if s.startswith("|"):
-            if _SEP.match(s):
-                out[n] = None
+            if r.kind == "fence_end":
+                fence, out[n] = None, None
                 continue
+            if r.kind in ("code", "blank"):
+                out[n] = visible_chars(_dedent(body, fence))
+                continue
+            fence = None
+        s = body.strip()
+        if not s or r.kind == "sep":
+            out[n] = None
+            continue
+        if r.kind == "fence":
+            fence, out[n] = _width(body[: len(body) - len(body.lstrip())]), None
+            continue
+        if r.kind == "callout" and first_in_quote:
+            out[n] = without_markup(r.title or s[2 : s.index("]")], markup)
+            continue
+        if r.kind in ("header", "row"):
             out[n] = "\t".join(without_markup(cell, markup) for cell in (_cells(s) or [""]))
             continue
-        if _RULE.match(body):
+        if rendering.is_rule(r, s):
             out[n] = None
             continue
-        m = _BULLET.match(body)
-        if m:
-            content = (m.group(3) or "").strip()
+        if rendering.is_item(r):
+            content = raw[r.start :].strip() if r.start < len(raw) else ""
             out[n] = without_markup(content, markup) if content else None
             continue
         out[n] = without_markup(s, markup)

@@ -10,7 +10,7 @@ import unicodedata
 
 from ..lexical import tokenize
 from ..models import Answer, Hit, Passage
-from ..reader import BULLET, RULE, indent_width
+from ..reader import read_alone, read_shown
 from ..text import EM_STAR, EM_UNDER, STRONG, fold
 
 NOTHING_FOUND = "Rien de pertinent dans tes notes pour cette question."
@@ -166,11 +166,12 @@ HIGHLIGHT = (":orange[", "]")
 
 def _block_marker_end(line: str) -> int:
     """End of a leading "- ", "1. " or "---" that Markdown would read as a list or a rule (0: none)."""
-    lead = BULLET.match(line)  # the reader's patterns (retrieval/reader.py): one copy of each
-    if lead:
-        return lead.end(2)
-    if RULE.match(line):  # "---" or "***" alone would draw a rule
-        return len(line) - len(line.lstrip()) + 1
+    r = read_alone(line)  # as the one Markdown reader (retrieval/reader.py) reads it
+    lead = len(line) - len(line.lstrip(" \t"))
+    if r.item:
+        return lead + len(r.info)
+    if r.kind == "rule":  # "---" or "***" alone would draw a rule
+        return lead + 1
     return 0
 
 
@@ -341,14 +342,15 @@ def context_markdown(block: str, start_line: int, hit_line: int) -> str | None:
     """
     out: list[str] = []
     stack: list[int] = []  # indentation widths of the open parents
-    for n, line in enumerate(block.split("\n"), start_line):
+    lines = block.split("\n")
+    for n, (line, r) in enumerate(zip(lines, read_shown(lines)), start_line):
         if not line.strip():
             continue
-        m = BULLET.match(line)
-        if not m or m.group(3) is None:
+        if not r.item:
             return None
-        indent, marker, rest = m.group(1), m.group(2), m.group(3).rstrip()
-        width = indent_width(indent)
+        lead = len(line) - len(line.lstrip(" \t"))
+        marker, rest = r.info, (line[r.start :].rstrip() if r.start > lead else "")
+        width = r.indent
         while stack and stack[-1] >= width:
             stack.pop()
         depth = len(stack)

@@ -34,10 +34,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from ..models import Passage
-from ..reader import BULLET, CALLOUT, FENCE, QUOTE, RULE, TABLE_SEP, cells, indent_width
+from ..reader import Line, cells, indent_width, read_shown
 from .formatting import escape_markdown, line_ranges
 from .inline import (
     CONTEXT_CAP,
@@ -104,6 +104,7 @@ class _Line:
     gap: tuple[int, int] | None = None  # lines skipped just before this one
     markup: bool = True
     header: bool = False  # a table row followed, in the note and on screen, by its |---| rule
+    role: Line = field(default_factory=Line)  # what the reader makes of the line, among the lines shown
 
 
 @dataclass
@@ -181,39 +182,39 @@ class _Builder:
         self.pending = ln.gap  # still unsaid (a blank line, a bare marker, a table rule): said with the next line
 
     def _add(self, ln: _Line, body: str) -> None:
-        if self.fence is None and not body.strip():
-            self.close_table()
-            return
+        """`body`: the line without its blockquote markers; what it is, the reader says (`ln.role`)."""
+        r = ln.role
+        kind = r.kind
         if self.fence is not None:
-            ch, length, fi = self.fence
-            s = body.strip()
-            k = len(s) - len(s.lstrip(ch))
-            if s and k >= length and not s[k:].strip():
+            if kind == "fence_end":
                 self.gap(ln, "code")
                 self.close_fence()
                 return
-            self.gap(ln, "code")
-            code = _dedent(body, fi)
-            self.out.append(
-                f"<span {self.attrs(ln, 'rv-cl')}>{inline(code, self.query, markup=False)}{self.cut_mark(ln)}</span>"
-            )
-            return
-        f = FENCE.match(body)
-        if f and not (f.group(2)[0] == "`" and "`" in f.group(3)):
+            if kind in ("code", "blank"):
+                self.gap(ln, "code")
+                code = _dedent(body, self.fence[2])
+                shown = inline(code, self.query, markup=False)
+                self.out.append(f"<span {self.attrs(ln, 'rv-cl')}>{shown}{self.cut_mark(ln)}</span>")
+                return
+            self.close_fence()  # the reader ended the code block (its quote ended): what follows is not code
+        if not body.strip():
             self.close_table()
-            indent = indent_width(f.group(1))
-            self.block(indent)
+            return
+        lead = indent_width(body[: len(body) - len(body.lstrip())])
+        if kind == "fence":
+            self.close_table()
+            self.block(lead)
             self.gap(ln, "div")
-            self.fence = (f.group(2)[0], len(f.group(2)), indent)
+            self.fence = (r.info[:1] or "`", len(r.info), lead)
             self.out.append('<pre class="rv-code"><code>')
             return
         stripped = body.strip()
-        if stripped.startswith("|"):
-            if TABLE_SEP.match(stripped):
-                return  # the rule under the header: syntax
+        if kind == "sep":
+            return  # the rule under the header: syntax
+        if kind in ("header", "row"):
             row = cells(stripped) or [""]
             if not self.table:
-                self.block(indent_width(body[: len(body) - len(body.lstrip())]))
+                self.block(lead)
                 self.gap(ln, "div")
                 self.cols = max(len(row), 1)
                 self.out.append('<div class="rv-tw"><table class="rv-table">')
@@ -232,37 +233,50 @@ class _Builder:
             self.out.append(f"{_cut_cell(self.cut_mark(ln))}</tr>")
             return
         self.close_table()
-        if RULE.match(body):
+        if is_rule(r, stripped):
             self.close_lists()
             self.gap(ln, "div")
             self.out.append('<hr class="rv-hr">')
             return
-        m = BULLET.match(body)
-        if m:
-            content = (m.group(3) or "").strip()
+        if is_item(r):
+            content = shown_item(r, ln.raw)
             if not content:
                 return  # a bare marker says nothing
-            indent = indent_width(m.group(1))
-            ordered = m.group(2)[0].isdigit()
+            ordered = r.info[:1].isdigit()
             tag = "ol" if ordered else "ul"
-            self.close_lists(indent + 1)  # lists deeper than this item
-            if self.lists and self.lists[-1][0] == indent and self.lists[-1][1] != tag:
-                self.close_lists(indent)
-            number = int(m.group(2)[:-1]) if ordered else 0
-            if self.lists and self.lists[-1][0] == indent:
+            self.close_lists(lead + 1)  # lists deeper than this item
+            if self.lists and self.lists[-1][0] == lead and self.lists[-1][1] != tag:
+                self.close_lists(lead)
+            number = int(r.info[:-1]) if ordered else 0
+            if self.lists and self.lists[-1][0] == lead:
                 self.out.append("</li>")
             else:  # a numbered list gets room for its numbers ("100." would stick out)
                 width = f" rv-w{min(len(str(number)), 5)}" if number >= 10 else ""
                 self.out.append(f'<{tag} class="rv-list{width}">')
-                self.lists.append((indent, tag))
+                self.lists.append((lead, tag))
             self.gap(ln, "li")
             value = f' value="{number}"' if ordered else ""
             self.out.append(f"<li{value}>{self.text_line(ln, content)}")
             return
-        indent = indent_width(body[: len(body) - len(body.lstrip())])
-        self.block(indent)
+        self.block(lead)
         self.gap(ln, "div")
         self.out.append(self.text_line(ln, stripped))
+
+
+def is_rule(r: Line, stripped: str) -> bool:
+    """A line drawn as a rule: a thematic break, or `---` under a line (a setext underline, shown as a
+    rule among the lines of a passage; `===` stays text), or `---` read as front matter in a passage."""
+    return r.kind == "rule" or (r.kind in ("underline", "meta") and stripped[:1] == "-" and not stripped.strip("-"))
+
+
+def is_item(r: Line) -> bool:
+    """The line opens a list item (its marker is syntax)."""
+    return r.item or r.kind in ("bullet", "marker")
+
+
+def shown_item(r: Line, raw: str) -> str:
+    """The words of a list item's line (after its marker), as written; "" for a bare marker."""
+    return raw[r.start :].strip() if r.start < len(raw) else ""
 
 
 def _dedent(line: str, width: int) -> str:
@@ -279,14 +293,15 @@ def _cut_cell(mark: str) -> str:
 
 def _render(lines: list[_Line], query: str, cut_label: str) -> str:
     """Lines (already cut and flagged) to HTML: quoted runs (callouts) as framed blocks, the rest by _Builder."""
+    for ln, role in zip(lines, read_shown([ln.raw for ln in lines])):
+        ln.role = role
     _flag_headers(lines)
     out: list[str] = []
     b = _Builder(query, cut_label)
     i = 0
     while i < len(lines):
         ln = lines[i]
-        q = QUOTE.match(ln.raw) if b.fence is None else None  # "> x" inside a code block is code
-        if q is None:
+        if not ln.role.quote:  # (the reader says "> x" inside a code block is code)
             b.add(ln, ln.raw)
             i += 1
             continue
@@ -294,11 +309,12 @@ def _render(lines: list[_Line], query: str, cut_label: str) -> str:
         out.append(b.finish())
         b = _Builder(query, cut_label)
         run: list[_Line] = []
-        while i < len(lines) and (qi := QUOTE.match(lines[i].raw)) is not None:
+        while i < len(lines) and lines[i].role.quote:
             src = lines[i]
-            run.append(_Line(src.n, src.raw[qi.end() :], src.hit, src.cut, src.rest, src.gap, src.markup))
+            q = src.role.quote
+            run.append(_Line(src.n, src.raw[q:], src.hit, src.cut, src.rest, src.gap, src.markup, src.header))
+            run[-1].role = _unquoted(src.role)
             i += 1
-        _flag_headers(run)
         first = run[0]
         if carry is not None:
             first.gap = (carry[0], first.gap[1] if first.gap else carry[1])
@@ -307,9 +323,9 @@ def _render(lines: list[_Line], query: str, cut_label: str) -> str:
             first.gap = None
         inner = _Builder(query, cut_label)
         head = ""
-        c = CALLOUT.match(first.raw.strip())
-        if c:  # "[!tip] Pour l'examen": the title of the block ("tip" when it has none)
-            title = c.group(2).strip() or c.group(1)
+        if first.role.kind == "callout":  # "[!tip] Pour l'examen": the title of the block ("tip" when it has none)
+            s = first.raw.strip()
+            title = first.role.title or s[2 : s.index("]")]
             shown = inline(title, query, first.markup) + inner.cut_mark(first)
             head = f"<div {inner.attrs(first, 'rv-l rv-ct')}>{shown}</div>"
             run = run[1:]
@@ -329,7 +345,12 @@ def _gap_text(gap: tuple[int, int]) -> str:
 def _flag_headers(lines: list[_Line]) -> None:
     """A table row is a header when the next line of the note, shown right after it, is the |---| rule."""
     for ln, nxt in zip(lines, lines[1:]):
-        ln.header = nxt.n == ln.n + 1 and ln.raw.strip().startswith("|") and bool(TABLE_SEP.match(nxt.raw.strip()))
+        ln.header = nxt.n == ln.n + 1 and ln.role.kind == "header" and nxt.role.kind == "sep"
+
+
+def _unquoted(r: Line) -> Line:
+    """A quoted line's role, its positions counted after the quote markers (what the framed block draws)."""
+    return replace(r, start=max(r.start - r.quote, 0), quote=0)
 
 
 # ----- public entry points ------------------------------------------------------------------------

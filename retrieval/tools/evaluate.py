@@ -40,7 +40,7 @@ import numpy as np
 
 DEFAULT_SOURCE = "other-services.md"
 EXPECTED_INTENT = {"compare": "compare", "tips": "tips", "out_of_scope": "none"}  # other kinds: "lookup"
-MODES = ["lexical", "dense", "fusion", "full"]
+MODES = ["lexical", "dense", "fusion", "plain", "full"]
 ANSWER_K = 5
 
 
@@ -286,7 +286,25 @@ def beats_components(results: dict[str, dict], metrics=("hit@1", "hit@5")) -> li
     return worse
 
 
+def versus_plain(results: dict[str, dict]) -> dict[str, dict[str, float]] | None:
+    """hit@1 / hit@5 of the default and of plain fusion over the questions that have an answer (every
+    kind but out-of-scope ones, which plain fusion never refuses): what the rules and the combiner add."""
+    out: dict[str, dict[str, float]] = {}
+    for mode in ("full", "plain"):
+        table = results.get(mode, {}).get("table", {})
+        rows = [(k, t) for k, t in table.items() if k != "overall" and k.split("/")[0] not in _NO_ANSWER]
+        n = sum(t["n"] for _, t in rows)
+        if not n:
+            return None
+        out[mode] = {"n": n, **{m: sum(t[m] * t["n"] for _, t in rows) / n for m in ("hit@1", "hit@5")}}
+    return out
+
+
+_NO_ANSWER = ("offtopic", "out_of_scope")
+
+
 ABLATIONS = (
+    "combiner",  # the logistic combiner, replaced by plain min-max fusion (w_dense 0.7) under the rules
     *("label", "tips", "compare", "contrast", "definition"),
     *("abstain-unknown", "abstain-passing", "abstain-far", "abstain-bare"),
 )
@@ -374,7 +392,8 @@ def main(argv: list[str] | None = None) -> int:
         "--mode",
         default="full",
         choices=[*MODES, "all"],
-        help="full: the default search; fusion: hybrid without question understanding; all: the four",
+        help="full: the default search; fusion: hybrid without question understanding; plain: min-max fusion "
+        "at w_dense 0.7, no rule (the yardstick); all: the five",
     )
     ap.add_argument("--ablate", action="store_true", help="the default ranking without each of its rules in turn")
     ap.add_argument("--json", action="store_true", help="print the figures as JSON")
@@ -415,6 +434,7 @@ def main(argv: list[str] | None = None) -> int:
                 "answers": answers,
                 "conversations": talks,
                 "default_below": beats_components(results) if args.mode == "all" else None,
+                "default_vs_plain": versus_plain(results) if args.mode == "all" else None,
                 "default_below_passages": (
                     beats_components(results, ("passage@1", "passage@5")) if args.mode == "all" else None
                 ),
@@ -450,7 +470,15 @@ def main(argv: list[str] | None = None) -> int:
             print(f"défaut ≥ lexical et ≥ dense (hit@1, hit@5, chaque type) : {verdict}")
             below = r["default_below_passages"]
             verdict = "oui" if not below else "non : " + " ; ".join(below)
-            print(f"défaut ≥ lexical et ≥ dense (passage@1, passage@5, chaque type) : {verdict}\n")
+            print(f"défaut ≥ lexical et ≥ dense (passage@1, passage@5, chaque type) : {verdict}")
+            vp = r["default_vs_plain"]
+            if vp:
+                print(
+                    f"défaut vs fusion simple (w_dense 0.7), {vp['full']['n']} questions avec réponse : hit@1 "
+                    f"{vp['full']['hit@1']:.2f} / {vp['plain']['hit@1']:.2f}, hit@5 "
+                    f"{vp['full']['hit@5']:.2f} / {vp['plain']['hit@5']:.2f}"
+                )
+            print()
     if total is not None:
         print("### conversations, tous les corpus\n")
         print(format_conversations(total) + "\n")
