@@ -84,8 +84,33 @@ def _levenshtein(a: str, b: str, limit: int) -> int:
     return min(prev.get(len(b), big), big)
 
 
-def _words(s: str) -> list[str]:
+def words(s: str) -> list[str]:
+    """The folded words of a text, as the catalog matches them ("Amazon SES ?" → ["amazon", "ses"])."""
     return re.findall(r"[a-z0-9]+", fold(s))
+
+
+_words = words
+
+
+def comparison_cue(text: str) -> str:
+    """What makes a text compare ("différence", "vs", "confondre"), "" when nothing does (folded text)."""
+    m = next((m for m in (re.search(p, text) for p in _COMPARE) if m), None)
+    return m.group(0) if m else ""
+
+
+def tips_cue(text: str) -> bool:
+    """The text asks for exam tips ("conseils", "pour l'examen", "exam") (folded text)."""
+    return any(re.search(p, text) for p in _TIPS)
+
+
+def asks_definition(text: str) -> bool:
+    """The text asks what something is ("c'est quoi", "qu'est-ce que", "what is") (folded text)."""
+    return bool(_DEFINITION.search(text))
+
+
+def names_nothing(heading: str) -> bool:
+    """A heading of nothing but question words ("C'est quoi", "À quoi ça sert ?"): it names no subject."""
+    return all(w in STOP_WORDS or w in _DEFINITION_WORDS for w in _words(heading))
 
 
 @dataclass
@@ -117,11 +142,12 @@ class ServiceCatalog:
                 headings.setdefault(h, None)
             if c.names:  # the page's other names name its subject, else its title
                 names.setdefault(subject(c) or c.title or c.heading, c.names)
-        # a heading of vendor words only ("AWS", a file "aws.md") names no service
+        # a heading of vendor words only ("AWS", a file "aws.md") names no service, nor one of question
+        # words only ("## C'est quoi" on every Notion page: "c'est quoi Glue ?" names Glue alone)
         self.services = [
             Service(h, self._aliases(h, names.get(h, ())))
             for h in headings
-            if any(w not in VENDOR_WORDS for w in _words(plain_heading(h)))
+            if any(w not in VENDOR_WORDS for w in _words(plain_heading(h))) and not names_nothing(h)
         ]
         self._max_alias_words = max((len(a) for s in self.services for a in s.aliases), default=1)
         if plain is None:
@@ -203,9 +229,11 @@ class ServiceCatalog:
                     jset = set(joined)
                     for length in range(len(joined) - lim, len(joined) + lim + 1):
                         for cand, i, m in by_len.get(length, ()):
-                            # one edit changes the set of letters by at most 2: most never reach Levenshtein
+                            # one edit changes the set of letters by at most 2: most never reach Levenshtein;
+                            # a word the notes write is no misspelling ("active" is not "Activer")
                             if (
                                 (best is None or i < best[0])
+                                and not (m == 1 and cand in self.vocabulary)
                                 and len(set(cand) ^ jset) <= 2 * lim
                                 and _levenshtein(cand, joined, lim) <= lim
                             ):

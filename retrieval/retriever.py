@@ -393,7 +393,7 @@ class Retriever:
             reading, subject = conversation.follow(query, reading, previous, view, stored.lexical, services)
         # a carried question is ranked on its own words, the subject's passages all candidates
         extra = conversation.candidates(reading, view) if subject is not None else None
-        scored = self._score(stored, query, mode, extra)
+        scored = self._score(stored, conversation.scored_text(query, subject, previous), mode, extra)
         if mode == "full" and should_abstain(
             reading, stored.lexical, lambda: self._closeness(stored, query, scored), view, self.disabled_rules
         ):
@@ -407,7 +407,7 @@ class Retriever:
             )
         ranked = arrange(reading, scored, view, self.disabled_rules)
         if subject is not None:
-            ranked = conversation.within(subject, query, ranked, view)
+            ranked = conversation.within(subject, query, ranked, view, reading.figure)
         if services:
             ranked = [(i, s) for i, s in ranked if view.in_sections(i, services)]
         if exam_only:
