@@ -143,6 +143,14 @@ def region(names: list[str], view: CorpusView) -> np.ndarray:
     return mask
 
 
+def _part_of(name: str, inside: np.ndarray, lexical: LexicalIndex) -> bool:
+    """A name the subject's own lines write, that is no AWS service: a part of the subject ("et le TTL ?"
+    after Route 53, whose records have a TTL), not another subject ("et SNS ?" after SES stays a switch)."""
+    if fold(name) in AWS_SERVICES:
+        return False
+    return any(inside[lexical.docs_with(t)].any() for t in tokenize(name))
+
+
 ELSEWHERE = 2  # a passage outside the subject holding this many more of the question's words: a new question
 
 
@@ -177,7 +185,8 @@ def carry(
     new = [s for s in reading.services if s not in names]
     if reading.services and not new:
         return None  # it names the subject itself: nothing to carry
-    others = other_names(query, reading, view, lexical)
+    inside = region(names, view)
+    others = [w for w in other_names(query, reading, view, lexical) if not _part_of(w, inside, lexical)]
     cue = compares(query)
     if new or others:
         if not cue or len(new) + len(others) > 1:
@@ -193,7 +202,7 @@ def carry(
     tokens = [t for t in lexical.known(list(dict.fromkeys(tokenize(query)))) if t not in _CUE_TOKENS]
     if not tokens and tokenize(query) and cue[0].isdigit() and reading.intent != "tips":
         return None  # a few words the notes never use ("asdf qwer"): not a follow-up, nothing to show
-    if len(tokens) >= ELSEWHERE and _said_elsewhere(tokens, region(names, view), lexical):
+    if len(tokens) >= ELSEWHERE and _said_elsewhere(tokens, inside, lexical):
         return None  # its words are said together elsewhere in the notes, not in the subject: a new question
     carried = replace(reading, services=names, bare=False, term=[])
     return carried, Subject(names, source, "continuation", cue)
