@@ -137,9 +137,12 @@ class ServiceCatalog:
         """`plain`: the chunks' texts with emphasis stripped, when the caller already has them."""
         headings: dict[str, None] = {}
         names: dict[str, list[str]] = {}  # a page's other names (aliases), as names of its title
+        self._above: dict[str, set[str]] = {}  # heading → the headings whose section holds it (its page's title too)
         for c in chunks:
             for h in section_headings(c):
                 headings.setdefault(h, None)
+                if h in c.heading_path:
+                    self._above.setdefault(h, set()).update(c.heading_path[: c.heading_path.index(h)])
             if c.names:  # the page's other names name its subject, else its title
                 names.setdefault(subject(c) or c.title or c.heading, c.names)
         # a heading of vendor words only ("AWS", a file "aws.md") names no service, nor one of question
@@ -248,6 +251,10 @@ class ServiceCatalog:
         tips = any(re.search(p, f) for p in _TIPS)
         matches = self._match_services(query, compare)
         services = [h for h, _ in matches]
+        # "cloudwatch logs": the "## Logs" section of the CloudWatch page, not CloudWatch and Logs
+        outer = [s for s in services if any(s in self._above.get(o, ()) for o in services if o != s)]
+        if not compare:
+            services = [s for s in services if s not in outer]
         terms = self._compared_terms(query, services) if services or compare else []
         if compare or "?" in query:
             # the two sides as the question words them ("gp2 vs gp3", "CRR ou SRR ?", "entre governance et
@@ -272,7 +279,7 @@ class ServiceCatalog:
         intent = "compare" if compare else ("tips" if tips else "lookup")
         bare = False
         if intent == "lookup" and len(services) == 1 and _DEFINITION.search(f):
-            named = {w for a in next(x for x in self.services if x.heading == services[0]).aliases for w in a}
+            named = {w for h in [services[0], *outer] for a in self._service(h).aliases for w in a}
             asked = [w for w in _words(query) if w not in STOP_WORDS | VENDOR_WORDS | _DEFINITION_WORDS]
             # the name as typed may be misspelt ("pinpont c'est quoi"), as the catalog allowed
             bare = all(w in named or any(_levenshtein(w, x, 2) <= (len(x) >= 8) + 1 for x in named) for w in asked)
@@ -280,6 +287,9 @@ class ServiceCatalog:
         if intent == "lookup" and not bare and _DEFINITION.search(f):
             term = [w for w in _words(query) if w not in STOP_WORDS | VENDOR_WORDS | _DEFINITION_WORDS]
         return QueryReading(query, intent, services, terms, bool(_ASKS_FIGURE.search(f)), bare, term)
+
+    def _service(self, heading: str) -> Service:
+        return next(x for x in self.services if x.heading == heading)
 
     def _compared_sides(self, query: str, services: list[str], names_only: bool) -> list[str]:
         """The things a question compares that are not named services, when the notes hold them.
