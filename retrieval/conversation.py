@@ -294,6 +294,8 @@ def scored_text(query: str, subject: Subject | None, previous: Answer | None) ->
         return query
     if previous.subject.reason != "continuation" or subject.cue not in _BACK:
         return query
+    if tips_cue(fold(previous.query)) or compares(previous.query):
+        return query  # "et pour l'examen ?" asks a kind of line, it names no part of the subject
     return f"{query} {previous.query}"
 
 
