@@ -28,7 +28,7 @@ import numpy as np
 from .abstain import AWS_SERVICES, unknown_products
 from .lexical import STOP_WORDS, LexicalIndex, tokenize
 from .models import Answer, Intent, Subject
-from .query import COMPARE, DEFINITION, DEFINITION_WORDS, TIPS, VENDOR_WORDS, QueryReading, plain_heading
+from .query import VENDOR_WORDS, QueryReading, asks_definition, comparison_cue, names_nothing, plain_heading, tips_cue
 from .ranking import CorpusView
 from .text import fold, fold_words, strip_emphasis
 
@@ -45,6 +45,9 @@ _BACK = frozenset(
 _IMPERSONAL = re.compile(r"\bil (?:y a|faut|existe|est possible|vaut mieux|s'agit)\b")
 # "comment l'activer ?": "l'" before a verb in the infinitive refers back.
 _OBJECT = re.compile(r"\bl'\s?\w+(?:er|ir)\b")
+# "c'est chiffré ?", "combien de temps c'est gardé ?": "c'" says something of what was said before;
+# "c'est quoi X ?", "c'est qui", "c'est comment" ask about X instead.
+_THIS_IS = re.compile(r"\bc'\s?(?:est|etait)\b(?!\s+(?:quoi|koi|qui|qu|comment|pour|a dire|le|la|les|un|une|l'))")
 # A comparison with what was said before, beyond the catalog's own cues ("et par rapport à SNS ?").
 _RELATIVE = re.compile(
     r"\bpar rapport (?:a|au|aux)\b|\bcontrairement\b|\bplutot qu|\bau lieu d|\bface a\b|\bcompared\b"
@@ -70,7 +73,7 @@ def subject_of(previous: Answer | None, view: CorpusView) -> tuple[list[str], st
 
 def generic(heading: str) -> bool:
     """A heading of nothing but question words ("C'est quoi", "À quoi ça sert ?"): no subject."""
-    return all(w in STOP_WORDS or w in DEFINITION_WORDS for w in fold_words(heading))
+    return names_nothing(heading)
 
 
 def continuation_cue(query: str) -> str:
@@ -86,7 +89,7 @@ def continuation_cue(query: str) -> str:
     back = [w for w in fold_words(_IMPERSONAL.sub(" ", f)) if w in _BACK]
     if back:
         return back[0]
-    m = _OBJECT.search(f)
+    m = _OBJECT.search(f) or _THIS_IS.search(f)
     if m:
         return m.group(0)
     typed = [w for w in f.split() if fold_words(w)]
@@ -100,11 +103,8 @@ def continuation_cue(query: str) -> str:
 def compares(query: str) -> str:
     """The comparison cue of a question ("différence", "par rapport à"), "" when it compares nothing."""
     f = fold(query).replace("\u2019", "'")
-    for p in [*COMPARE, _RELATIVE.pattern]:
-        m = re.search(p, f)
-        if m:
-            return m.group(0)
-    return ""
+    m = _RELATIVE.search(f)
+    return comparison_cue(f) or (m.group(0) if m else "")
 
 
 def other_names(query: str, reading: QueryReading, view: CorpusView, lexical: LexicalIndex) -> list[str]:
@@ -112,7 +112,7 @@ def other_names(query: str, reading: QueryReading, view: CorpusView, lexical: Le
     an AWS service, an acronym typed in capitals, a name the notes capitalise written with a capital."""
     out = list(unknown_products(query, lexical))
     words = re.findall(r"[^\W_]+", query)
-    tips = [w for w in words if any(re.search(p, fold(w)) for p in TIPS)]
+    tips = [w for w in words if tips_cue(fold(w))]
     named = {w for s in reading.services for a in _aliases(view, s) for w in a}
     for n, w in enumerate(words):
         f = fold(w)
@@ -129,16 +129,40 @@ def _aliases(view: CorpusView, heading: str) -> list[list[str]]:
     return next((s.aliases for s in view.catalog.services if s.heading == heading), [fold_words(heading)])
 
 
-def _held_by(names: list[str], tokens: list[str], view: CorpusView, lexical: LexicalIndex) -> bool:
-    """Some of these question tokens are written in the sections of these headings."""
-    ids = np.unique(np.concatenate([view.sections[n] for n in names]))
-    return any(np.isin(lexical.docs_with(t), ids).any() for t in tokens)
+def region(names: list[str], view: CorpusView) -> np.ndarray:
+    """A mask over the chunks: those a subject covers. A heading's section and sub-sections; a page's
+    title covers the whole page ("# SSO" over "## Fonctionnement" and "## Pas à confondre": the note is
+    about SSO, while the title's own section holds only its opening lines)."""
+    mask = np.zeros(len(view.chunks), dtype=bool)
+    for n in names:
+        if n in view.sections:
+            mask[view.sections[n]] = True
+    wanted = set(names)
+    mask |= np.fromiter((c.title in wanted for c in view.chunks), dtype=bool, count=len(view.chunks))
+    return mask
 
 
-def _together(tokens: list[str], lexical: LexicalIndex) -> bool:
-    """Two of these tokens are written in one passage of the notes ("nat gateway", "arrêter … instances")."""
-    docs = np.concatenate([np.unique(lexical.docs_with(t)) for t in tokens])
-    return bool(len(docs)) and int(np.bincount(docs).max()) >= 2
+def _part_of(name: str, inside: np.ndarray, lexical: LexicalIndex) -> bool:
+    """A name the subject's own lines write, that is no AWS service: a part of the subject ("et le TTL ?"
+    after Route 53, whose records have a TTL), not another subject ("et SNS ?" after SES stays a switch)."""
+    if fold(name) in AWS_SERVICES:
+        return False
+    return any(inside[lexical.docs_with(t)].any() for t in tokenize(name))
+
+
+ELSEWHERE = 2  # a passage outside the subject holding this many more of the question's words: a new question
+
+
+def _said_elsewhere(tokens: list[str], inside: np.ndarray, lexical: LexicalIndex) -> bool:
+    """Some passage outside the subject holds ELSEWHERE more of these tokens than any passage inside it:
+    "et comment on convertit des csv en parquet sans serveur ?" after Redshift, whose notes write
+    "Parquet" once, is said in the ETL notes ("convertir … CSV … Parquet", "serverless")."""
+    counts = np.zeros(len(inside), dtype=np.int64)
+    for t in tokens:
+        counts[np.unique(lexical.docs_with(t))] += 1
+    best_in = int(counts[inside].max()) if inside.any() else 0
+    best_out = int(counts[~inside].max()) if (~inside).any() else 0
+    return best_out >= best_in + ELSEWHERE
 
 
 def carry(
@@ -160,7 +184,8 @@ def carry(
     new = [s for s in reading.services if s not in names]
     if reading.services and not new:
         return None  # it names the subject itself: nothing to carry
-    others = other_names(query, reading, view, lexical)
+    inside = region(names, view)
+    others = [w for w in other_names(query, reading, view, lexical) if not _part_of(w, inside, lexical)]
     cue = compares(query)
     if new or others:
         if not cue or len(new) + len(others) > 1:
@@ -174,10 +199,10 @@ def carry(
     if not cue:
         return None  # complete on its own
     tokens = [t for t in lexical.known(list(dict.fromkeys(tokenize(query)))) if t not in _CUE_TOKENS]
-    if not tokens and tokenize(query) and cue[0].isdigit():
+    if not tokens and tokenize(query) and cue[0].isdigit() and reading.intent != "tips":
         return None  # a few words the notes never use ("asdf qwer"): not a follow-up, nothing to show
-    if len(tokens) >= 2 and not _held_by(names, tokens, view, lexical) and _together(tokens, lexical):
-        return None  # its words are said together elsewhere in the notes, none in the subject: a new question
+    if len(tokens) >= ELSEWHERE and _said_elsewhere(tokens, inside, lexical):
+        return None  # its words are said together elsewhere in the notes, not in the subject: a new question
     carried = replace(reading, services=names, bare=False, term=[])
     return carried, Subject(names, source, "continuation", cue)
 
@@ -210,7 +235,7 @@ def follow(
     if len(before.services) != 1 or before.services == reading.services or before.intent not in ("lookup", "tips"):
         return reading, None
     # "c'est quoi RDS Proxy ?" then "et DynamoDB ?": what DynamoDB is, its section's opening
-    bare = before.bare or (before.intent == "lookup" and bool(DEFINITION.search(fold(previous.query))))
+    bare = before.bare or (before.intent == "lookup" and asks_definition(fold(previous.query)))
     return replace(before, query=reading.query, services=reading.services, bare=bare, term=[]), None
 
 
@@ -221,10 +246,7 @@ def candidates(reading: QueryReading, view: CorpusView) -> np.ndarray:
     """The passages of the carried reading's services, to be scored whatever their rank: a follow-up of two
     words ("et pour l'examen ?") is ranked on its own words, and the subject's lines must be among the
     candidates (the first ones of a big section when it is too big)."""
-    parts = [view.sections[s] for s in reading.services if s in view.sections]
-    if not parts:
-        return np.zeros(0, dtype=np.int64)
-    return np.unique(np.concatenate(parts)).astype(np.int64)[:MAX_CANDIDATES]
+    return np.flatnonzero(region(reading.services, view)).astype(np.int64)[:MAX_CANDIDATES]
 
 
 def label(subject: Subject) -> str:
@@ -233,20 +255,49 @@ def label(subject: Subject) -> str:
     return f"À propos de : {names} (question précédente)"
 
 
-def within(subject: Subject, query: str, ranked: list[tuple[int, float]], view: CorpusView):
+FIGURE_REACH = 10  # a follow-up asking for a figure: the subject's lines giving one among its first this many
+
+
+def within(
+    subject: Subject, query: str, ranked: list[tuple[int, float]], view: CorpusView, figure: bool = False
+) -> list[tuple[int, float]]:
     """A carried continuation shows the subject's passages first (the rest after, when it has too few).
-    One that compares without naming a side ("avec quoi il ne faut pas le confondre ?") asks what the
-    subject is told apart from: the subject's lines that contrast ("Bien faire la distinction avec :",
-    "Ne pas confondre avec SNS") come first."""
+    Its few words weigh little, so what it asks is read off its shape:
+    - one that compares without naming a side ("avec quoi il ne faut pas le confondre ?") asks what the
+      subject is told apart from: the subject's lines that contrast ("Ne pas confondre avec SNS") first;
+    - one that asks for exam tips ("et pour l'examen ?"): the subject's exam lines first;
+    - one that asks for a figure (`figure`: "combien ça coûte ?", "ses limites ?"): the subject's lines
+      that give a figure with its unit ("5 $ par To") first, among its best FIGURE_REACH."""
     if subject.reason != "continuation":
         return ranked
-    inside = [(i, s) for i, s in ranked if view.in_sections(i, subject.names)]
+    mask = region(subject.names, view)
+    inside = [(i, s) for i, s in ranked if mask[i]]
+    f = fold(query).replace("\u2019", "'")
     if compares(query):
-        contrast = [(i, s) for i, s in inside if _contrasts(view.words[i])]
-        inside = contrast + [(i, s) for i, s in inside if not _contrasts(view.words[i])]
-    return inside + [(i, s) for i, s in ranked if not view.in_sections(i, subject.names)]
+        first = {i for i, _ in inside if _contrasts(view.words[i])}
+    elif tips_cue(f):
+        first = {i for i, _ in inside if view.exam[i]}
+    elif figure:
+        first = {i for i, _ in inside[:FIGURE_REACH] if view.figure[i]}
+    else:
+        first = set()
+    inside = [(i, s) for i, s in inside if i in first] + [(i, s) for i, s in inside if i not in first]
+    return inside + [(i, s) for i, s in ranked if not mask[i]]
+
+
+def scored_text(query: str, subject: Subject | None, previous: Answer | None) -> str:
+    """The text a question is ranked on. A follow-up that refers back with a pronoun ("ils tournent tout
+    seuls ?") after a follow-up that named a part of the subject ("les crawlers ?") is about that part:
+    the previous question's words are ranked with its own."""
+    if subject is None or subject.reason != "continuation" or previous is None or previous.subject is None:
+        return query
+    if previous.subject.reason != "continuation" or subject.cue not in _BACK:
+        return query
+    if tips_cue(fold(previous.query)) or compares(previous.query):
+        return query  # "et pour l'examen ?" asks a kind of line, it names no part of the subject
+    return f"{query} {previous.query}"
 
 
 def _contrasts(words: str) -> bool:
     """A line (its headings, parents and text, folded) that tells things apart: the catalog's comparison cues."""
-    return any(re.search(p, words) for p in COMPARE)
+    return bool(comparison_cue(words))

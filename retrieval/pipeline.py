@@ -54,7 +54,7 @@ class Pipeline:
             reading, subject = conversation.follow(query, reading, previous, view, stored.lexical, services)
         # a carried question is ranked on its own words, the subject's passages all candidates
         extra = conversation.candidates(reading, view) if subject is not None else None
-        scored = self.score(query, mode, extra)
+        scored = self.score(conversation.scored_text(query, subject, previous), mode, extra)
         if mode == "full" and should_abstain(
             reading, stored.lexical, lambda: self.closeness(query, scored), view, self.disabled_rules
         ):
@@ -68,7 +68,7 @@ class Pipeline:
             )
         ranked = arrange(reading, scored, view, frozenset(RULES) if mode == "plain" else self.disabled_rules)
         if subject is not None:
-            ranked = conversation.within(subject, query, ranked, view)
+            ranked = conversation.within(subject, query, ranked, view, reading.figure)
         if services:
             ranked = [(i, s) for i, s in ranked if view.in_sections(i, services)]
         if exam_only:

@@ -84,6 +84,27 @@ def _levenshtein(a: str, b: str, limit: int) -> int:
     return min(prev.get(len(b), big), big)
 
 
+def comparison_cue(text: str) -> str:
+    """What makes a text compare ("différence", "vs", "confondre"), "" when nothing does (folded text)."""
+    m = next((m for m in (re.search(p, text) for p in COMPARE) if m), None)
+    return m.group(0) if m else ""
+
+
+def tips_cue(text: str) -> bool:
+    """The text asks for exam tips ("conseils", "pour l'examen", "exam") (folded text)."""
+    return any(re.search(p, text) for p in TIPS)
+
+
+def asks_definition(text: str) -> bool:
+    """The text asks what something is ("c'est quoi", "qu'est-ce que", "what is") (folded text)."""
+    return bool(DEFINITION.search(text))
+
+
+def names_nothing(heading: str) -> bool:
+    """A heading of nothing but question words ("C'est quoi", "À quoi ça sert ?"): it names no subject."""
+    return all(w in STOP_WORDS or w in DEFINITION_WORDS for w in fold_words(heading))
+
+
 @dataclass
 class Service:
     heading: str
@@ -108,16 +129,20 @@ class ServiceCatalog:
         """`plain`: the chunks' texts with emphasis stripped, when the caller already has them."""
         headings: dict[str, None] = {}
         names: dict[str, list[str]] = {}  # a page's other names (aliases), as names of its title
+        self._above: dict[str, set[str]] = {}  # heading → the headings whose section holds it (its page's title too)
         for c in chunks:
             for h in section_headings(c):
                 headings.setdefault(h, None)
+                if h in c.heading_path:
+                    self._above.setdefault(h, set()).update(c.heading_path[: c.heading_path.index(h)])
             if c.names:  # the page's other names name its subject, else its title
                 names.setdefault(subject(c) or c.title or c.heading, c.names)
-        # a heading of vendor words only ("AWS", a file "aws.md") names no service
+        # a heading of vendor words only ("AWS", a file "aws.md") names no service, nor one of question
+        # words only ("## C'est quoi" on every Notion page: "c'est quoi Glue ?" names Glue alone)
         self.services = [
             Service(h, self._aliases(h, names.get(h, ())))
             for h in headings
-            if any(w not in VENDOR_WORDS for w in fold_words(plain_heading(h)))
+            if any(w not in VENDOR_WORDS for w in fold_words(plain_heading(h))) and not names_nothing(h)
         ]
         self._max_alias_words = max((len(a) for s in self.services for a in s.aliases), default=1)
         if plain is None:
@@ -199,9 +224,11 @@ class ServiceCatalog:
                     jset = set(joined)
                     for length in range(len(joined) - lim, len(joined) + lim + 1):
                         for cand, i, m in by_len.get(length, ()):
-                            # one edit changes the set of letters by at most 2: most never reach Levenshtein
+                            # one edit changes the set of letters by at most 2: most never reach Levenshtein;
+                            # a word the notes write is no misspelling ("active" is not "Activer")
                             if (
                                 (best is None or i < best[0])
+                                and not (m == 1 and cand in self.vocabulary)
                                 and len(set(cand) ^ jset) <= 2 * lim
                                 and _levenshtein(cand, joined, lim) <= lim
                             ):
@@ -216,6 +243,10 @@ class ServiceCatalog:
         tips = any(re.search(p, f) for p in TIPS)
         matches = self._match_services(query, compare)
         services = [h for h, _ in matches]
+        # "cloudwatch logs": the "## Logs" section of the CloudWatch page, not CloudWatch and Logs
+        outer = [s for s in services if any(s in self._above.get(o, ()) for o in services if o != s)]
+        if not compare:
+            services = [s for s in services if s not in outer]
         terms = self._compared_terms(query, services) if services or compare else []
         if compare or "?" in query:
             # the two sides as the question words them ("gp2 vs gp3", "CRR ou SRR ?", "entre governance et
@@ -240,7 +271,7 @@ class ServiceCatalog:
         intent = Intent.COMPARE if compare else (Intent.TIPS if tips else Intent.LOOKUP)
         bare = False
         if intent == "lookup" and len(services) == 1 and DEFINITION.search(f):
-            named = {w for a in next(x for x in self.services if x.heading == services[0]).aliases for w in a}
+            named = {w for h in [services[0], *outer] for a in self._service(h).aliases for w in a}
             asked = [w for w in fold_words(query) if w not in STOP_WORDS | VENDOR_WORDS | DEFINITION_WORDS]
             # the name as typed may be misspelt ("pinpont c'est quoi"), as the catalog allowed
             bare = all(w in named or any(_levenshtein(w, x, 2) <= (len(x) >= 8) + 1 for x in named) for w in asked)
@@ -248,6 +279,9 @@ class ServiceCatalog:
         if intent == "lookup" and not bare and DEFINITION.search(f):
             term = [w for w in fold_words(query) if w not in STOP_WORDS | VENDOR_WORDS | DEFINITION_WORDS]
         return QueryReading(query, intent, services, terms, bool(_ASKS_FIGURE.search(f)), bare, term)
+
+    def _service(self, heading: str) -> Service:
+        return next(x for x in self.services if x.heading == heading)
 
     def _compared_sides(self, query: str, services: list[str], names_only: bool) -> list[str]:
         """The things a question compares that are not named services, when the notes hold them.

@@ -269,3 +269,83 @@ def test_odd_follow_ups_never_fail(retriever, question):
     ses = retriever.ask("c'est quoi Amazon SES ?")
     answer = retriever.ask(question, previous=ses)
     assert answer.subject is None or answer.subject.names == ["Amazon SES"]
+
+
+# ----- the subject on other notes: pages, titles, aliases ------------------------------------------------
+DATA = ROOT / "tests" / "data"
+
+
+@pytest.fixture(scope="module")
+def on(tmp_path_factory):
+    """A retriever per corpus of tests/data, built on first use."""
+    from retrieval import Retriever
+
+    built: dict = {}
+
+    def get(name: str):
+        if name not in built:
+            built[name] = Retriever.build(DATA / name, tmp_path_factory.mktemp(name))
+        return built[name]
+
+    return get
+
+
+def shown(answer) -> tuple[str, int]:
+    return answer.passages[0].source, answer.passages[0].lines[0]
+
+
+@pytest.mark.slow
+def test_a_page_title_carries_the_whole_page(on):
+    """ "# SSO" (aliases: IAM Identity Center) holds "## Fonctionnement": its lines are the subject's."""
+    _, sources = talk(on("vault"), "c'est quoi IAM Identity Center ?", "les sources d'identités ?")
+    assert sources.subject is not None and sources.subject.names == ["SSO"]
+    assert shown(sources) == ("SSO.md", 12)
+
+
+@pytest.mark.slow
+def test_tips_follow_up_of_words_the_notes_never_write(on):
+    """ "pour l'exam ?": the notes write "examen", never "exam"; still a follow-up, not gibberish."""
+    _, exam = talk(on("vault"), "c'est quoi CloudTrail ?", "pour l'exam ?")
+    assert exam.subject is not None and exam.passages[0].source == "CloudTrail.md"
+    assert exam.passages[0].hits[0].exam
+
+
+@pytest.mark.slow
+def test_a_name_the_subject_writes_is_part_of_it(on):
+    """ "et le TTL ?" after Route 53: its records have a TTL (CloudFront's cache has one too)."""
+    _, ttl = talk(on("logseq"), "c'est quoi route 53 ?", "et le TTL ?")
+    assert ttl.subject is not None and shown(ttl)[0] == "pages/Route 53.md" and 13 in ttl.passages[0].lines
+    alone = on("logseq").ask("et le TTL ?")
+    assert alone.passages[0].source != "pages/Route 53.md"
+
+
+@pytest.mark.slow
+def test_words_said_together_elsewhere_make_a_new_question(on):
+    """Redshift's page writes "Parquet" once; converting CSV to Parquet without servers is Glue's."""
+    r = on("notion")
+    _, answer = talk(r, "c'est quoi redshift ?", "et comment on convertit des csv en parquet sans serveur ?")
+    assert answer.subject is None
+    assert "AWS Glue" in answer.passages[0].source
+    _, cost = talk(r, "c'est quoi athena ?", "combien ça coûte ?")  # a figure asked: the subject's price first
+    assert cost.subject is not None and cost.subject.names == ["Amazon Athena"]
+    assert "Amazon Athena" in cost.passages[0].source and cost.passages[0].heading == "Prix"
+
+
+@pytest.mark.slow
+def test_a_pronoun_after_a_follow_up_is_about_what_it_named(on):
+    """ "les crawlers ?" then "ils tournent tout seuls ?": the crawlers' schedule, within Glue."""
+    _, crawlers, alone = talk(on("notion"), "c'est quoi glue ?", "les crawlers ?", "ils tournent tout seuls ?")
+    assert alone.subject is not None and alone.subject.names == ["AWS Glue"]
+    assert 22 in alone.passages[0].lines
+
+
+@pytest.mark.parametrize(
+    "question, cue",
+    [
+        ("c'est chiffré ?", "c'est"),
+        ("combien de temps c'est gardé ?", "c'est"),
+        ("c'est quoi un log group dans cloudwatch ?", ""),
+    ],
+)
+def test_this_is_refers_back(question, cue):
+    assert conversation.continuation_cue(question) == cue

@@ -408,3 +408,27 @@ def test_a_service_named_in_two_words_is_known_as_one(tmp_path):
     # the vault cites Direct Connect once, against Site-to-Site VPN, and gives no price for it
     assert r.ask("prix d'une connexion Direct Connect à 10 Gbit/s").hits == []
     assert r.search("Direct Connect ou Site-to-Site VPN ?", k=1)[0].line == 80  # what it does say
+
+
+def test_heading_of_question_words_names_no_service():
+    """Every Notion page has its "## C'est quoi": "c'est quoi Glue ?" names Glue, not that heading."""
+    cat = _catalog("notion")
+    assert "C'est quoi" not in {s.heading for s in cat.services}
+    assert cat.read("c'est quoi glue ?").services == ["AWS Glue"]
+
+
+def test_a_word_the_notes_write_is_no_misspelt_heading():
+    """ "active" (in "Active Directory") is a word of the notes, not a typo of the heading "Activer"; a real
+    typo still finds its heading."""
+    cat = _catalog("vault")
+    assert "Activer" in {s.heading for s in cat.services}
+    assert cat.read("et avec active directory ?").services == []
+    assert cat.read("comment activr x-ray ?").services[-1:] == ["Activer"]
+
+
+def test_a_section_named_with_its_page_is_that_section():
+    """ "cloudwatch logs": the "## Logs" section of the CloudWatch page, asked what it is."""
+    cat = _catalog("vault")
+    reading = cat.read("c'est quoi cloudwatch logs")
+    assert reading.services == ["Logs"] and reading.bare
+    assert cat.read("c'est quoi cloudwatch").services == ["CloudWatch"]
