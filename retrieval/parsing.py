@@ -29,7 +29,7 @@ from . import conventions
 from .conventions import NEW_STATEMENT, TIP_CALLOUTS, is_tips_label, searchable, subject
 from .models import Chunk
 from .reader import ONLY_EMPHASIS as _ONLY_EMPHASIS
-from .reader import Document, cells, indent_width, split_lines
+from .reader import Document, Line, cells, indent_width, split_lines
 from .text import MAX_MARKUP_CHARS, strip_emphasis
 
 __all__ = ["parse_markdown", "chunks_of", "index_text", "split_lines", "indent_width", "is_label_text", "is_tips_label"]
@@ -79,29 +79,41 @@ def parse_markdown(text: str, source: str = "notes.md") -> list[Chunk]:
 
 
 def chunks_of(doc: Document, source: str) -> list[Chunk]:
-    lines, roles = doc.lines, doc.roles
-    title = ""
-    default_heading = doc.title or PurePosixPath(source).stem
-    headings: list[tuple[int, str]] = []  # open headings, shallowest first
-    heading_exam = False  # a heading of the path announces exam tips
-    stack: list[_Parent] = []  # open parents: bullets, introducing paragraphs, callouts
-    chunks: list[Chunk] = []
-    roots: list[int] = []  # per chunk: line of its top-level block
-    wraps: list[bool] = []  # per chunk: its line continues the sentence of the line above (a hard wrap)
-    last_text: tuple[int, int] | None = None  # (line, chunk index) of the last bullet or paragraph line
-    run_start = 0  # first line of the paragraph at the margin being read (consecutive lines: one block)
-    fence = False
-    fence_quoted = False  # the open fence started inside a blockquote
-    fence_owner: _Parent | None = None  # the label a code block at its own indentation belongs to
-    table_header: list[str] | None = None
-    table_header_text = ""
-    table_header_line = 0
-    table_root = 0
-    quote_depth: int | None = None  # len(stack) when the current blockquote began
-    callouts: set[int] = set()  # lines of callout titles (labels of the callout's lines)
-    outline = any(r.section for r in roles)  # a page of bullets whose top-level ones are its sections
+    """The chunks of a note the reader has read (see the module's docstring for what each line becomes)."""
+    return _Chunker(doc, source).run()
+
+
+class _Chunker:
+    """The walk over a note's lines, one role at a time: the open headings, the open parents (bullets,
+    introducing paragraphs, callouts), the open code block, table and blockquote, and the chunks made."""
+
+    def __init__(self, doc: Document, source: str):
+        self.doc, self.source = doc, source
+        self.lines, self.roles = doc.lines, doc.roles
+        self.title = ""
+        self.default_heading = doc.title or PurePosixPath(source).stem
+        self.headings: list[tuple[int, str]] = []  # open headings, shallowest first
+        self.heading_exam = False  # a heading of the path announces exam tips
+        self.stack: list[_Parent] = []  # open parents: bullets, introducing paragraphs, callouts
+        self.chunks: list[Chunk] = []
+        self.roots: list[int] = []  # per chunk: line of its top-level block
+        self.wraps: list[bool] = []  # per chunk: its line continues the sentence of the line above (a hard wrap)
+        self.last_text: tuple[int, int] | None = None  # (line, chunk index) of the last bullet or paragraph line
+        self.run_start = 0  # first line of the paragraph at the margin being read (consecutive lines: one block)
+        self.fence = False
+        self.fence_quoted = False  # the open fence started inside a blockquote
+        self.fence_owner: _Parent | None = None  # the label a code block at its own indentation belongs to
+        self.table_header: list[str] | None = None
+        self.table_header_text = ""
+        self.table_header_line = 0
+        self.table_root = 0
+        self.quote_depth: int | None = None  # len(stack) when the current blockquote began
+        self.callouts: set[int] = set()  # lines of callout titles (labels of the callout's lines)
+        self.outline = any(r.section for r in self.roles)  # a page of bullets whose top-level ones are its sections
+        self.intro_text: set[int] = set()  # lines of labels introducing a paragraph after a blank line
 
     def emit(
+        self,
         line_no: int,
         body: str,
         kind: str,
@@ -110,211 +122,230 @@ def chunks_of(doc: Document, source: str) -> list[Chunk]:
         tip: bool = False,
         task: bool = False,
     ) -> None:
-        path = [t for _, t in headings]
+        stack, doc = self.stack, self.doc
+        path = [t for _, t in self.headings]
         crumbs = _crumbs([p.text for p in stack if not p.section] + list(extra_crumbs))
-        heading = path[-1] if path else default_heading
+        heading = path[-1] if path else self.default_heading
         for piece in _windows(body):
-            chunks.append(
+            self.chunks.append(
                 Chunk(
-                    source=source,
+                    source=self.source,
                     line=line_no,
                     heading=heading,
                     breadcrumb=crumbs,
                     text=piece,
                     kind=kind,
-                    title=title,  # the "#" title; a title the file name gives is the first heading instead
-                    heading_path=path if title or not doc.title else [doc.title, *path],
+                    title=self.title,  # the "#" title; a title the file name gives is the first heading instead
+                    heading_path=path if self.title or not doc.title else [doc.title, *path],
                     parent_line=parent or (stack[-1].line if stack else 0),
-                    exam=heading_exam or tip or any(p.exam for p in stack),
+                    exam=self.heading_exam or tip or any(p.exam for p in stack),
                     names=list(doc.names),
                     task=task,
                 )
             )
-            roots.append(stack[0].line if stack else line_no)
-            wraps.append(False)
+            self.roots.append(stack[0].line if stack else line_no)
+            self.wraps.append(False)
 
-    def push(indent: int, body: str, line_no: int, *, paragraph: bool = False, exam: bool | None = None) -> None:
+    def push(self, indent: int, body: str, line_no: int, *, paragraph: bool = False, exam: bool | None = None) -> None:
+        stack = self.stack
         plain = strip_emphasis(body)
         is_exam = (stack[-1].exam if stack else False) or (is_tips_label(plain) if exam is None else exam)
         stack.append(_Parent(indent, plain, line_no, is_exam, is_label_text(body), paragraph))
 
-    def starts_block(j: int) -> bool:
+    def starts_block(self, j: int) -> bool:
         """Line j (0-based) opens a list, a code block or a table: what an introducing paragraph introduces."""
-        if j >= len(lines):
+        if j >= len(self.lines):
             return False
-        if quote_depth is not None and not roles[j].quote:
+        if self.quote_depth is not None and not self.roles[j].quote:
             return False
-        return roles[j].kind in _OPENS_BLOCK
+        return self.roles[j].kind in _OPENS_BLOCK
 
-    def open_heading(level: int, text: str) -> None:
-        nonlocal title, headings, heading_exam, table_header
+    def open_heading(self, level: int, text: str) -> None:
         htext = strip_emphasis(text)
-        stack.clear()
-        table_header = None
+        self.stack.clear()
+        self.table_header = None
         if level == 1:
-            title = htext
-        headings = [(lv, t) for lv, t in headings if lv < level] + ([(level, htext)] if htext else [])
-        heading_exam = any(is_tips_label(t) for lv, t in headings if lv > 1)  # not the file's title
+            self.title = htext
+        self.headings = [(lv, t) for lv, t in self.headings if lv < level] + ([(level, htext)] if htext else [])
+        self.heading_exam = any(is_tips_label(t) for lv, t in self.headings if lv > 1)  # not the file's title
 
-    intro_text: set[int] = set()  # lines of labels introducing a paragraph after a blank line
-
-    def _text_after_blank(j: int) -> bool:
+    def _text_after_blank(self, j: int) -> bool:
         """Line j+1 (0-based) is blank and line j+2 is plain text at the margin: what a label may introduce."""
-        if j + 2 >= len(lines) or roles[j + 1].kind != "blank" or lines[j + 1].strip() or quote_depth is not None:
+        lines, roles = self.lines, self.roles
+        if j + 2 >= len(lines) or roles[j + 1].kind != "blank" or lines[j + 1].strip() or self.quote_depth is not None:
             return False
         r = roles[j + 2]
         return r.kind == "text" and not r.quote and lines[j + 2][:1] not in (" ", "\t")
 
-    for i, r in enumerate(roles):
-        kind = r.kind
-        if kind in ("underline", "meta", "html"):
-            continue
-        n = i + 1
-        offset = r.offset
+    def run(self) -> list[Chunk]:
+        for i, r in enumerate(self.roles):
+            if r.kind not in ("underline", "meta", "html"):
+                self._line(i, r)
+        return self._finish()
 
-        if not fence or fence_quoted:
-            if r.quote:
-                if quote_depth is None:  # a blockquote begins: it closes the lists above it
-                    while stack and stack[-1].indent >= r.lead:
-                        stack.pop()
-                    table_header = None
-                    quote_depth = len(stack)
-            elif quote_depth is not None and not fence:
-                del stack[quote_depth:]  # the blockquote ended: its parents close with it
-                quote_depth = None
-                table_header = None
+    def _line(self, i: int, r: Line) -> None:
+        kind, n = r.kind, i + 1
+        self._quote(r)
+        if self._code(r, n):
+            return
+        self.fence = False
+        if kind == "blank":
+            self.table_header = None
+            if self.quote_depth is not None and r.offset == 0:
+                del self.stack[self.quote_depth :]
+                self.quote_depth = None
+            return
+        if kind == "heading" and r.offset == 0:
+            self.open_heading(r.level, r.title)
+            return
+        if kind == "callout" and not self.stack[self.quote_depth or 0 :]:
+            # "> [!tip] Pour l'examen": the title is a parent of the callout's lines
+            exam = r.info in TIP_CALLOUTS or is_tips_label(r.title)
+            if r.title:
+                self.emit(n, r.title, "paragraph")
+                self.callouts.add(n)
+            self.push(r.offset - 1, r.title or r.info, n, exam=exam)
+            return
+        if kind in ("image", "marker"):
+            return
+        if kind in ("header", "row", "sep"):
+            self._table(r, n)
+            return
+        self.table_header = None
+        if kind == "rule":
+            del self.stack[self.quote_depth or 0 :]
+            return
+        if kind == "bullet":
+            self._bullet(r, n)
+            return
+        self._text(i, r, n)
 
+    def _quote(self, r: Line) -> None:
+        """A blockquote begins (it closes the lists above it) or ends (its parents close with it)."""
+        if self.fence and not self.fence_quoted:
+            return
+        stack = self.stack
+        if r.quote:
+            if self.quote_depth is None:
+                while stack and stack[-1].indent >= r.lead:
+                    stack.pop()
+                self.table_header = None
+                self.quote_depth = len(stack)
+        elif self.quote_depth is not None and not self.fence:
+            del stack[self.quote_depth :]
+            self.quote_depth = None
+            self.table_header = None
+
+    def _code(self, r: Line, n: int) -> bool:
+        """A code line, a fence that opens or closes a code block, a blank line inside one: True when handled."""
+        kind, stack = r.kind, self.stack
         if kind == "code":
-            emit(n, r.text, "code", tip=r.tip)
-            continue
+            self.emit(n, r.text, "code", tip=r.tip)
+            return True
         if kind == "fence_end":
-            fence = False
-            if stack and stack[-1] is fence_owner:  # "Exemple :" introduced this code block, and only it
+            self.fence = False
+            if stack and stack[-1] is self.fence_owner:  # "Exemple :" introduced this code block, and only it
                 stack.pop()
-            continue
+            return True
         if kind == "fence":
-            fence, fence_quoted = True, quote_depth is not None
+            self.fence, self.fence_quoted = True, self.quote_depth is not None
             fi = r.indent
             # A code block under "**Activer le versioning** :" belongs to it, even at its indentation.
             while stack and stack[-1].indent >= fi and not stack[-1].labelish:
                 stack.pop()
             # kept only as the label of this block: it closes with it
-            fence_owner = stack[-1] if stack and (stack[-1].paragraph or stack[-1].indent >= fi) else None
-            table_header = None
-            continue
-        if fence and kind == "blank":
-            continue
-        fence = False
+            self.fence_owner = stack[-1] if stack and (stack[-1].paragraph or stack[-1].indent >= fi) else None
+            self.table_header = None
+            return True
+        return self.fence and kind == "blank"
 
-        if kind == "blank":
-            table_header = None
-            if quote_depth is not None and offset == 0:
-                del stack[quote_depth:]
-                quote_depth = None
-            continue
-
-        if kind == "heading" and offset == 0:
-            open_heading(r.level, r.title)
-            continue
-
-        if kind == "callout" and not stack[quote_depth or 0 :]:
-            # "> [!tip] Pour l'examen": the title is a parent of the callout's lines
-            exam = r.info in TIP_CALLOUTS or is_tips_label(r.title)
-            if r.title:
-                emit(n, r.title, "paragraph")
-                callouts.add(n)
-            push(offset - 1, r.title or r.info, n, exam=exam)
-            continue
-
-        if kind in ("image", "marker"):
-            continue
-
-        if kind in ("header", "row", "sep"):
-            if table_header is None:
-                ti = r.indent
-                while stack and stack[-1].indent >= ti and not stack[-1].labelish and len(stack) > (quote_depth or 0):
-                    stack.pop()
-                table_header = [strip_emphasis(c) for c in cells(r.text)]
-                table_header_text = " | ".join(c for c in table_header if c)
-                table_header_line = n
-                table_root = stack[0].line if stack else n
-                # The header row is a chunk too: the parent of the rows, as a label is of its list.
-                emit(n, r.text, "header")
-                continue
-            if kind == "sep":
-                continue
-            crumbs = (table_header_text,) if table_header_text else ()
-            emit(n, r.text, "row", crumbs, parent=table_header_line)
-            roots[-1] = table_root
-            continue
-        table_header = None
-
-        if kind == "rule":
-            del stack[quote_depth or 0 :]
-            continue
-
-        if kind == "bullet":
-            ind = r.indent
-            while stack and stack[-1].indent >= ind and len(stack) > (quote_depth or 0):
+    def _table(self, r: Line, n: int) -> None:
+        stack = self.stack
+        if self.table_header is None:
+            ti = r.indent
+            while stack and stack[-1].indent >= ti and not stack[-1].labelish and len(stack) > (self.quote_depth or 0):
                 stack.pop()
-            if outline and ind == 0:  # an outline's top-level bullet opens its section, or closes the last
-                open_heading(2, r.title if r.section else "")
-            body = r.text
-            emit(n, body, "bullet", tip=r.tip, task=r.task)
-            last_text, run_start = (n, len(chunks) - 1), 0
-            push(ind, body, n)
-            stack[-1].section = r.section
-            continue
+            self.table_header = [strip_emphasis(c) for c in cells(r.text)]
+            self.table_header_text = " | ".join(c for c in self.table_header if c)
+            self.table_header_line = n
+            self.table_root = stack[0].line if stack else n
+            # The header row is a chunk too: the parent of the rows, as a label is of its list.
+            self.emit(n, r.text, "header")
+            return
+        if r.kind == "sep":
+            return
+        crumbs = (self.table_header_text,) if self.table_header_text else ()
+        self.emit(n, r.text, "row", crumbs, parent=self.table_header_line)
+        self.roots[-1] = self.table_root
 
-        # Plain text: a continuation of the open bullet when indented, else a paragraph of its own.
+    def _bullet(self, r: Line, n: int) -> None:
+        stack = self.stack
+        ind = r.indent
+        while stack and stack[-1].indent >= ind and len(stack) > (self.quote_depth or 0):
+            stack.pop()
+        if self.outline and ind == 0:  # an outline's top-level bullet opens its section, or closes the last
+            self.open_heading(2, r.title if r.section else "")
+        body = r.text
+        self.emit(n, body, "bullet", tip=r.tip, task=r.task)
+        self.last_text, self.run_start = (n, len(self.chunks) - 1), 0
+        self.push(ind, body, n)
+        stack[-1].section = r.section
+
+    def _text(self, i: int, r: Line, n: int) -> None:
+        """Plain text: a continuation of the open bullet when indented, else a paragraph of its own."""
+        stack, chunks, offset = self.stack, self.chunks, r.offset
         stripped = r.text
         ind = r.indent
-        prev = last_text if last_text is not None and last_text[0] == n - 1 else None
+        prev = self.last_text if self.last_text is not None and self.last_text[0] == n - 1 else None
         top = stack[-1] if stack else None
         # "Les politiques de scaling :", a blank line, then definitions one under the other: its children
         under_intro = (
             top is not None
             and top.paragraph
-            and top.line in intro_text
+            and top.line in self.intro_text
             and ind <= offset
             and (n == top.line + 2 or (prev is not None and chunks[prev[1]].parent_line == top.line))
         )
         while not under_intro and stack and (stack[-1].indent >= ind or (stack[-1].paragraph and ind <= offset)):
-            if len(stack) <= (quote_depth or 0):
+            if len(stack) <= (self.quote_depth or 0):
                 break
             stack.pop()
-        emit(n, stripped, "paragraph", tip=r.tip, task=r.task)
+        self.emit(n, stripped, "paragraph", tip=r.tip, task=r.task)
         if prev is not None and not _ENDS_SENTENCE.search(chunks[prev[1]].text) and not NEW_STATEMENT.match(stripped):
-            wraps[-1] = True  # "… les producteurs y déposent des" / "messages, …": one sentence, two lines
-        last_text = (n, len(chunks) - 1)
-        at_margin = not stack[quote_depth or 0 :]
+            self.wraps[-1] = True  # "… les producteurs y déposent des" / "messages, …": one sentence, two lines
+        self.last_text = (n, len(chunks) - 1)
+        at_margin = not stack[self.quote_depth or 0 :]
         # "**Sécurité**", "Exemple :" or "**Object Lock** : …" right above a list: the list's parent.
-        introduces = at_margin and (starts_block(i + 1) or (is_label_text(stripped) and _next_starts(i, starts_block)))
-        if at_margin and not introduces and stripped.endswith(":") and _text_after_blank(i):
+        introduces = at_margin and (
+            self.starts_block(i + 1) or (is_label_text(stripped) and _next_starts(i, self.starts_block))
+        )
+        if at_margin and not introduces and stripped.endswith(":") and self._text_after_blank(i):
             introduces = True
-            intro_text.add(n)
+            self.intro_text.add(n)
         if at_margin and not stack and not introduces:
             # consecutive lines of text at the margin are one paragraph: one block, shown together
-            run_start = run_start if prev is not None and run_start else n
-            roots[-1] = run_start
+            self.run_start = self.run_start if prev is not None and self.run_start else n
+            self.roots[-1] = self.run_start
         else:
-            run_start = 0
+            self.run_start = 0
         if introduces:
-            push(offset - 1, stripped, n, paragraph=True)
+            self.push(offset - 1, stripped, n, paragraph=True)
 
-    _sentences(chunks, wraps)
-    # A block runs from its top-level line to the last line of a chunk under it.
-    ends: dict[int, int] = {}
-    for ch, r0 in zip(chunks, roots):
-        ends[r0] = max(ends.get(r0, r0), ch.line)
-    parents = {ch.parent_line for ch in chunks if ch.parent_line}
-    for ch, r0 in zip(chunks, roots):
-        ch.block_start, ch.block_end = r0, ends[r0]
-        ch.label = ch.line in parents and (
-            ch.kind == "header"
-            or (ch.kind in ("bullet", "paragraph") and (is_label_text(ch.text) or ch.line in callouts))
-        )
-    return chunks
+    def _finish(self) -> list[Chunk]:
+        chunks, roots = self.chunks, self.roots
+        _sentences(chunks, self.wraps)
+        # A block runs from its top-level line to the last line of a chunk under it.
+        ends: dict[int, int] = {}
+        for ch, r0 in zip(chunks, roots):
+            ends[r0] = max(ends.get(r0, r0), ch.line)
+        parents = {ch.parent_line for ch in chunks if ch.parent_line}
+        for ch, r0 in zip(chunks, roots):
+            ch.block_start, ch.block_end = r0, ends[r0]
+            ch.label = ch.line in parents and (
+                ch.kind == "header"
+                or (ch.kind in ("bullet", "paragraph") and (is_label_text(ch.text) or ch.line in self.callouts))
+            )
+        return chunks
 
 
 def _sentences(chunks: list[Chunk], wraps: list[bool]) -> None:

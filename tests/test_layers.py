@@ -102,7 +102,6 @@ def test_no_private_name_is_imported_across_modules():
     assert not found
 
 
-@pytest.mark.xfail(strict=True, reason="parsing.chunks_of (226 lines): split after the reader2 merge")
 def test_modules_and_functions_stay_small():
     big = [f"{m}: {n} lines" for m, p in MODULES.items() if (n := len(p.read_text().splitlines())) > MAX_MODULE_LINES]
     long = [
