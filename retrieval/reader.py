@@ -2,7 +2,7 @@
 
 Every part of the package that needs a note's structure asks this module: the chunker
 (retrieval/parsing.py), the passages (which lines a code block spans), the chat's HTML
-(retrieval/rendering.py), the study cards (table cells, bold spans) and the test oracle. The
+(retrieval/presentation/rendering.py), the study cards (table cells, bold spans) and the test oracle. The
 syntax is read by markdown-it-py (CommonMark, with GFM tables and the front matter and footnote
 plugins); its tokens carry their source lines (`token.map`), so each line of the
 file gets a role (`Line.kind`) and its content (`Line.text`, a verbatim substring of the line).
@@ -37,7 +37,7 @@ _IMAGE_ONLY = re.compile(r"^!\[\[[^\]]*\]\]$|^!\[[^\]]*\]\([^)]*\)$")  # Obsidia
 _TAG_ONLY = re.compile(r"^</?[A-Za-z][A-Za-z0-9-]*(?:\s[^<>]*)?/?>$")  # "<aside>", "</details>", "<br/>"
 
 # Inline syntax, for the few who read words inside a line (retrieval/text.py strips it for indexing,
-# retrieval/formatting.py draws balanced emphasis, the cards find bold terms): the one copy of each.
+# retrieval/presentation/formatting.py draws balanced emphasis, the cards find bold terms): the one copy of each.
 STRONG = re.compile(r"(\*\*|__)(?=\S)(.+?)(?<=\S)\1")  # `**x**` / `__x__`
 EM_STAR = re.compile(r"(?<![\w*])\*(?=\S)([^*]+?)(?<=\S)\*(?![\w*])")  # `*x*`
 EM_UNDER = re.compile(r"(?<![\w_])_(?=\S)([^_]+?)(?<=\S)_(?![\w_])")  # `_x_`
@@ -223,7 +223,7 @@ def read(text: str) -> Document:
 
 def read_shown(lines: list[str]) -> list[Line]:
     """The roles of lines shown together (a passage: lines of a note in file order, gaps allowed), read
-    as one text: what the chat's renderer (retrieval/rendering.py) draws and the test oracle expects.
+    as one text: what the chat's renderer (retrieval/presentation/rendering.py) draws and the test oracle expects.
     One role per line, whatever the line holds (a "\\r" inside a line is read as a space)."""
     doc = read("\n".join(ln.replace("\r", " ") for ln in lines))
     return doc.roles[: len(lines)]

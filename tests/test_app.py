@@ -1,6 +1,6 @@
 """The Streamlit chat, run headless with AppTest: real model, real notes, no mocks (but one).
 
-Passages reach the page as HTML (`st.html`) drawn by retrieval/rendering.py. Each one is parsed
+Passages reach the page as HTML (`st.html`) drawn by retrieval/presentation/rendering.py. Each one is parsed
 (tests/visible_text.py) and compared, line by line, with the note file at the lines its
 `fichier:lignes` names: what is shown is the note's characters minus the Markdown syntax the
 structure replaces, nothing added but interface labels.

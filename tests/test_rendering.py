@@ -1,4 +1,4 @@
-"""retrieval/rendering.py: passages drawn as HTML, the note's structure, exactly the note's characters.
+"""retrieval/presentation/rendering.py: passages drawn as HTML, the note's structure, exactly the note's characters.
 
 The guarantee, checked by parsing the HTML (tests/visible_text.py): the visible text of each line
 of the note equals the line minus the Markdown syntax the structure replaces; interface labels

@@ -1,6 +1,6 @@
 """The chat page: ask in French, read the passages of the notes that answer, quoted verbatim.
 
-Each passage is drawn by retrieval/rendering.py as HTML (`st.html`, sanitized by DOMPurify; no
+Each passage is drawn by retrieval/presentation/rendering.py as HTML (`st.html`, sanitized by DOMPurify; no
 Markdown with HTML allowed anywhere): the note's own lists, code blocks, tables and callouts,
 every character escaped. Streamlit's Markdown would turn `:material/x:` into icons, " -> " into arrows and
 `www.` into links, so nothing that comes from the notes or the question goes through it: only
