@@ -111,3 +111,24 @@ def test_modules_and_functions_stay_small():
         if isinstance(f, ast.FunctionDef | ast.AsyncFunctionDef) and f.end_lineno - f.lineno + 1 > MAX_FUNCTION_LINES
     ]
     assert not big and not long, big + long
+
+
+def test_the_command_line_imports_no_streamlit():
+    """`python -m retrieval notes --json` and `python -m retrieval ask` import what these modules import, in a
+    fresh process: Streamlit (~0.5 s, and a server's worth of modules) must not be among them."""
+    import subprocess
+    import sys
+
+    modules = [
+        "retrieval.presentation.cli",
+        "retrieval.presentation.notes_cli",
+        "retrieval.presentation.formatting",
+        "retrieval.presentation.terminal",
+        "retrieval.retriever",
+        "retrieval.notes.inventory",
+        "retrieval.notes.importing",
+    ]
+    code = f"import sys, {', '.join(modules)}; print(sorted(m for m in sys.modules if m.split('.')[0] == 'streamlit'))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "[]"
