@@ -32,13 +32,13 @@ class _IndexProxy:
 def component_times(r: Any, queries: list[str]) -> dict[str, float]:
     """Per-component p50 (ms) of Retriever.search, by timing wrappers around what it calls.
 
-    Wrapping (not re-implementing) keeps the breakdown true while retriever.py changes; a
+    Wrapping (not re-implementing) keeps the breakdown true while pipeline.py changes; a
     name that no longer exists is simply not reported. Nested entries (is_stale inside
     refresh, reconstruct_batch inside fuse) are not added to "other".
     """
     import inspect
 
-    from ... import fusion, retriever
+    from ... import fusion, pipeline, retriever
     from ...dense import DenseIndex
     from ...embedding import Embedder
     from ...lexical import LexicalIndex
@@ -71,15 +71,15 @@ def component_times(r: Any, queries: list[str]) -> dict[str, float]:
     top = [
         (retriever.Retriever, "refresh", "refresh"),
         (retriever.Retriever, "_view", "view"),
-        (retriever, "tokenize", "tokenize"),
+        (pipeline, "tokenize", "tokenize"),
         (LexicalIndex, "scores", "bm25_scores"),
         (Embedder, "encode_query", "embed_query"),
         (DenseIndex, "search", "faiss_search"),
         (fusion, "fuse", "fuse"),
-        (retriever, "should_abstain", "abstain"),
-        (retriever, "arrange", "arrange"),
-        (retriever.Retriever, "_hit", "hits"),
-        (retriever.Retriever, "_answer", "answer"),
+        (pipeline, "should_abstain", "abstain"),
+        (pipeline, "arrange", "arrange"),
+        (pipeline, "hit_of", "hits"),
+        (pipeline, "_answer", "answer"),
     ]
     nested = [(retriever.Retriever, "is_stale", "is_stale")]
     try:
