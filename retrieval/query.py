@@ -11,7 +11,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from .conventions import DEFINED_TERM, subject
+from .conventions import DEFINED_TERM, own_path, subject
 from .lexical import STOP_WORDS
 from .models import Chunk
 from .text import fold, strip_emphasis
@@ -403,9 +403,10 @@ def section_headings(c: Chunk) -> list[str]:
     """The headings whose section holds the chunk, shallowest first: every heading of its path but the
     file's "#" title (the same for every chunk of the file), or the title when nothing is deeper. A
     title that is the page's subject (conventions.subject: a Notion page's title) is kept."""
+    own = own_path(c)  # (a Notion page's folders are shown, not sections)
     if c.title and subject(c) == c.title:
-        return list(c.heading_path) or [c.heading]
-    path = [h for h in c.heading_path if h != c.title] or list(c.heading_path[-1:])
+        return list(own) or [c.heading]
+    path = [h for h in own if h != c.title] or list(own[-1:])
     return path or [c.heading]
 
 

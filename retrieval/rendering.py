@@ -40,7 +40,7 @@ from dataclasses import dataclass, field, replace
 
 from .formatting import _emphasis_pairs, escape_markdown, highlight_spans, line_ranges
 from .models import Passage
-from .reader import Line, cells, indent_width, read_shown
+from .reader import LINK, Line, cells, indent_width, read_shown
 
 LINE_CAP = 2000  # characters of one line a passage shows; the rest is in "Voir le contexte"
 PASSAGE_CAP = 12_000  # characters one passage shows
@@ -86,6 +86,7 @@ STYLE = """<style>
 .rv-callout{border-left:3px solid rgba(60,140,255,.75);background:rgba(60,140,255,.08);border-radius:4px;
  padding:.3em .7em;margin:.25em 0}
 .rv-ct{font-weight:600}
+.rv-link{text-decoration:underline dotted;text-underline-offset:2px}
 .rv-hr{border:none;border-top:1px solid rgba(128,128,128,.4);margin:.4em 0}
 .rv-ctl{font-family:"Source Code Pro",monospace;font-size:.85em;opacity:.8}
 .rv-ui{color:rgba(128,128,128,1);font-style:italic;font-size:.82em;user-select:none}
@@ -201,9 +202,30 @@ def inline_markup(text: str) -> list[tuple[int, int, int, str]]:
     return sorted(spans)
 
 
+def page_links(text: str, spans: list[tuple[int, int, int, str]] | None = None) -> list[tuple[int, int, int]]:
+    """(start, end of its words, end) of each link to another page of the notes, drawn as its words:
+    `[Amazon Athena](Amazon%20Athena%204da7….md)` (Notion's export), `[S3](stockage.md)`. A link out
+    (any `scheme:`), a picture, or a link crossing an emphasis or code span is shown as written.
+    `spans`: the line's `inline_markup`, when the caller has it."""
+    if len(text) > MARKUP_CAP or "](" not in text:
+        return []
+    spans = inline_markup(text) if spans is None else spans
+    out = []
+    for m in LINK.finditer(text):
+        s, words_end, e = m.start(), m.end(1), m.end()
+        target = text[words_end + 2 : e - 1]
+        if text[s] == "!" or not m.group(1).strip() or ":" in target or "(" in target or target.startswith("#"):
+            continue  # a picture, no words, a link out (`https:`, `mailto:`, `javascript:`), an anchor
+        if all(se <= s or ss >= e or (ss > s and se <= words_end) for ss, se, _, _ in spans):
+            out.append((s, words_end, e))
+    return out
+
+
 def delimiters(text: str) -> set[int]:
-    """Indexes of `text` that are markup delimiters, not shown (for tests)."""
-    return {i for s, e, n, _ in inline_markup(text) for i in (*range(s, s + n), *range(e - n, e))}
+    """Indexes of `text` that are markup delimiters, not shown (for tests): emphasis and code delimiters,
+    and the syntax of links to other pages (`page_links`)."""
+    out = {i for s, e, n, _ in inline_markup(text) for i in (*range(s, s + n), *range(e - n, e))}
+    return out | {i for s, w, e in page_links(text) for i in (s, *range(w, e))}
 
 
 def inline(text: str, query: str = "", markup: bool = True) -> str:
@@ -211,9 +233,14 @@ def inline(text: str, query: str = "", markup: bool = True) -> str:
     if not text:
         return ""
     tags: dict[int, tuple[str, int]] = {}  # index → (tag, delimiter characters it replaces)
-    for s, e, n, tag in inline_markup(text) if markup else []:
+    spans = inline_markup(text) if markup else []
+    for s, e, n, tag in spans:
         tags[s] = (f"<{tag}>", n)
         tags[e - n] = (f"</{tag}>", n)
+    for s, w, e in page_links(text, spans) if markup else []:  # its words, the address hidden
+        if s not in tags and w not in tags:
+            tags[s] = ('<span class="rv-link">', 1)
+            tags[w] = ("</span>", e - w)
     hidden = {i for s, (_, n) in tags.items() for i in range(s, s + n)}
     # a highlighted word never holds a delimiter (words are letters and digits): checked all the same
     marks = [(a, b) for a, b in (highlight_spans(text, query) if query else []) if hidden.isdisjoint(range(a, b))]

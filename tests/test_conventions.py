@@ -3,10 +3,14 @@ corrections of CommonMark (retrieval/reader.py) where a student means something 
 
 from pathlib import Path
 
+from visible_text import check
+
+from retrieval import rendering
 from retrieval.conventions import CONVENTIONS, page_name, titles_its_file
 from retrieval.parsing import index_text, parse_markdown, split_lines
 from retrieval.query import ServiceCatalog
 from retrieval.reader import read, strong_spans, table_cells
+from retrieval.text import strip_emphasis
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTION = ROOT / "tests" / "data" / "notion"
@@ -44,6 +48,10 @@ def test_notion_page_title_properties_and_aside_tips():
     assert by[40].exam and by[45].exam and not by[50].exam
     # the page's title is its name: it takes part in what is indexed
     assert index_text(by[40]).startswith("Amazon Athena > Fonctionnalités")
+    # its folder is the page above it: the outer heading path, shown but not searched
+    assert by[40].heading_path[:2] == ["Analytics AWS", "Amazon Athena"]
+    top_text, top_source = _notion("Analytics AWS")
+    assert all(c.heading_path[0] == "Analytics AWS" for c in parse_markdown(top_text, top_source))
 
 
 def test_notion_title_found_only_in_the_title_is_a_service():
@@ -61,6 +69,13 @@ def test_notion_links_to_pages_are_indexed_as_their_text():
     assert linked
     for c in linked:
         assert "%20" not in index_text(c)
+        # the quote is the line as written; the chat shows the link as its words (rendering.page_links)
+        html = rendering.render_lines([(c.line, split_lines(text)[c.line - 1])])
+        assert "%20" not in html.replace("&#x27;", "'") and 'class="rv-link"' in html
+        shown = check(html, [(c.line, split_lines(text)[c.line - 1])])[c.line].text
+        assert shown == strip_emphasis(c.text) and "](" not in shown
+    out = "- [doc](https://docs.aws.amazon.com/x) et [x](javascript:alert(1)) et ![img](a.png)"
+    assert check(rendering.render_lines([(1, out)]), [(1, out)])[1].text == out[2:]  # links out: as written
 
 
 def test_logseq_properties_tasks_refs_and_alias():
