@@ -123,6 +123,11 @@ class ServiceCatalog:
             for h in headings
             if any(w not in VENDOR_WORDS for w in _words(plain_heading(h)))
         ]
+        # A service's own name is no short name of another: "VPC" names the page VPC, not its sections
+        # "VPC Endpoints" or "VPC Peering vs Transit Gateway" (whose acronym rule would give "VPC")
+        own = {tuple(s.aliases[0]): s.heading for s in self.services if s.aliases}
+        for s in self.services:
+            s.aliases[1:] = [a for a in s.aliases[1:] if own.get(tuple(a), s.heading) == s.heading]
         self._max_alias_words = max((len(a) for s in self.services for a in s.aliases), default=1)
         if plain is None:
             plain = [strip_emphasis(c.text) for c in chunks]  # once: names and vocabulary both read it

@@ -132,6 +132,19 @@ def test_outline_sections_only_in_a_page_of_bullets():
     assert by[4].heading == "Réseau" and by[4].breadcrumb == ["Direct Connect (DX)"]
 
 
+def test_outline_sections_are_services_named_apart_from_their_page():
+    pages = [(p.read_text(encoding="utf-8"), p.relative_to(LOGSEQ).as_posix()) for p in LOGSEQ.rglob("*.md")]
+    chunks = [c for text, source in pages for c in parse_markdown(text, source)]
+    catalog = ServiceCatalog(chunks)
+    names = [s.heading for s in catalog.services]
+    assert {"VPC", "Subnets", "VPC Endpoints", "Direct Connect (DX)"} <= set(names)
+    # "VPC" is the page's name, not a short name of its sections "VPC Endpoints", "VPC Peering vs …"
+    assert catalog.read("comment bloquer une IP précise dans mon VPC ?").services == ["VPC"]
+    assert "VPC Endpoints" in catalog.read("les VPC Endpoints sont payants ?").services
+    reading = catalog.read("Direct Connect ou VPN site-to-site ?")
+    assert reading.intent == "compare" and reading.services[0] == "Direct Connect (DX)"
+
+
 def test_logseq_dev_corpus_shows_no_property_and_no_marker():
     for p in LOGSEQ.rglob("*.md"):
         for c in parse_markdown(p.read_text(encoding="utf-8"), p.relative_to(LOGSEQ).as_posix()):
