@@ -69,7 +69,7 @@ def subject(c: Chunk) -> str:
     first heading). A `#` title over several sections of a Markdown file ("# Bases de données")
     is a chapter, not a subject: it stays out of search, as it always did."""
     if not c.title:
-        return (c.heading_path or [c.heading])[0]
+        return (own_path(c) or [c.heading])[0]
     if _NOTION_ID.search(PurePosixPath(c.source).stem) and titles_its_file(c.title, c.source):
         return c.title
     return ""
@@ -223,6 +223,22 @@ def _outline_sections(doc: Document, source: str) -> None:
         r.section, r.title = True, title
 
 
+def _notion_folders(doc: Document, source: str) -> None:
+    """Notion exports a page's sub-pages into a folder named like it ("Analytics AWS 3262…/Amazon
+    Athena 4da7….md"): those folders are the pages above it, the outer part of its heading path."""
+    for folder in PurePosixPath(source).parts[:-1]:
+        if _NOTION_ID.search(folder):
+            doc.outer.append(_NOTION_ID.sub("", folder))
+
+
+def own_path(c: Chunk) -> list[str]:
+    """The chunk's heading path within its page: the pages above it (Notion's folders) left out. They
+    are shown, not searched: written into every chunk of a folder, they cost hit@1 0.81 -> 0.77 and
+    hit@5 0.97 -> 0.94 on the Notion set."""
+    n = sum(1 for folder in PurePosixPath(c.source).parts[:-1] if _NOTION_ID.search(folder))
+    return c.heading_path[n:] if n else c.heading_path
+
+
 def _file_title(doc: Document, source: str) -> None:
     """A note without a `#` title is titled by its file name (Obsidian, Logseq, most vaults), or by
     its `title::` / `title:` property; Notion's 32-hex id is left out of the name."""
@@ -248,6 +264,7 @@ CONVENTIONS: tuple[Convention, ...] = (
     Convention("Logseq, org", "`TODO`/`DONE`/`LATER`/`NOW` markers: left out of the text", _task_markers),
     Convention("Logseq", "`((block refs))`, `{{embed …}}`: no words; a line of nothing else, no passage", _block_refs),
     Convention("Logseq, outliners", "bullets only: a short top bullet with children is a section", _outline_sections),
+    Convention("Notion", "folders (`Parent 3f2a…/`): the pages above, the outer heading path", _notion_folders),
     Convention("all", "no `#` title: the file name (or `title::`) is the title", _file_title),
 )
 

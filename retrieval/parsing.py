@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from pathlib import PurePosixPath
 
 from . import conventions
-from .conventions import NEW_STATEMENT, TIP_CALLOUTS, is_tips_label, searchable, subject
+from .conventions import NEW_STATEMENT, TIP_CALLOUTS, is_tips_label, own_path, searchable, subject
 from .models import Chunk
 from .reader import ONLY_EMPHASIS as _ONLY_EMPHASIS
 from .reader import Document, Line, cells, indent_width, split_lines
@@ -136,7 +136,7 @@ class _Chunker:
                     text=piece,
                     kind=kind,
                     title=self.title,  # the "#" title; a title the file name gives is the first heading instead
-                    heading_path=path if self.title or not doc.title else [doc.title, *path],
+                    heading_path=[*doc.outer, *(path if self.title or not doc.title else [doc.title, *path])],
                     parent_line=parent or (stack[-1].line if stack else 0),
                     exam=self.heading_exam or tip or any(p.exam for p in stack),
                     names=list(doc.names),
@@ -421,7 +421,7 @@ def index_text(c: Chunk) -> str:
         if len(row) == len(header) and len(row) > 1:
             body = row[0] + " : " + " ; ".join(f"{h} : {v}" for h, v in zip(header[1:], row[1:]))
             crumbs = crumbs[:-1]
-    path = c.heading_path or [c.heading]
+    path = own_path(c) or [c.heading]
     topic = subject(c)
     heads = path if topic and topic == c.title else ([h for h in path if h != c.title] or path[-1:])
     if topic and c.names:

@@ -11,7 +11,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from .conventions import DEFINED_TERM, subject
+from .conventions import DEFINED_TERM, own_path, subject
 from .lexical import STOP_WORDS
 from .models import Chunk, Intent
 from .text import VENDORS, fold, fold_words, strip_emphasis
@@ -144,6 +144,11 @@ class ServiceCatalog:
             for h in headings
             if any(w not in VENDOR_WORDS for w in fold_words(plain_heading(h))) and not names_nothing(h)
         ]
+        # A service's own name is no short name of another: "VPC" names the page VPC, not its sections
+        # "VPC Endpoints" or "VPC Peering vs Transit Gateway" (whose acronym rule would give "VPC")
+        own = {tuple(s.aliases[0]): s.heading for s in self.services if s.aliases}
+        for s in self.services:
+            s.aliases[1:] = [a for a in s.aliases[1:] if own.get(tuple(a), s.heading) == s.heading]
         self._max_alias_words = max((len(a) for s in self.services for a in s.aliases), default=1)
         if plain is None:
             plain = [strip_emphasis(c.text) for c in chunks]  # once: names and vocabulary both read it
@@ -433,9 +438,10 @@ def section_headings(c: Chunk) -> list[str]:
     """The headings whose section holds the chunk, shallowest first: every heading of its path but the
     file's "#" title (the same for every chunk of the file), or the title when nothing is deeper. A
     title that is the page's subject (conventions.subject: a Notion page's title) is kept."""
+    own = own_path(c)  # (a Notion page's folders are shown, not sections)
     if c.title and subject(c) == c.title:
-        return list(c.heading_path) or [c.heading]
-    path = [h for h in c.heading_path if h != c.title] or list(c.heading_path[-1:])
+        return list(own) or [c.heading]
+    path = [h for h in own if h != c.title] or list(own[-1:])
     return path or [c.heading]
 
 

@@ -109,6 +109,7 @@ class Document:
     roles: list[Line]
     title: str = ""  # a title the conventions give (file name, `title::`), when no `#` title
     names: list[str] = field(default_factory=list)  # other names of the page (aliases)
+    outer: list[str] = field(default_factory=list)  # pages above this one (Notion's folders), outermost first
     tags: list[str] = field(default_factory=list)
     properties: dict[str, str] = field(default_factory=dict)
 

@@ -3,10 +3,14 @@ corrections of CommonMark (retrieval/reader.py) where a student means something 
 
 from pathlib import Path
 
+from visible_text import check
+
 from retrieval.conventions import CONVENTIONS, page_name, titles_its_file
 from retrieval.parsing import index_text, parse_markdown, split_lines
+from retrieval.presentation import rendering
 from retrieval.query import ServiceCatalog
 from retrieval.reader import read, strong_spans, table_cells
+from retrieval.text import strip_emphasis
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTION = ROOT / "tests" / "data" / "notion"
@@ -44,6 +48,10 @@ def test_notion_page_title_properties_and_aside_tips():
     assert by[40].exam and by[45].exam and not by[50].exam
     # the page's title is its name: it takes part in what is indexed
     assert index_text(by[40]).startswith("Amazon Athena > Fonctionnalités")
+    # its folder is the page above it: the outer heading path, shown but not searched
+    assert by[40].heading_path[:2] == ["Analytics AWS", "Amazon Athena"]
+    top_text, top_source = _notion("Analytics AWS")
+    assert all(c.heading_path[0] == "Analytics AWS" for c in parse_markdown(top_text, top_source))
 
 
 def test_notion_title_found_only_in_the_title_is_a_service():
@@ -61,6 +69,13 @@ def test_notion_links_to_pages_are_indexed_as_their_text():
     assert linked
     for c in linked:
         assert "%20" not in index_text(c)
+        # the quote is the line as written; the chat shows the link as its words (inline.page_links)
+        html = rendering.render_lines([(c.line, split_lines(text)[c.line - 1])])
+        assert "%20" not in html.replace("&#x27;", "'") and 'class="rv-link"' in html
+        shown = check(html, [(c.line, split_lines(text)[c.line - 1])])[c.line].text
+        assert shown == strip_emphasis(c.text) and "](" not in shown
+    out = "- [doc](https://docs.aws.amazon.com/x) et [x](javascript:alert(1)) et ![img](a.png)"
+    assert check(rendering.render_lines([(1, out)]), [(1, out)])[1].text == out[2:]  # links out: as written
 
 
 def test_logseq_properties_tasks_refs_and_alias():
@@ -115,6 +130,19 @@ def test_outline_sections_only_in_a_page_of_bullets():
     # a Markdown note with a heading keeps its bullets as bullets
     by = _by_line("## Réseau\n\n- Direct Connect (DX)\n  - connexion physique dédiée\n", "reseau.md")
     assert by[4].heading == "Réseau" and by[4].breadcrumb == ["Direct Connect (DX)"]
+
+
+def test_outline_sections_are_services_named_apart_from_their_page():
+    pages = [(p.read_text(encoding="utf-8"), p.relative_to(LOGSEQ).as_posix()) for p in LOGSEQ.rglob("*.md")]
+    chunks = [c for text, source in pages for c in parse_markdown(text, source)]
+    catalog = ServiceCatalog(chunks)
+    names = [s.heading for s in catalog.services]
+    assert {"VPC", "Subnets", "VPC Endpoints", "Direct Connect (DX)"} <= set(names)
+    # "VPC" is the page's name, not a short name of its sections "VPC Endpoints", "VPC Peering vs …"
+    assert catalog.read("comment bloquer une IP précise dans mon VPC ?").services == ["VPC"]
+    assert "VPC Endpoints" in catalog.read("les VPC Endpoints sont payants ?").services
+    reading = catalog.read("Direct Connect ou VPN site-to-site ?")
+    assert reading.intent == "compare" and reading.services[0] == "Direct Connect (DX)"
 
 
 def test_logseq_dev_corpus_shows_no_property_and_no_marker():

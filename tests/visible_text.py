@@ -150,7 +150,11 @@ def without_markup(text: str, markup: bool = True) -> str:
     if not markup:
         return visible_chars(text)
     gone = inline.delimiters(text)
-    removed = [text[i] for i in sorted(gone)]
+    links: set[int] = set()
+    for s, w, e in inline.page_links(text):  # a link to another page shows its words only
+        assert text[s] == "[" and text[w : w + 2] == "](" and text[e - 1] == ")" and ":" not in text[w:e]
+        links |= {s, *range(w, e)}
+    removed = [text[i] for i in sorted(gone - links)]
     assert set(removed) <= set("*_`"), f"markup removed {removed!r} from {text!r}"
     for ch in "*_`":
         assert removed.count(ch) % 2 == 0, f"unbalanced {ch} removed from {text!r}"

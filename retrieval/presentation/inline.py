@@ -11,6 +11,7 @@ import html
 import re
 import unicodedata
 
+from ..reader import LINK
 from .formatting import emphasis_pairs, highlight_spans, shown_char
 
 LINE_CAP = 2000  # characters of one line a passage shows; the rest is in "Voir le contexte"
@@ -127,9 +128,30 @@ def inline_markup(text: str) -> list[tuple[int, int, int, str]]:
     return sorted(spans)
 
 
+def page_links(text: str, spans: list[tuple[int, int, int, str]] | None = None) -> list[tuple[int, int, int]]:
+    """(start, end of its words, end) of each link to another page of the notes, drawn as its words:
+    `[Amazon Athena](Amazon%20Athena%204da7….md)` (Notion's export), `[S3](stockage.md)`. A link out
+    (any `scheme:`), a picture, or a link crossing an emphasis or code span is shown as written.
+    `spans`: the line's `inline_markup`, when the caller has it."""
+    if len(text) > MARKUP_CAP or "](" not in text:
+        return []
+    spans = inline_markup(text) if spans is None else spans
+    out = []
+    for m in LINK.finditer(text):
+        s, words_end, e = m.start(), m.end(1), m.end()
+        target = text[words_end + 2 : e - 1]
+        if text[s] == "!" or not m.group(1).strip() or ":" in target or "(" in target or target.startswith("#"):
+            continue  # a picture, no words, a link out (`https:`, `mailto:`, `javascript:`), an anchor
+        if all(se <= s or ss >= e or (ss > s and se <= words_end) for ss, se, _, _ in spans):
+            out.append((s, words_end, e))
+    return out
+
+
 def delimiters(text: str) -> set[int]:
-    """Indexes of `text` that are markup delimiters, not shown (for tests)."""
-    return {i for s, e, n, _ in inline_markup(text) for i in (*range(s, s + n), *range(e - n, e))}
+    """Indexes of `text` that are markup delimiters, not shown (for tests): emphasis and code delimiters,
+    and the syntax of links to other pages (`page_links`)."""
+    out = {i for s, e, n, _ in inline_markup(text) for i in (*range(s, s + n), *range(e - n, e))}
+    return out | {i for s, w, e in page_links(text) for i in (s, *range(w, e))}
 
 
 def inline(text: str, query: str = "", markup: bool = True) -> str:
@@ -137,9 +159,14 @@ def inline(text: str, query: str = "", markup: bool = True) -> str:
     if not text:
         return ""
     tags: dict[int, tuple[str, int]] = {}  # index → (tag, delimiter characters it replaces)
-    for s, e, n, tag in inline_markup(text) if markup else []:
+    spans = inline_markup(text) if markup else []
+    for s, e, n, tag in spans:
         tags[s] = (f"<{tag}>", n)
         tags[e - n] = (f"</{tag}>", n)
+    for s, w, e in page_links(text, spans) if markup else []:  # its words, the address hidden
+        if s not in tags and w not in tags:
+            tags[s] = ('<span class="rv-link">', 1)
+            tags[w] = ("</span>", e - w)
     hidden = {i for s, (_, n) in tags.items() for i in range(s, s + n)}
     # a highlighted word never holds a delimiter (words are letters and digits): checked all the same
     marks = [(a, b) for a, b in (highlight_spans(text, query) if query else []) if hidden.isdisjoint(range(a, b))]

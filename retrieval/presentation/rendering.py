@@ -82,6 +82,7 @@ STYLE = """<style>
 .rv-callout{border-left:3px solid rgba(60,140,255,.75);background:rgba(60,140,255,.08);border-radius:4px;
  padding:.3em .7em;margin:.25em 0}
 .rv-ct{font-weight:600}
+.rv-link{text-decoration:underline dotted;text-underline-offset:2px}
 .rv-hr{border:none;border-top:1px solid rgba(128,128,128,.4);margin:.4em 0}
 .rv-ctl{font-family:"Source Code Pro",monospace;font-size:.85em;opacity:.8}
 .rv-ui{color:rgba(128,128,128,1);font-style:italic;font-size:.82em;user-select:none}
