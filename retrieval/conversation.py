@@ -316,8 +316,10 @@ def follow(
     carried = carry(query, reading, previous, view, lexical, services)
     if carried is not None:
         return carried
-    if previous is None or len(reading.services) != 1 or reading.intent != "lookup" or reading.bare:
+    if previous is None or len(reading.services) != 1 or reading.intent != "lookup":
         return reading, None
+    if reading.bare and asks_definition(fold(query)):
+        return reading, None  # "c'est quoi Pinpoint ?" asks its own question ("et Pinpoint ?" is bare too)
     named = {w for a in _aliases(view, reading.services[0]) for w in a}
     rest = [w for w in _words(query) if w not in named and w not in STOP_WORDS | VENDOR_WORDS | _LEADS | _FILLERS]
     if rest:

@@ -278,7 +278,8 @@ class ServiceCatalog:
             terms = []
         intent = "compare" if compare else ("tips" if tips else "lookup")
         bare = False
-        if intent == "lookup" and len(services) == 1 and _DEFINITION.search(f):
+        # "c'est quoi X ?", or X alone ("athena", "et quicksight ?"): what X is, its section's opening
+        if intent == "lookup" and len(services) == 1:
             named = {w for h in [services[0], *outer] for a in self._service(h).aliases for w in a}
             asked = [w for w in _words(query) if w not in STOP_WORDS | VENDOR_WORDS | _DEFINITION_WORDS]
             # the name as typed may be misspelt ("pinpont c'est quoi"), as the catalog allowed

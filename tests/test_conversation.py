@@ -112,7 +112,10 @@ def test_switch_echoing_the_question_asks_the_same_of_the_new_service(retriever)
     """ "c'est quoi SES ?" then "et Pinpoint ?": what Pinpoint is, its opening first."""
     _, answer = talk(retriever, "c'est quoi Amazon SES ?", "et Pinpoint ?")
     assert {75, 76, 77} & set(answer.passages[0].lines)
-    assert retriever.ask("et Pinpoint ?").passages[0].lines[0] != 75  # alone: not the opening
+    # a name alone is bare too (its opening); after a question on exam tips, the same is asked of it
+    assert retriever.ask("et pour Batch ?").passages[0].lines[0] == 197
+    _, tips = talk(retriever, "conseils pour l'examen sur SSM", "et pour Batch ?")
+    assert tips.intent == "tips" and tips.passages[0].hits[0].exam and section(tips.passages[0].lines[0]) == "AWS Batch"
 
 
 def test_unknown_product_is_not_given_the_subject(retriever):
@@ -394,6 +397,10 @@ def test_echo_after_a_question_on_a_term_asks_what_the_service_is(on):
     QuickSight is, its page's opening (not the index page's link to it)."""
     _, qs = talk(on("notion"), "c'est quoi les job bookmarks ?", "et quicksight ?")
     assert qs.subject is None and "Amazon QuickSight" in qs.passages[0].source and 7 in qs.passages[0].lines
+    for name in ("et quicksight ?", "athena"):  # asked alone, a page's title alone: its page, first
+        alone = on("notion").ask(name)
+        assert alone.passages[0].source.endswith(".md") and "/Amazon " in alone.passages[0].source
+        assert alone.passages[0].lines[0] == 7
 
 
 @pytest.mark.slow
