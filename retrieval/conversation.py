@@ -47,8 +47,16 @@ _BACK = frozenset(
 _IMPERSONAL = re.compile(r"\bil (?:y a|faut|existe|est possible|vaut mieux|s'agit)\b")
 # "comment l'activer ?": "l'" before a verb in the infinitive refers back; so does an object pronoun
 # between a person and its verb ("à partir de quand on l'utilise ?", "on le configure où ?").
+# An object pronoun before an infinitive after a modal ("on peut le chiffrer ?", "comment le choisir ?"),
+# "y" ("qui peut y accéder ?", "on y accède comment ?") and "en" ("comment s'en servir ?") refer back too.
 _OBJECT = re.compile(
     r"\bl'\s?\w+(?:er|ir)\b|\b(?:on|je|tu|nous|vous)\s+(?:l'\s?|le\s+|la\s+|les\s+)\w+|\b(?:il|elle|ils|elles)\s+l'\s?\w+"
+    r"|\b(?:peut|peux|peuvent|faut|dois|doit|doivent|veux|veut|comment|pourquoi|quand)(?:-on|-il|-je)?\s+(?:le|la|les)\s+\w+(?:er|ir|re)\b"
+    r"|\b(?:on|je|tu|nous|vous|peut|peux|peuvent|faut|comment)\s+y\s+\w+|\bs'\s?en\s+\w+"
+)
+# The words that frame a question and ask nothing themselves ("quels sont les pièges à l'examen ?").
+_FRAME = frozenset(
+    "quel quelle quels quelles est sont combien comment pourquoi quand ou qui quoi what which are".split()
 )
 # "c'est chiffré ?", "combien de temps c'est gardé ?": "c'" says something of what was said before;
 # "c'est quoi X ?", "c'est qui", "c'est comment" ask about X instead.
@@ -132,6 +140,9 @@ def continuation_cue(query: str) -> str:
     m = _OBJECT.search(f) or _THIS_IS.search(f)
     if m:
         return m.group(0)
+    asked = [w for w in words if w not in STOP_WORDS and w not in _FRAME]
+    if asked and all(tips_cue(w) for w in asked):
+        return "examen"  # "quels sont les pièges à l'examen ?": tips, and of nothing named
     # "il faut savoir coder ?": an impersonal "il faut" / "il y a" says nothing of what it is about
     typed = [w for w in _IMPERSONAL.sub(" ", f).split() if _words(w)]
     while typed and _words(typed[0])[0] in _FILLERS:
