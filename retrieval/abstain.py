@@ -26,9 +26,9 @@ from collections.abc import Callable
 import numpy as np
 
 from .lexical import STOP_WORDS, LexicalIndex, tokenize
-from .query import QueryReading
+from .query import QueryReading, asks_definition, defined_term
 from .ranking import CorpusView
-from .text import VENDORS, fold
+from .text import VENDORS, fold, fold_words
 
 # For the judge model (multilingual USE, embedding.JUDGE_MODEL): below the lowest in-scope best cosine
 # seen on eval/ (0.125). The ranking model, e5, is no judge: its cosines sit in 0.79-0.90 for every
@@ -109,9 +109,12 @@ def _unsupported_passing_service(
     # what the question asks about the service: its other words, "AWS" and "Amazon" aside
     rest = [t for t in dict.fromkeys(tokens) if t not in own and t not in VENDOR]
     weights = {t: lexical.idf(t) for t in rest if lexical.idf(t) > 0}
-    if not weights:
-        return True  # nothing but the service's name is a word of the notes
     naming = np.unique(np.concatenate([lexical.docs_with(t) for t in own]))
+    if not weights:
+        # nothing but the service's name is a word of the notes; "direct connect c'est quoi" asks what
+        # it is, which a line of the notes that is the name (a bullet "Direct Connect (DX)" over its
+        # details, "**Direct Connect** : …") answers
+        return not (asks_definition(fold(reading.query)) and _an_item(named, naming, view))
     if not len(naming):
         return False  # a name the notes do not hold is signal 1's business
     # A note says things about a service over a whole block ("Destinations : S3, Redshift" next
@@ -128,6 +131,21 @@ def _unsupported_passing_service(
     if lexical.known_fraction(rest) < MIN_KNOWN and share < 1.0 - 1e-9:
         return True
     return reading.figure and not bool(view.figure[naming].any())
+
+
+def _an_item(named: list[str], naming: np.ndarray, view: CorpusView) -> bool:
+    """One of these passages is one of the named things as an item of the notes: its line is the name
+    (an abbreviation in brackets aside), or defines it."""
+    names = {tuple(w for w in fold_words(n) if w not in VENDOR) for n in named}
+    for i in naming:
+        text = view.chunks[int(i)].text
+        bare = tuple(w for w in fold_words(_BRACKETS.sub(" ", text)) if w not in VENDOR)
+        if bare in names or tuple(defined_term(text)) in names:
+            return True
+    return False
+
+
+_BRACKETS = re.compile(r"\([^()]*\)")
 
 
 def should_abstain(

@@ -25,9 +25,10 @@ from dataclasses import replace
 
 import numpy as np
 
+from . import conventions
 from .abstain import AWS_SERVICES, unknown_products
 from .lexical import STOP_WORDS, LexicalIndex, tokenize
-from .models import Answer, Intent, Subject
+from .models import Answer, Intent, Passage, Subject
 from .query import VENDOR_WORDS, QueryReading, asks_definition, comparison_cue, names_nothing, plain_heading, tips_cue
 from .ranking import CorpusView
 from .text import fold, fold_words, strip_emphasis
@@ -39,12 +40,23 @@ _FILLERS = frozenset("ok okay daccord d accord merci super cool bon bien parfait
 # Words that refer back to something already said ("il se connecte à quoi ?", "ses limites", "ça coûte combien ?").
 _BACK = frozenset(
     "il elle ils elles lui leur leurs son sa ses celui celle ceux celles ca cela ceci cet cette ces "
-    "it its they them their this that".split()
+    "lequel laquelle lesquels lesquelles it its they them their this that".split()
 )
 # "il y a", "il faut", "il existe": "il" that refers to nothing.
 _IMPERSONAL = re.compile(r"\bil (?:y a|faut|existe|est possible|vaut mieux|s'agit)\b")
-# "comment l'activer ?": "l'" before a verb in the infinitive refers back.
-_OBJECT = re.compile(r"\bl'\s?\w+(?:er|ir)\b")
+# "comment l'activer ?": "l'" before a verb in the infinitive refers back; so does an object pronoun
+# between a person and its verb ("à partir de quand on l'utilise ?", "on le configure où ?").
+# An object pronoun before an infinitive after a modal ("on peut le chiffrer ?", "comment le choisir ?"),
+# "y" ("qui peut y accéder ?", "on y accède comment ?") and "en" ("comment s'en servir ?") refer back too.
+_OBJECT = re.compile(
+    r"\bl'\s?\w+(?:er|ir)\b|\b(?:on|je|tu|nous|vous)\s+(?:l'\s?|le\s+|la\s+|les\s+)\w+|\b(?:il|elle|ils|elles)\s+l'\s?\w+"
+    r"|\b(?:peut|peux|peuvent|faut|dois|doit|doivent|veux|veut|comment|pourquoi|quand)(?:-on|-il|-je)?\s+(?:le|la|les)\s+\w+(?:er|ir|re)\b"
+    r"|\b(?:on|je|tu|nous|vous|peut|peux|peuvent|faut|comment)\s+y\s+\w+|\bs'\s?en\s+\w+"
+)
+# The words that frame a question and ask nothing themselves ("quels sont les pièges à l'examen ?").
+_FRAME = frozenset(
+    "quel quelle quels quelles est sont combien comment pourquoi quand ou qui quoi what which are".split()
+)
 # "c'est chiffré ?", "combien de temps c'est gardé ?": "c'" says something of what was said before;
 # "c'est quoi X ?", "c'est qui", "c'est comment" ask about X instead.
 _THIS_IS = re.compile(r"\bc'\s?(?:est|etait)\b(?!\s+(?:quoi|koi|qui|qu|comment|pour|a dire|le|la|les|un|une|l'))")
@@ -65,15 +77,50 @@ def subject_of(previous: Answer | None, view: CorpusView) -> tuple[list[str], st
     if previous.subject is not None and names:
         source = previous.subject.source
     if not names:
-        first = previous.passages[0].heading if previous.passages else previous.hits[0].heading if previous.hits else ""
-        names, source = ([first] if first else []), "heading"
+        return _first_heading(previous, view)
+    if previous.subject is None and previous.passages:
+        names = [_narrower(n, previous.passages[0], view) for n in names]
     names = [n for n in dict.fromkeys(names) if n in view.sections and not generic(n)]
     return (names, source) if names else None
 
 
+def _narrower(name: str, first: Passage, view: CorpusView) -> str:
+    """A chapter a question named ("les classes de stockage ?" names "# Stockage sur AWS", the file's
+    title over its S3, EBS, EFS sections) is no subject: the section of the answer's first passage is
+    (Amazon S3). A page's title that is its subject (a Notion page) stays the subject."""
+    at = view.sections.get(name)
+    if at is None or not len(at):
+        return name
+    c = view.chunks[int(at[0])]
+    if c.title != name or conventions.subject(c) == name:
+        return name
+    if first.heading != name and name in first.heading_path and first.heading in view.sections:
+        return name if generic(first.heading) else first.heading
+    return name
+
+
+def _first_heading(previous: Answer, view: CorpusView) -> tuple[list[str], str] | None:
+    """The subject of an answer that named nothing: the heading of its first passage; a heading that
+    names nothing gives way to the nearest one above it ("## C'est quoi" on a page: the page's title).
+    A passage whose headings all name nothing (a dated journal page of Logseq, "2025_03_15", whose line
+    embeds a block of a page) gives none: the next passage does, among the first SUBJECT_REACH."""
+    shown = [(p.heading, p.heading_path) for p in previous.passages] or [
+        (h.heading, h.heading_path) for h in previous.hits
+    ]
+    for heading, path in shown[:SUBJECT_REACH]:
+        for h in [heading, *reversed(path)]:
+            if h and h in view.sections and not generic(h):
+                return [h], "heading"
+    return None
+
+
+SUBJECT_REACH = 2  # an answer's subject is read off its first passages that name something: at most this many
+
+
 def generic(heading: str) -> bool:
-    """A heading of nothing but question words ("C'est quoi", "À quoi ça sert ?"): no subject."""
-    return names_nothing(heading)
+    """A heading of nothing but question words ("C'est quoi", "À quoi ça sert ?") or of numbers (a
+    dated journal page, "2025_03_15"): no subject."""
+    return names_nothing(heading) or all(w.isdigit() for w in fold_words(heading))
 
 
 def continuation_cue(query: str) -> str:
@@ -92,7 +139,11 @@ def continuation_cue(query: str) -> str:
     m = _OBJECT.search(f) or _THIS_IS.search(f)
     if m:
         return m.group(0)
-    typed = [w for w in f.split() if fold_words(w)]
+    asked = [w for w in words if w not in STOP_WORDS and w not in _FRAME]
+    if asked and all(tips_cue(w) for w in asked):
+        return "examen"  # "quels sont les pièges à l'examen ?": tips, and of nothing named
+    # "il faut savoir coder ?": an impersonal "il faut" / "il y a" says nothing of what it is about
+    typed = [w for w in _IMPERSONAL.sub(" ", f).split() if fold_words(w)]
     while typed and fold_words(typed[0])[0] in _FILLERS:
         typed = typed[1:]
     if len(typed) <= SHORT:
@@ -150,6 +201,55 @@ def _part_of(name: str, inside: np.ndarray, lexical: LexicalIndex) -> bool:
     return any(inside[lexical.docs_with(t)].any() for t in tokenize(name))
 
 
+# "on peut interroger autre chose que S3 ?", "et à part SNS ?": what is named after it is set against the
+# subject, not asked about (folded text; the named thing is read off at most three words after it).
+_EXCEPT = re.compile(
+    r"\b(?:autres?(?:\s+[a-z]+)?\s+qu(?:e\s+|')|a part\s+|hormis\s+|sauf\s+|en dehors d(?:e\s+|u\s+|es\s+|')"
+    r"|excepte\s+|other than\s+|besides\s+|apart from\s+)((?:[\w-]+\s*){1,3})"
+)
+
+
+def excepted(query: str) -> tuple[str, set[str]]:
+    """The cue that sets something against the subject ("autre chose que"), and the folded words of that
+    something ("", set() when the question sets nothing against it)."""
+    m = _EXCEPT.search(fold(query).replace("\u2019", "'"))
+    if not m:
+        return "", set()
+    return m.group(0)[: m.start(1) - m.start(0)].strip(), set(fold_words(m.group(1)))
+
+
+# A name a line defines: "**Transfer Family** : serveur SFTP …" (bold, then ":" / "=" / a dash).
+_NAME_DEFINED = re.compile(r"^\s*\*\*([^*]{2,40})\*\*\s*(?:[:=—–]|-\s)")
+
+
+def _name_like(term: str) -> bool:
+    """Words written as a name: capitalised words ("Transfer Family"), or one word with inner capitals
+    ("DataSync", "TTL"), not a common word at a line's start ("Prix", "Durée max")."""
+    ws = re.findall(r"[^\W_]+", term)
+    if len(ws) >= 2:
+        return all(w[0].isupper() or w[0].isdigit() for w in ws)
+    return len(ws) == 1 and len(ws[0]) >= 2 and any(c.isupper() for c in ws[0][1:])
+
+
+def defined_elsewhere(query: str, inside: np.ndarray, view: CorpusView, lexical: LexicalIndex) -> list[str]:
+    """Names the question writes in full that a line outside the subject defines, and that the subject's
+    lines never write: "et transfer family ?" after Transfer Acceleration (a part of S3) asks about
+    the "**Transfer Family** : …" of the data transfer notes; a name sharing a word is another thing."""
+    said = " " + " ".join(fold_words(query)) + " "
+    near = [lexical.docs_with(t) for t in lexical.known(list(dict.fromkeys(tokenize(query))))]
+    out = []
+    for i in np.unique(np.concatenate(near)) if near else []:
+        if inside[i]:
+            continue
+        m = _NAME_DEFINED.match(view.chunks[int(i)].text)
+        if not m or not _name_like(m.group(1)):
+            continue
+        name = " " + " ".join(fold_words(m.group(1))) + " "
+        if name in said and not any(name in view.words[j] for j in np.flatnonzero(inside)):
+            out.append(m.group(1).strip())
+    return list(dict.fromkeys(out))
+
+
 ELSEWHERE = 2  # a passage outside the subject holding this many more of the question's words: a new question
 
 
@@ -181,11 +281,16 @@ def carry(
     names, source = prev
     if services and not all(view.in_sections(int(view.sections[n][0]), services) for n in names):
         return None  # the filter and the subject disagree: the filter wins
-    new = [s for s in reading.services if s not in names]
-    if reading.services and not new:
+    contrast, against = excepted(query)
+    kept = [s for s in reading.services if not any(set(a) <= against for a in _aliases(view, s))]
+    new = [s for s in kept if s not in names]
+    if kept and not new:
         return None  # it names the subject itself: nothing to carry
     inside = region(names, view)
     others = [w for w in other_names(query, reading, view, lexical) if not _part_of(w, inside, lexical)]
+    others = [
+        w for w in [*others, *defined_elsewhere(query, inside, view, lexical)] if not set(fold_words(w)) <= against
+    ]
     cue = compares(query)
     if new or others:
         if not cue or len(new) + len(others) > 1:
@@ -195,7 +300,7 @@ def carry(
             reading, intent=Intent.COMPARE, services=[*names, *new], terms=[*reading.terms, *terms], bare=False, term=[]
         )
         return compared, Subject(names, source, "compare", cue)
-    cue = continuation_cue(query) or (compares(query) if not reading.terms else "")
+    cue = continuation_cue(query) or contrast or (compares(query) if not reading.terms else "")
     if not cue:
         return None  # complete on its own
     tokens = [t for t in lexical.known(list(dict.fromkeys(tokenize(query)))) if t not in _CUE_TOKENS]
@@ -223,8 +328,10 @@ def follow(
     carried = carry(query, reading, previous, view, lexical, services)
     if carried is not None:
         return carried
-    if previous is None or len(reading.services) != 1 or reading.intent != "lookup" or reading.bare:
+    if previous is None or len(reading.services) != 1 or reading.intent != "lookup":
         return reading, None
+    if reading.bare and asks_definition(fold(query)):
+        return reading, None  # "c'est quoi Pinpoint ?" asks its own question ("et Pinpoint ?" is bare too)
     named = {w for a in _aliases(view, reading.services[0]) for w in a}
     rest = [w for w in fold_words(query) if w not in named and w not in STOP_WORDS | VENDOR_WORDS | _LEADS | _FILLERS]
     if rest:
@@ -232,6 +339,9 @@ def follow(
     before = view.catalog.read(previous.query)
     if previous.subject is not None and not before.services:  # the previous question carried its subject
         before = replace(before, services=list(previous.services))
+    if not before.services and before.term and before.intent == "lookup":
+        # "c'est quoi les job bookmarks ?" then "et quicksight ?": it asked what a thing is, not a service
+        return replace(reading, bare=True, term=[]), None
     if len(before.services) != 1 or before.services == reading.services or before.intent not in ("lookup", "tips"):
         return reading, None
     # "c'est quoi RDS Proxy ?" then "et DynamoDB ?": what DynamoDB is, its section's opening

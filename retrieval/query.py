@@ -275,7 +275,8 @@ class ServiceCatalog:
             terms = []
         intent = Intent.COMPARE if compare else (Intent.TIPS if tips else Intent.LOOKUP)
         bare = False
-        if intent == "lookup" and len(services) == 1 and DEFINITION.search(f):
+        # "c'est quoi X ?", or X alone ("athena", "et quicksight ?"): what X is, its section's opening
+        if intent == "lookup" and len(services) == 1:
             named = {w for h in [services[0], *outer] for a in self._service(h).aliases for w in a}
             asked = [w for w in fold_words(query) if w not in STOP_WORDS | VENDOR_WORDS | DEFINITION_WORDS]
             # the name as typed may be misspelt ("pinpont c'est quoi"), as the catalog allowed

@@ -320,7 +320,9 @@ def test_tips_kept_in_a_chapter_of_their_own_answer_a_named_service(tmp_path):
         ("pinpont c'est quoi", True),  # the name misspelt, as the catalog reads it
         ("c'est quoi le rollback de CloudFormation ?", False),  # asks about something in the section
         ("qu'est-ce qu'une stack", False),  # not a heading
-        ("CloudFormation", False),  # no definition asked
+        ("CloudFormation", True),  # a name alone asks what it is ("athena", "et quicksight ?")
+        ("et Pinpoint ?", True),
+        ("CloudFormation rollback", False),  # asks about something in the section
     ],
 )
 def test_bare_definition_questions(q, bare):
