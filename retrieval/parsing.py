@@ -174,8 +174,9 @@ def chunks_of(doc: Document, source: str) -> list[Chunk]:
 
         if not fence or fence_quoted:
             if r.quote:
-                if quote_depth is None:  # a blockquote begins: it closes the lists above it
-                    while stack and stack[-1].indent >= r.lead:
+                if quote_depth is None:  # a blockquote begins: it closes the lists above it, and at the
+                    # margin the label of the paragraph or list above ("**Sécurité**", "Cas d'usage :")
+                    while stack and (stack[-1].indent >= r.lead or (r.lead == 0 and stack[-1].paragraph)):
                         stack.pop()
                     table_header = None
                     quote_depth = len(stack)
@@ -290,7 +291,9 @@ def chunks_of(doc: Document, source: str) -> list[Chunk]:
         at_margin = not stack[quote_depth or 0 :]
         # "**Sécurité**", "Exemple :" or "**Object Lock** : …" right above a list: the list's parent.
         introduces = at_margin and (starts_block(i + 1) or (is_label_text(stripped) and _next_starts(i, starts_block)))
-        if at_margin and not introduces and stripped.endswith(":") and _text_after_blank(i):
+        # "Exemple :" or a bold line alone ("**Managed Spot Training**", a heading in Google Docs' and
+        # Typora's exports), a blank line, then a paragraph: the paragraph's parent.
+        if at_margin and not introduces and is_label_text(stripped) and _text_after_blank(i):
             introduces = True
             intro_text.add(n)
         if at_margin and not stack and not introduces:
