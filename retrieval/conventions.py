@@ -41,8 +41,8 @@ SECTION_MAX_WORDS = 6  # a top-level bullet that names a section is short ("NAT 
 # How students write a definition or a question in plain lines, in any tool.
 # A line that starts a statement of its own, even under a line without a full stop: a term defined
 # ("**Multi-AZ** — …", "Cold start :: …", "Durée : …") or a question and its answer ("Q : …", "R : …").
-# Google Docs escapes a list it did not make ("1\\. Prompt engineering", "\\- Limites"): each such line is
-# an item of its own too.
+# Google Docs escapes the list markers it did not make (`1\. Prompt engineering`, `\- Limites`): each
+# such line starts a statement of its own too.
 NEW_STATEMENT = re.compile(
     r"^(?:\*\*[^*]{1,60}\*\*\s*[—–:=-]|[^\s:][^:]{0,60}\s::\s|[QR]\s?:\s|\d{1,3}\\[.)]\s|\\[-*+]\s)"
 )

@@ -67,6 +67,7 @@ class _Parent:
     labelish: bool  # ends with ":" (keeps a code block at its own indentation as its child)
     paragraph: bool = False  # a paragraph parent: the next paragraph at the margin closes it
     section: bool = False  # an outline's top-level bullet that is its section's heading (not a crumb)
+    marker: str = ""  # a paragraph parent: the kind of marker of the list it introduces ("*", "-", ".", ")")
 
 
 _OPENS_BLOCK = frozenset({"bullet", "fence", "header", "row", "sep"})
@@ -258,6 +259,13 @@ def chunks_of(doc: Document, source: str) -> list[Chunk]:
             ind = r.indent
             while stack and stack[-1].indent >= ind and len(stack) > (quote_depth or 0):
                 stack.pop()
+            if stack and stack[-1].paragraph and len(stack) > (quote_depth or 0) and r.level == 1:
+                # "Vocabulaire à connaître :" introduces its list, not the next one ("1." items, then "*" ones)
+                mark = r.info[-1:] if r.info[:1].isdigit() else r.info
+                if stack[-1].marker and stack[-1].marker != mark:
+                    stack.pop()
+                elif not stack[-1].marker:
+                    stack[-1].marker = mark
             if outline and ind == 0:  # an outline's top-level bullet opens its section, or closes the last
                 open_heading(2, r.title if r.section else "")
             body = r.text
