@@ -41,7 +41,11 @@ SECTION_MAX_WORDS = 6  # a top-level bullet that names a section is short ("NAT 
 # How students write a definition or a question in plain lines, in any tool.
 # A line that starts a statement of its own, even under a line without a full stop: a term defined
 # ("**Multi-AZ** — …", "Cold start :: …", "Durée : …") or a question and its answer ("Q : …", "R : …").
-NEW_STATEMENT = re.compile(r"^(?:\*\*[^*]{1,60}\*\*\s*[—–:=-]|[^\s:][^:]{0,60}\s::\s|[QR]\s?:\s)")
+# Google Docs escapes the list markers it did not make (`1\. Prompt engineering`, `\- Limites`): each
+# such line starts a statement of its own too.
+NEW_STATEMENT = re.compile(
+    r"^(?:\*\*[^*]{1,60}\*\*\s*[—–:=-]|[^\s:][^:]{0,60}\s::\s|[QR]\s?:\s|\d{1,3}\\[.)]\s|\\[-*+]\s)"
+)
 # A line that defines a term: "**Stack** = …", "**URL pré-signée** : …", "Cold start :: …", "Durée max : …".
 DEFINED_TERM = re.compile(r"^\*\*([^*]{1,60})\*\*\s*(?:[:=—–]|-\s)|^([^*:=]{1,60}?)\s(?:::|[:=—–])\s")
 
@@ -179,6 +183,24 @@ def _says_tip(text: str) -> bool:
     return is_tips_label(strip_emphasis(lead))
 
 
+def _quote_tips(doc: Document, source: str) -> None:
+    """A plain block quote whose lead-in announces exam tips ("> Examen : …", "> **Astuce examen** : …",
+    as Google Docs, Typora and Joplin notes write them): every line of the quote is an exam tip, as a
+    `> [!tip]` callout's would be. A quote that does not say so ("> Lex ne fait pas…") stays a quote."""
+    first: Line | None = None
+    lines: list[Line] = []
+    for r in [*doc.roles, Line()]:
+        if r.quote and r.kind not in ("blank", "callout") and first is not None:
+            lines.append(r)
+            continue
+        if first is not None and _says_tip(first.text):
+            for x in lines:
+                x.tip = True
+        first, lines = None, []
+        if r.quote and r.kind in ("text", "bullet"):
+            first, lines = r, [r]
+
+
 def _task_markers(doc: Document, source: str) -> None:
     """Logseq/org task markers (`TODO`, `DONE`, `LATER`, `NOW`…) opening a bullet are no words of the
     note: the chunk's text starts after them (still a part of the line, verbatim)."""
@@ -261,6 +283,7 @@ CONVENTIONS: tuple[Convention, ...] = (
     Convention("Logseq", "`key:: value` page and block properties: metadata, never a passage", _logseq_properties),
     Convention("Notion", "`Key: value` property lines under the `#` title: metadata", _notion_properties),
     Convention("Notion", "`<aside>` callouts: a callout; an exam tip when its lead-in says so", _notion_asides),
+    Convention("Google Docs, Typora, Joplin", "a `>` quote led by « Examen : »: an exam tip", _quote_tips),
     Convention("Logseq, org", "`TODO`/`DONE`/`LATER`/`NOW` markers: left out of the text", _task_markers),
     Convention("Logseq", "`((block refs))`, `{{embed …}}`: no words; a line of nothing else, no passage", _block_refs),
     Convention("Logseq, outliners", "bullets only: a short top bullet with children is a section", _outline_sections),

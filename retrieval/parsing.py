@@ -67,6 +67,7 @@ class _Parent:
     labelish: bool  # ends with ":" (keeps a code block at its own indentation as its child)
     paragraph: bool = False  # a paragraph parent: the next paragraph at the margin closes it
     section: bool = False  # an outline's top-level bullet that is its section's heading (not a crumb)
+    marker: str = ""  # a paragraph parent: the kind of marker of the list it introduces ("*", "-", ".", ")")
 
 
 _OPENS_BLOCK = frozenset({"bullet", "fence", "header", "row", "sep"})
@@ -227,7 +228,8 @@ class _Chunker:
         stack = self.stack
         if r.quote:
             if self.quote_depth is None:
-                while stack and stack[-1].indent >= r.lead:
+                # at the margin it also closes the label of the paragraph or list above ("**Sécurité**")
+                while stack and (stack[-1].indent >= r.lead or (r.lead == 0 and stack[-1].paragraph)):
                     stack.pop()
                 self.table_header = None
                 self.quote_depth = len(stack)
@@ -283,6 +285,13 @@ class _Chunker:
         ind = r.indent
         while stack and stack[-1].indent >= ind and len(stack) > (self.quote_depth or 0):
             stack.pop()
+        if stack and stack[-1].paragraph and len(stack) > (self.quote_depth or 0) and r.level == 1:
+            # "Vocabulaire à connaître :" introduces its list, not the next one ("1." items, then "*" ones)
+            mark = r.info[-1:] if r.info[:1].isdigit() else r.info
+            if stack[-1].marker and stack[-1].marker != mark:
+                stack.pop()
+            elif not stack[-1].marker:
+                stack[-1].marker = mark
         if self.outline and ind == 0:  # an outline's top-level bullet opens its section, or closes the last
             self.open_heading(2, r.title if r.section else "")
         body = r.text
@@ -319,7 +328,9 @@ class _Chunker:
         introduces = at_margin and (
             self.starts_block(i + 1) or (is_label_text(stripped) and _next_starts(i, self.starts_block))
         )
-        if at_margin and not introduces and stripped.endswith(":") and self._text_after_blank(i):
+        # "Exemple :" or a bold line alone ("**Managed Spot Training**", a heading in Google Docs' and
+        # Typora's exports), a blank line, then a paragraph: the paragraph's parent.
+        if at_margin and not introduces and is_label_text(stripped) and self._text_after_blank(i):
             introduces = True
             self.intro_text.add(n)
         if at_margin and not stack and not introduces:

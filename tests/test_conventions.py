@@ -192,3 +192,73 @@ def test_table_cells_and_strong_spans_come_from_the_reader():
     s = "- `**pas gras**` et `__init__` mais **gras**"
     spans = strong_spans(s)
     assert [s[a:b] for a, b in spans] == ["**gras**"]
+
+
+GDOCS = ROOT / "tests" / "data" / "gdocs"
+
+# A Google Docs export (File > Download > Markdown), as Typora and Joplin write it too: setext
+# headings, bold lines as sub-headings, escaped list markers, non-breaking spaces, `>` exam tips.
+GDOCS_NOTE = """Amazon Bedrock
+==============
+
+**Personnaliser un modèle**
+
+1\\. Prompt engineering\u00a0: le moins cher, aucune donnée
+2\\. RAG avec une Knowledge Base\u00a0: répondre à partir de ses propres documents
+\\- Limites à retenir\u00a0: 10 Mo en synchrone
+
+**Confidentialité des données**
+
+Les prompts ne sont **pas utilisés pour entraîner** les modèles de base
+et ne sont pas partagés avec les fournisseurs.
+
+Vocabulaire\u00a0:
+
+1. **Intent**\u00a0: ce que veut l'utilisateur
+2. **Slots**\u00a0: les informations à récupérer
+
+* multilingue, le bot répond aussi avec une voix Polly
+
+> **Astuce examen**\u00a0: «\u00a0IA générative sans gérer de serveurs\u00a0» → Bedrock.
+> Besoin de répondre à partir de ses documents → Knowledge Bases.
+
+> Lex ne fait pas la recherche dans des documents, ça c'est Kendra.
+
+> Examen\u00a0: empêcher le chatbot de parler de certains sujets → Guardrails.
+"""
+
+
+def test_gdocs_bold_lines_escaped_markers_and_quoted_exam_tips():
+    by = _by_line(GDOCS_NOTE, "bedrock.md")
+    assert by[6].heading_path == ["Amazon Bedrock"]  # setext title
+    # a bold line alone, a blank line, then lines: their parent, as a sub-heading would be
+    assert by[6].breadcrumb == ["Personnaliser un modèle"] and by[4].label
+    assert by[12].breadcrumb == ["Confidentialité des données"] and by[13].breadcrumb == by[12].breadcrumb
+    # Google Docs' escaped markers ("1\\. ", "\\- ") each start a statement: no sentence across them
+    assert not by[6].wrapped and not by[7].wrapped and not by[8].wrapped
+    # ... while a hard-wrapped sentence is still read whole
+    assert by[13].wrapped.startswith("Les prompts ne sont") and "fournisseurs" in by[12].wrapped
+    # a label introduces its list, not the next one (another marker: another list)
+    assert by[17].breadcrumb == ["Vocabulaire :"] and by[20].breadcrumb == []
+    # a `>` quote led by "Examen :" / "**Astuce examen** :" is an exam tip, every line of it; a quote
+    # that says nothing of the exam is not; a quote at the margin has no label above it
+    assert by[22].exam and by[23].exam and by[27].exam
+    assert not by[25].exam and by[22].breadcrumb == []
+    assert not any(c.exam for line, c in by.items() if line < 22)
+
+
+def test_gdocs_corpus_reads_its_sections_and_tips():
+    def chunks(name: str):
+        return _by_line((GDOCS / name).read_text(encoding="utf-8"), name)
+
+    sm = chunks("SageMaker.md")
+    assert sm[19].heading_path == ["Amazon SageMaker AI", "Les briques principales"]  # setext `---`
+    assert sm[34].breadcrumb == ["Managed Spot Training"]
+    assert {line for line, c in sm.items() if c.exam} == {67, 68, 70, 71}
+    bedrock = chunks("bedrock.md")  # no title: the file name is the page's
+    assert bedrock[34].heading_path == ["bedrock"] and bedrock[34].breadcrumb == ["Tarification"]
+    assert {line for line, c in bedrock.items() if c.exam} == {41, 42, 44}
+    assert [bedrock[n].breadcrumb for n in (25, 28)] == [["Personnaliser un modèle"]] * 2
+    lex = chunks("Lex Kendra Personalize.md")
+    # "**Sécurité**" introduces its paragraph; the `> Examen :` quote after it is no child of it
+    assert lex[39].breadcrumb == ["Sécurité"] and lex[42].breadcrumb == [] and lex[42].exam
