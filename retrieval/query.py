@@ -230,10 +230,11 @@ class ServiceCatalog:
                     for length in range(len(joined) - lim, len(joined) + lim + 1):
                         for cand, i, m in by_len.get(length, ()):
                             # one edit changes the set of letters by at most 2: most never reach Levenshtein;
-                            # a word the notes write is no misspelling ("active" is not "Activer")
+                            # a word the notes write is no misspelling ("active" is not "Activer"), unless
+                            # it is a word of the name, said short ("sagemaker" for "SageMaker AI")
                             if (
                                 (best is None or i < best[0])
-                                and not (m == 1 and cand in self.vocabulary)
+                                and not (m == 1 and cand in self.vocabulary and cand not in alias)
                                 and len(set(cand) ^ jset) <= 2 * lim
                                 and _levenshtein(cand, joined, lim) <= lim
                             ):

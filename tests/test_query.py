@@ -428,6 +428,14 @@ def test_a_word_the_notes_write_is_no_misspelt_heading():
     assert cat.read("comment activr x-ray ?").services[-1:] == ["Activer"]
 
 
+def test_a_name_said_short_is_still_its_heading():
+    """ "sagemaker" is a word of the notes and one word of the heading "Amazon SageMaker AI": the name said
+    short, not a word that only looks like it (the notes' word rule above must not refuse the page)."""
+    cat = _catalog("gdocs")
+    assert cat.read("conseils examen sagemaker").services == ["Amazon SageMaker AI"]
+    assert cat.read("à quoi sert Ground Truth dans sagemaker").services == ["Amazon SageMaker AI"]
+
+
 def test_a_section_named_with_its_page_is_that_section():
     """ "cloudwatch logs": the "## Logs" section of the CloudWatch page, asked what it is."""
     cat = _catalog("vault")
