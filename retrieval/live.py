@@ -182,8 +182,9 @@ class LiveIndex:
         self._stop = stop = threading.Event()
         self._draft = draft
         before = self._worker
-        self._worker = threading.Thread(target=self._fill, args=(draft, stop, before), name="embedding", daemon=True)
-        self._worker.start()
+        worker = threading.Thread(target=self._fill, args=(draft, stop, before), name="embedding", daemon=True)
+        worker.start()  # before it is published: wait_dense in another thread may join it at once
+        self._worker = worker
 
     def _fill(self, draft: Draft, stop: threading.Event, before: threading.Thread | None) -> None:
         from . import builder
