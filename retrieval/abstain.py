@@ -25,8 +25,9 @@ from collections.abc import Callable
 
 import numpy as np
 
+from .cues import asks_definition, defined_term
 from .lexical import STOP_WORDS, LexicalIndex, tokenize
-from .query import QueryReading, asks_definition, defined_term
+from .query import QueryReading
 from .ranking import CorpusView
 from .text import VENDORS, fold, fold_words
 

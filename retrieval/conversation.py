@@ -27,10 +27,12 @@ import numpy as np
 
 from . import conventions
 from .abstain import AWS_SERVICES, unknown_products
+from .cues import asks_definition, comparison_cue, tips_cue
 from .lexical import STOP_WORDS, LexicalIndex, tokenize
 from .models import Answer, Intent, Passage, Subject
-from .query import VENDOR_WORDS, QueryReading, asks_definition, comparison_cue, names_nothing, plain_heading, tips_cue
+from .query import QueryReading
 from .ranking import CorpusView
+from .services import VENDOR_WORDS, names_nothing, plain_heading
 from .text import fold, fold_words, strip_emphasis
 
 # The first word of a question that goes on from the previous one ("et pour l'examen ?").

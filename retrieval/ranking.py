@@ -17,10 +17,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .cues import defines
 from .fusion import Scored
 from .models import Chunk
 from .passages import NoteStructure
-from .query import QueryReading, ServiceCatalog, defines, folded_words, mentions, section_headings
+from .query import QueryReading, ServiceCatalog
+from .services import folded_words, mentions, section_headings
 from .text import fold_words, strip_emphasis
 
 # A short bullet that only names its children ("Cas d'usage", "Fonctionnalités clés") says little
@@ -52,7 +54,7 @@ class CorpusView:
     figure: np.ndarray  # bool per chunk: gives a figure with its unit
     plain: list[str]  # per chunk: its text with emphasis stripped (what the catalog reads)
     structure: NoteStructure  # parent links, for passages
-    paths: list[frozenset[str]]  # per chunk: the headings whose section holds it (see query.section_headings)
+    paths: list[frozenset[str]]  # per chunk: the headings whose section holds it (see services.section_headings)
 
     def in_sections(self, i: int, headings: set[str] | list[str]) -> bool:
         """Chunk i sits in the section (or a sub-section) of one of these headings."""

@@ -390,7 +390,7 @@ def test_a_comparison_keeps_the_best_line_first_then_shows_both_sides(tmp_path):
     ],
 )
 def test_lines_that_define_a_term(line, term):
-    from retrieval.query import defined_term
+    from retrieval.cues import defined_term
 
     assert defined_term(line) == term
 

@@ -4,6 +4,7 @@ Most tests run the page alone (tests/apps/revision_page.py registers it as app.p
 no index and no model. One test goes through app.py's navigation with the built index.
 """
 
+import html
 import json
 import re
 import sqlite3
@@ -12,12 +13,12 @@ from pathlib import Path
 import pyarrow as pa
 import pytest
 import streamlit as st
-from readback import unrender_quote
 from streamlit.testing.v1 import AppTest
 
 from retrieval import config
+from retrieval.presentation.inline import delimiters
 from revision.cards import cards_of
-from revision.view import MARK
+from revision.view import prompt_html, reveal_html
 
 ROOT = Path(__file__).resolve().parents[1]
 PAGE = str(ROOT / "tests" / "apps" / "revision_page.py")
@@ -53,19 +54,31 @@ def chart(at, field: str) -> list[dict]:
 BY_ID = {c.id: c for c in CARDS}
 
 
-MARKED = re.compile(re.escape(MARK[0]) + r"((?:\\.|[^\]\\])*)" + re.escape(MARK[1]))  # note text inside escapes "]"
+def quotes(at) -> list[str]:
+    """The card's quotes on screen (HTML, as the chat draws a note): the prompt, then the answer once shown."""
+    return [h.proto.body for h in at.main.get("html") if "rv-card-q" in h.proto.body]
 
 
-def plain(md: str) -> str:
-    """What the reader sees of a card's Markdown, emphasis markers kept: escapes and the answer's mark removed."""
-    return unrender_quote(MARKED.sub(r"\1", md))
+def seen(markup: str) -> str:
+    """What a reader sees of a quote: the tags dropped, the entities read, list items one per line."""
+    return html.unescape(re.sub(r"<[^>]+>", "", markup.replace("</li><li>", "\n")))
+
+
+def note_shown(line: str) -> str:
+    """A note line as the chat's renderer shows it: the line minus its live emphasis and code delimiters."""
+    return "".join(c for i, c in enumerate(line) if i not in delimiters(line))
 
 
 def shown_card(at):
     """The card on screen; its prompt is checked to be the card's, character for character."""
     card = BY_ID[at.session_state["rev_current"]]
-    prompt = plain(at.main.markdown[0].value)
-    assert (prompt if card.kind == "cloze" else prompt.strip("*")) == card.prompt
+    prompt = quotes(at)[0]
+    assert prompt == prompt_html(card)
+    if card.kind == "cloze":
+        start, end = card.span
+        assert seen(prompt) == note_shown(card.text[:start]) + "[…]" + note_shown(card.text[end:])
+    else:
+        assert seen(prompt) == card.prompt
     return card
 
 
@@ -90,11 +103,11 @@ def test_prompt_show_reveal_grade(revision_db):
     at.sidebar.multiselect[0].set_value([SSM]).run()
     card = shown_card(at)
     assert card.heading == SSM and card.kind == "cloze"
-    assert "[…]" in unrender_quote(at.main.markdown[0].value)
+    assert "[…]" in seen(quotes(at)[0])
     assert not [b for b in at.button if b.key and b.key.startswith("rev-grade")]  # no grade before the reveal
     at.button(key="rev-show").click().run()
-    reveal = at.main.markdown[1].value
-    assert plain(reveal) == card.text  # the note, verbatim
+    reveal = quotes(at)[1]
+    assert reveal == reveal_html(card) and seen(reveal) == note_shown(card.text)  # the note, verbatim
     assert any(c.value == f"{card.source}\\:{card.line}" for c in at.main.caption)
     labels = [at.button(key=f"rev-grade-{i}").label for i in range(4)]
     assert labels == ["À revoir · 1 min", "Difficile · 6 min", "Bien · 10 min", "Facile · 8 j"]
@@ -206,9 +219,9 @@ def test_chat_request_for_a_passage_puts_its_cards_first(revision_db):
     at = AppTest.from_file(PAGE, default_timeout=60)
     at.session_state["revision_request"] = {"service": None, "source": "other-services.md", "lines": [222]}
     at.run()
-    assert unrender_quote(at.main.markdown[0].value).strip("*") == "Durée max — AWS Lambda ?"
+    assert seen(quotes(at)[0]) == "Durée max — AWS Lambda ?"
     review(at)
-    assert unrender_quote(at.main.markdown[0].value).strip("*") == "Durée max — AWS Batch ?"
+    assert seen(quotes(at)[0]) == "Durée max — AWS Batch ?"
     review(at)
     assert shown_card(at).line == 4  # then the usual queue
 
@@ -235,15 +248,15 @@ def test_note_text_is_shown_inert(revision_db, tmp_path, monkeypatch):
     (notes / "p.md").write_text(HOSTILE, encoding="utf-8")
     monkeypatch.setenv(config.CORPUS_ENV, str(notes))
     at = page()
-    seen = []
+    shown = []
     for _ in range(2):
         at.button(key="rev-show").click().run()
-        md = at.main.markdown[1].value
-        assert not re.search(r"(?<!\\)[<$]", md)  # no live HTML or math
-        assert "\\:red\\[" in md or "\\<script\\>" in md  # directives and tags escaped
-        seen.append(plain(md))
+        markup = quotes(at)[1]
+        assert set(re.findall(r"<(\w+)", markup)) <= {"div", "mark", "strong"}  # no live HTML of the note
+        assert "&lt;script&gt;" in markup or ":red[rouge] math $a^2$" in markup  # tags escaped, Markdown inert
+        shown.append(seen(markup))
         at.button(key="rev-grade-2").click().run()
-    assert seen == [HOSTILE.split("\n")[4][2:], HOSTILE.split("\n")[5][2:]]
+    assert shown == [note_shown(HOSTILE.split("\n")[i][2:]) for i in (4, 5)]
 
 
 def test_missing_notes_folder_keeps_the_cards(revision_db, tmp_path, monkeypatch):

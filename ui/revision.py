@@ -31,12 +31,14 @@ from revision.scheduler import GRADES, interval_label, new_state, preview
 from revision.store import StoreError
 from revision.study import Filters, Request, build_queue, local_day, new_seen_today, next_due
 from revision.sync import sync_notes
-from revision.view import context_markdown, prompt_markdown, ref_markdown, reveal_markdown
+from revision.view import STYLE as CARD_STYLE
+from revision.view import context_markdown, prompt_html, ref_markdown, reveal_html
 from ui import revision_charts as charts
 
 APP_DIR = Path(__file__).resolve().parents[1]
 ss = st.session_state
 
+st.html(CARD_STYLE)  # style only: Streamlit puts it out of the page flow
 st.title(":material/school: Réviser", anchor=False)
 st.caption(
     "Des cartes tirées mot pour mot de tes notes : un passage en gras masqué, une liste sous son titre, "
@@ -196,12 +198,12 @@ if ss.get("rev_current"):
     )
     with st.container(border=True, key="rev-card"):
         st.caption(context_markdown(card))
-        st.markdown(prompt_markdown(card))
+        st.html(prompt_html(card))
         if not ss.get("rev_shown"):
             st.button("Montrer", type="primary", on_click=show_answer, args=(card.id,), width="stretch", key="rev-show")
         else:
             st.divider()
-            st.markdown(reveal_markdown(card))
+            st.html(reveal_html(card))
             st.caption(ref_markdown(card))
             state = states.get(card.id)
             fsrs_state = state.fsrs if state is not None and state.fsrs is not None else new_state(0, now)

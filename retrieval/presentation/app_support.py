@@ -16,8 +16,8 @@ from ..models import Answer, Passage
 from ..notes.settings import paths
 from ..parsing import is_tips_label
 from ..passages import NoteLines
-from ..query import is_comparison_heading
 from ..retriever import Retriever
+from ..services import is_comparison_heading
 from .errors import friendly_error  # noqa: F401  (used as sup.friendly_error
 from .formatting import NOTHING_FOUND  # noqa: F401  (used as sup.NOTHING_FOUND
 
@@ -46,7 +46,7 @@ def progress_text(stage: str, done: int, total: int) -> tuple[float, str]:
 def short_name(heading: str) -> str:
     """A heading as a student would name it in a question: "🖥️ 2.1 Amazon EC2" → "EC2",
     "**S3 (Simple Storage Service)**" → "S3"."""
-    from ..query import EXPANDED, plain_heading
+    from ..services import EXPANDED, plain_heading
     from ..text import VENDORS, strip_emphasis
 
     h = plain_heading(strip_emphasis(heading)).strip()
@@ -64,7 +64,7 @@ def examples_for(headings: list[str], chunks: list | None = None) -> list[str]:
     heading is. Headings with nothing under them but notes (a service, "EC2") are preferred to the
     ones over other headings or a file's title ("Bases de données"). Without chunks: what the first
     headings are."""
-    from ..query import section_headings
+    from ..services import section_headings
 
     names = {h: short_name(h) for h in headings}
     depth, over = _outline(chunks or [])
@@ -109,7 +109,7 @@ def examples_for(headings: list[str], chunks: list | None = None) -> list[str]:
 
 def _outline(chunks: list) -> tuple[dict[str, int], set[str]]:
     """(heading → its depth below the file's title, headings over other headings or a file's title)."""
-    from ..query import section_headings
+    from ..services import section_headings
 
     depth: dict[str, int] = {}
     over: set[str] = set()
