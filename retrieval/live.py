@@ -10,7 +10,10 @@ from __future__ import annotations
 import threading
 import time
 from pathlib import Path
-from typing import Self
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # typing.Self is Python 3.11+ (the annotations are never evaluated: __future__)
+    from typing_extensions import Self
 
 from . import passages, store
 from .builder import BuildProgress, BuildStats, Draft, build, built_by

@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from enum import StrEnum
+from enum import Enum
 
 
-class Intent(StrEnum):
+class Intent(str, Enum):
     """What a question asks for (query.ServiceCatalog.read): the ranking rules and the layout follow it.
-    A str: "compare" == Intent.COMPARE, and JSON shows the word."""
+    A str: "compare" == Intent.COMPARE, and JSON shows the word (enum.StrEnum is Python 3.11+)."""
 
     LOOKUP = "lookup"  # what a thing is, how it works: the default
     COMPARE = "compare"  # two or more things side by side ("SES vs Pinpoint")
     TIPS = "tips"  # the exam tips of a thing
     NONE = "none"  # no answer (nothing relevant, or refused)
+
+    def __str__(self) -> str:  # the word, as StrEnum gives it (str() and f-strings alike)
+        return str(self.value)
 
 
 @dataclass

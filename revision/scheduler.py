@@ -7,7 +7,7 @@ that the interval printed on a button is the one the card really gets when it is
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta, timezone
 
 from fsrs import Card as FsrsCard
 from fsrs import Rating, ReviewLog, Scheduler, State
@@ -44,10 +44,10 @@ def rating_of(grade: str | int | Rating) -> Rating:
 
 def _utc(now: datetime | None) -> datetime:
     if now is None:
-        return datetime.now(UTC)
+        return datetime.now(timezone.utc)
     if now.tzinfo is None:
         raise ValueError("une date sans fuseau horaire est ambiguë")
-    return now.astimezone(UTC)
+    return now.astimezone(timezone.utc)
 
 
 def new_state(card_key: int, now: datetime | None = None) -> FsrsCard:

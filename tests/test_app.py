@@ -7,12 +7,12 @@ structure replaces, nothing added but interface labels.
 """
 
 import re
-import tomllib
 from dataclasses import replace
 from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
+import tomllib
 from hypothesis import given, settings
 from hypothesis import strategies as hs
 from readback import line_numbers, unrender_quote

@@ -16,7 +16,7 @@ From the chat: set, then switch page,
 The page reads the request once and removes it.
 """
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import streamlit as st
@@ -44,7 +44,7 @@ st.caption(
     "Des cartes tirées mot pour mot de tes notes : un passage en gras masqué, une liste sous son titre, "
     "une case de tableau. Réponds de tête, clique sur « Montrer », puis dis si tu savais."
 )
-now = datetime.now(UTC)
+now = datetime.now(timezone.utc)
 
 # ----- the database and the cards ----------------------------------------------------------------
 corpus_dir, index_dir = sup.paths(APP_DIR)
@@ -164,7 +164,7 @@ def grade(card_id: str, label: str) -> None:
     if ss.get("rev_current") != card_id or not ss.get("rev_shown"):
         return
     started = ss.get("rev_started")
-    when = datetime.now(UTC)
+    when = datetime.now(timezone.utc)
     duration = int((when - started).total_seconds() * 1000) if started else None
     try:
         state = store.review(card_id, label, when, duration)
