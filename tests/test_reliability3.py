@@ -383,7 +383,7 @@ def test_reviser_blames_the_chosen_folder_not_the_variable(tmp_path, monkeypatch
 
 # ----- 5. a corrupt database that cannot be moved aside ---------------------------------------------
 def test_a_corrupt_database_in_a_read_only_folder_is_one_sentence_and_kept(tmp_path, monkeypatch):
-    from datetime import UTC, datetime
+    from datetime import datetime, timezone
 
     from revision import app_support as rsup
     from revision.store import StoreUnreadable
@@ -397,7 +397,7 @@ def test_a_corrupt_database_in_a_read_only_folder_is_one_sentence_and_kept(tmp_p
 
     monkeypatch.setattr(Path, "rename", refuse)
     with pytest.raises(StoreUnreadable, match="vérifie ses droits") as e:
-        rsup.open_store(db, datetime(2025, 3, 3, tzinfo=UTC))
+        rsup.open_store(db, datetime(2025, 3, 3, tzinfo=timezone.utc))
     assert "\n" not in str(e.value)
     assert db.read_bytes() == b"\x00abime" * 512 and os.listdir(db.parent) == ["revision.sqlite3"]
 
@@ -441,12 +441,12 @@ def test_settings_are_read_once_per_change(tmp_path, monkeypatch):
 
 # ----- 8. a card keeps its history through a heading or parent rename and a move --------------------
 def test_cards_keep_their_history_through_renames_and_moves(tmp_path, notes):
-    from datetime import UTC, datetime, timedelta
+    from datetime import datetime, timedelta, timezone
 
     from revision.store import Store
     from revision.sync import sync_notes
 
-    t0 = datetime(2025, 3, 3, 9, 0, tzinfo=UTC)
+    t0 = datetime(2025, 3, 3, 9, 0, tzinfo=timezone.utc)
     store = Store.open(tmp_path / "revision.sqlite3")
     got, _ = sync_notes(store, notes, t0)
     for c in got.cards:
@@ -653,14 +653,14 @@ def test_held_an_encrypted_entry_is_skipped_and_said(tmp_path):
 
 
 def test_held_the_clock_moved_back_keeps_every_review(tmp_path):
-    from datetime import UTC, datetime, timedelta
+    from datetime import datetime, timedelta, timezone
 
     from revision.cards import cards_of
     from revision.store import Store
 
     cards = cards_of(CORPUS)[:3]
     store = Store.open(tmp_path / "r.sqlite3")
-    t0 = datetime(2025, 3, 3, 9, 0, tzinfo=UTC)
+    t0 = datetime(2025, 3, 3, 9, 0, tzinfo=timezone.utc)
     store.sync(cards, t0)
     store.review(cards[0].id, "Bien", t0)
     store.review(cards[0].id, "Bien", t0 - timedelta(days=2))  # the computer's clock set back
@@ -668,12 +668,12 @@ def test_held_the_clock_moved_back_keeps_every_review(tmp_path):
 
 
 def _grade_many(db: str, ids: list[str], n: int) -> None:
-    from datetime import UTC, datetime, timedelta
+    from datetime import datetime, timedelta, timezone
 
     from revision.store import Store
 
     store = Store.open(db)
-    t = datetime(2025, 3, 3, 9, 0, tzinfo=UTC)
+    t = datetime(2025, 3, 3, 9, 0, tzinfo=timezone.utc)
     for k in range(n):
         store.review(ids[k % len(ids)], "Bien", t + timedelta(seconds=k))
 
@@ -681,14 +681,14 @@ def _grade_many(db: str, ids: list[str], n: int) -> None:
 @pytest.mark.slow
 def test_held_three_processes_grading_300_times_each_lose_nothing(tmp_path):
     import multiprocessing as mp
-    from datetime import UTC, datetime
+    from datetime import datetime, timezone
 
     from revision.cards import cards_of
     from revision.store import Store
 
     cards = cards_of(CORPUS)[:10]
     db = str(tmp_path / "r.sqlite3")
-    Store.open(db).sync(cards, datetime(2025, 3, 3, tzinfo=UTC))
+    Store.open(db).sync(cards, datetime(2025, 3, 3, tzinfo=timezone.utc))
     ctx = mp.get_context("spawn")
     procs = [ctx.Process(target=_grade_many, args=(db, [c.id for c in cards], 300)) for _ in range(3)]
     for p in procs:

@@ -4,7 +4,7 @@ import os
 import shutil
 import sqlite3
 import threading
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -20,7 +20,7 @@ from revision.sync import sync_notes
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTES = ROOT / "corpus" / "other-services.md"
-T0 = datetime(2025, 3, 3, 9, 0, tzinfo=UTC)
+T0 = datetime(2025, 3, 3, 9, 0, tzinfo=timezone.utc)
 SSM_EXAM_LINE = "\t  - Tu dois avoir un **IAM Role**, **VPC Endpoint** si en privé, et **SSM Agent actif**"
 
 
