@@ -1,6 +1,7 @@
 """Shared fixtures: the real notes, the real model, one index built per test session."""
 
 import os
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -22,6 +23,15 @@ def revision_db(tmp_path, monkeypatch):
     path = tmp_path / "revision-data" / "revision.sqlite3"
     monkeypatch.setenv("REVISION_DB", str(path))
     return path
+
+
+@pytest.fixture
+def notes(tmp_path):
+    """A copy of the shipped notes that a test may edit (a test file may define its own `notes`)."""
+    folder = tmp_path / "notes"
+    folder.mkdir()
+    shutil.copy(NOTES, folder / NOTES.name)
+    return folder
 
 
 @pytest.fixture(scope="session")

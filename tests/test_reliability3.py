@@ -19,14 +19,6 @@ CORPUS = ROOT / "corpus"
 NOTES = CORPUS / "other-services.md"
 
 
-@pytest.fixture
-def notes(tmp_path):
-    folder = tmp_path / "notes"
-    folder.mkdir()
-    shutil.copy(NOTES, folder / NOTES.name)
-    return folder
-
-
 def one_french_line(capsys) -> str:
     err = capsys.readouterr().err
     assert "Traceback" not in err and err.startswith("Erreur : ") and err.count("\n") == 1, err

@@ -36,15 +36,6 @@ def store(tmp_path, cards):
     return s
 
 
-@pytest.fixture
-def notes(tmp_path):
-    """A copy of the real notes that a test may edit."""
-    folder = tmp_path / "notes"
-    folder.mkdir()
-    shutil.copy(NOTES, folder / NOTES.name)
-    return folder
-
-
 def card_at(cards, line, answer=None):
     return next(c for c in cards if c.line == line and (answer is None or c.answer == answer))
 
