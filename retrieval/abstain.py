@@ -25,7 +25,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from .cues import asks_definition, defined_term
+from .cues import asks_about, asks_definition, defined_term
 from .lexical import STOP_WORDS, LexicalIndex, tokenize
 from .query import QueryReading
 from .ranking import CorpusView
@@ -113,9 +113,11 @@ def _unsupported_passing_service(
     naming = np.unique(np.concatenate([lexical.docs_with(t) for t in own]))
     if not weights:
         # nothing but the service's name is a word of the notes; "direct connect c'est quoi" asks what
-        # it is, which a line of the notes that is the name (a bullet "Direct Connect (DX)" over its
-        # details, "**Direct Connect** : …") answers
-        return not (asks_definition(fold(reading.query)) and _an_item(named, naming, view))
+        # it is (so do "EKS", "parle-moi d'EKS", "et ECS ?"), which a line of the notes that is the name
+        # (a bullet "Direct Connect (DX)" over its details, "**Direct Connect** : …") answers
+        folded = fold(reading.query)
+        alone = not [t for t in tokens if t not in own and t not in VENDOR]
+        return not ((asks_definition(folded) or asks_about(folded) or alone) and _an_item(named, naming, view))
     if not len(naming):
         return False  # a name the notes do not hold is signal 1's business
     # A note says things about a service over a whole block ("Destinations : S3, Redshift" next

@@ -41,6 +41,12 @@ DEFINITION = re.compile(
     r"\bc'?est (?:quoi|koi)\b|\bqu'?est[- ]ce qu|\bc (?:koi|quoi)\b|\bkesako\b|\bdefini\w*"
     r"|\bwhat(?: is|'s| are)\b|\ba quoi sert\b|\bca sert a quoi\b"
 )
+# "parle-moi de X", "explique X", "résume-moi X", "tell me about X": what X is, asked another way (folded text).
+ABOUT = re.compile(
+    r"\bparle[sz]?[- ]moi\b|\bexplique[sz]?\b|\b(?:presente|resume)[sz]?[- ]moi\b|\bdis[- ]m'?en\b|\btell me about\b"
+)
+# Words of a chat that ask nothing ("ok et SSO c'est quoi déjà ?", "et outposts alors ?") (folded words).
+CHAT_WORDS = frozenset("ok okay daccord d accord merci super cool bon bien parfait top deja alors".split())
 # What a bare "what is X" question holds besides X and stop words (folded words).
 DEFINITION_WORDS = frozenset(
     fold("koi quoi kesako sert définition définir what is it are le la les un une service outil").split()
@@ -50,6 +56,18 @@ ASKS_FIGURE = re.compile(
     r"\b(combien|prix|tarifs?|tarification|taille|duree|delai|limites?|quotas?|nombre"
     r"|maximum|maximale?|how (?:much|many|long)|price|pricing|size|limits?)\b"
 )
+
+# Money: a question asking what something costs ("ça coûte combien ?", "c'est facturé comment ?"), and a
+# line saying it ("Payant : par élément enregistré", "0,10 $ par Go", "gratuit") (folded text).
+PRICE = re.compile(
+    r"\b(?:cout(?:e|es|er|ent|s)?|prix|tarif\w*|factur\w*|payante?s?|payer|paie|gratuite?s?"
+    r"|price|pricing|priced|cost|costs|free|billed|billing)\b|[$€]"
+)
+
+
+def asks_price(text: str) -> bool:
+    """The text speaks of money: what something costs, how it is billed (folded text)."""
+    return bool(PRICE.search(text))
 
 
 def comparison_cue(text: str) -> str:
@@ -66,6 +84,11 @@ def tips_cue(text: str) -> bool:
 def asks_definition(text: str) -> bool:
     """The text asks what something is ("c'est quoi", "qu'est-ce que", "what is") (folded text)."""
     return bool(DEFINITION.search(text))
+
+
+def asks_about(text: str) -> bool:
+    """The text asks to be told about something ("parle-moi de", "explique") (folded text)."""
+    return bool(ABOUT.search(text))
 
 
 def defined_term(text: str) -> list[str]:

@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass, field
 
 from .comparison import choice_next_to_service, compared_sides, compared_terms, fewest_words
-from .cues import ASKS_FIGURE, COMPARE, DEFINITION, DEFINITION_WORDS, TIPS
+from .cues import ASKS_FIGURE, CHAT_WORDS, COMPARE, DEFINITION, DEFINITION_WORDS, TIPS
 from .lexical import STOP_WORDS
 from .models import Chunk, Intent
 from .services import VENDOR_WORDS, Service, Services, is_comparison_heading
@@ -81,10 +81,11 @@ class ServiceCatalog:
             terms = []
         intent = Intent.COMPARE if compare else (Intent.TIPS if tips else Intent.LOOKUP)
         bare = False
-        # "c'est quoi X ?", or X alone ("athena", "et quicksight ?"): what X is, its section's opening
+        # "c'est quoi X ?", or X alone ("athena", "et quicksight ?", "ok et SSO c'est quoi déjà ?"): what X
+        # is, its section's opening
         if intent == "lookup" and len(services) == 1:
             named = {w for a in self._found.aliases_of([services[0], *outer]) for w in a}
-            asked = [w for w in fold_words(query) if w not in STOP_WORDS | VENDOR_WORDS | DEFINITION_WORDS]
+            asked = [w for w in fold_words(query) if w not in STOP_WORDS | VENDOR_WORDS | DEFINITION_WORDS | CHAT_WORDS]
             # the name as typed may be misspelt ("pinpont c'est quoi"), as the catalog allowed
             bare = all(w in named or any(levenshtein(w, x, 2) <= (len(x) >= 8) + 1 for x in named) for w in asked)
         term: list[str] = []
