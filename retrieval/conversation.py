@@ -27,7 +27,7 @@ import numpy as np
 
 from . import conventions
 from .abstain import AWS_SERVICES, unknown_products
-from .cues import asks_definition, comparison_cue, tips_cue
+from .cues import CHAT_WORDS, DEFINITION_WORDS, asks_about, asks_definition, asks_price, comparison_cue, tips_cue
 from .lexical import STOP_WORDS, LexicalIndex, tokenize
 from .models import Answer, Intent, Passage, Subject
 from .query import QueryReading
@@ -38,11 +38,12 @@ from .text import fold, fold_words, strip_emphasis
 # The first word of a question that goes on from the previous one ("et pour l'examen ?").
 _LEADS = frozenset("et and mais but sinon puis ensuite alors donc aussi also what about".split())
 # Words said before it, that do not count ("ok et les limites ?", "d'accord, et …").
-_FILLERS = frozenset("ok okay daccord d accord merci super cool bon bien parfait top".split())
-# Words that refer back to something already said ("il se connecte à quoi ?", "ses limites", "ça coûte combien ?").
+_FILLERS = CHAT_WORDS - {"alors"}
+# Words that refer back to something already said ("il se connecte à quoi ?", "ses limites", "ça coûte combien ?",
+# "on bosse à plusieurs dessus").
 _BACK = frozenset(
     "il elle ils elles lui leur leurs son sa ses celui celle ceux celles ca cela ceci cet cette ces "
-    "lequel laquelle lesquels lesquelles it its they them their this that".split()
+    "lequel laquelle lesquels lesquelles dessus dedans it its they them their this that".split()
 )
 # "il y a", "il faut", "il existe": "il" that refers to nothing.
 _IMPERSONAL = re.compile(r"\bil (?:y a|faut|existe|est possible|vaut mieux|s'agit)\b")
@@ -59,12 +60,17 @@ _OBJECT = re.compile(
 _FRAME = frozenset(
     "quel quelle quels quelles est sont combien comment pourquoi quand ou qui quoi what which are".split()
 )
+# Verbs of knowing, around a request for tips ("des pièges à connaître ?", "quoi retenir pour l'examen ?").
+_KNOW = frozenset("connaitre savoir retenir noter faut".split())
 # "c'est chiffré ?", "combien de temps c'est gardé ?": "c'" says something of what was said before;
 # "c'est quoi X ?", "c'est qui", "c'est comment" ask about X instead.
 _THIS_IS = re.compile(r"\bc'\s?(?:est|etait)\b(?!\s+(?:quoi|koi|qui|qu|comment|pour|a dire|le|la|les|un|une|l'))")
-# A comparison with what was said before, beyond the catalog's own cues ("et par rapport à SNS ?").
+# A comparison with what was said before, beyond the catalog's own cues ("et par rapport à SNS ?", "c'est
+# mieux que Glue ?", "plus cher qu'EFS ?", "c'est pareil que MGN ?", "CloudTrail c'est pas la même chose ?").
 _RELATIVE = re.compile(
     r"\bpar rapport (?:a|au|aux)\b|\bcontrairement\b|\bplutot qu|\bau lieu d|\bface a\b|\bcompared\b"
+    r"|\b(?:mieux|pire|moins bien|(?:plus|moins) \w+)\s+qu(?:e\b|')|\bpareil\b|\bla meme chose\b|\bidentique\b"
+    r"|\bbetter than\b|\bsame as\b"
 )
 _CUE_TOKENS = frozenset(t for w in _BACK | _LEADS for t in tokenize(w))  # "ça" is no subject of its own
 SHORT = 3  # a question of this many words or fewer continues the previous one, when it names nothing
@@ -89,13 +95,13 @@ def subject_of(previous: Answer | None, view: CorpusView) -> tuple[list[str], st
 def _narrower(name: str, first: Passage, view: CorpusView) -> str:
     """A chapter a question named ("les classes de stockage ?" names "# Stockage sur AWS", the file's
     title over its S3, EBS, EFS sections) is no subject: the section of the answer's first passage is
-    (Amazon S3). A page's title that is its subject (a Notion page) stays the subject."""
+    (Amazon S3). A page's title that is its subject (a Notion page, a page with aliases) stays the subject."""
     at = view.sections.get(name)
     if at is None or not len(at):
         return name
     c = view.chunks[int(at[0])]
-    if c.title != name or conventions.subject(c) == name:
-        return name
+    if c.title != name or conventions.subject(c) == name or c.names:
+        return name  # a page its aliases name ("aliases: [IAM Identity Center]") is one thing, no chapter
     if first.heading != name and name in first.heading_path and first.heading in view.sections:
         return name if generic(first.heading) else first.heading
     return name
@@ -141,9 +147,9 @@ def continuation_cue(query: str) -> str:
     m = _OBJECT.search(f) or _THIS_IS.search(f)
     if m:
         return m.group(0)
-    asked = [w for w in words if w not in STOP_WORDS and w not in _FRAME]
+    asked = [w for w in words if w not in STOP_WORDS and w not in _FRAME and w not in _KNOW]
     if asked and all(tips_cue(w) for w in asked):
-        return "examen"  # "quels sont les pièges à l'examen ?": tips, and of nothing named
+        return "examen"  # "quels sont les pièges à l'examen ?", "des pièges à connaître ?": tips, of nothing named
     # "il faut savoir coder ?": an impersonal "il faut" / "il y a" says nothing of what it is about
     typed = [w for w in _IMPERSONAL.sub(" ", f).split() if fold_words(w)]
     while typed and fold_words(typed[0])[0] in _FILLERS:
@@ -165,8 +171,16 @@ def other_names(query: str, reading: QueryReading, view: CorpusView, lexical: Le
     an AWS service, an acronym typed in capitals, a name the notes capitalise written with a capital."""
     out = list(unknown_products(query, lexical))
     words = re.findall(r"[^\W_]+", query)
+    # "et snowball c'est quand qu'on l'utilise ?": a word right after "et", typed without its capital,
+    # that the notes capitalise inside their sentences ("envisager Snowball") is a name too
+    folded = [fold(w) for w in words]
+    at = next((n for n, f in enumerate(folded) if f not in _FILLERS), len(words))
+    if at + 1 < len(words) and folded[at] in _LEADS:
+        f = folded[at + 1]
+        if f in view.catalog.name_words and f not in STOP_WORDS and f not in named_words(reading, view):
+            out.append(words[at + 1])
     tips = [w for w in words if tips_cue(fold(w))]
-    named = {w for s in reading.services for a in _aliases(view, s) for w in a}
+    named = named_words(reading, view)
     for n, w in enumerate(words):
         f = fold(w)
         if f in VENDOR_WORDS or f in named or w in tips or not w[0].isalpha():
@@ -176,6 +190,11 @@ def other_names(query: str, reading: QueryReading, view: CorpusView, lexical: Le
         if acronym or capitalised or f in AWS_SERVICES:
             out.append(w)
     return list(dict.fromkeys(out))
+
+
+def named_words(reading: QueryReading, view: CorpusView) -> set[str]:
+    """The folded words of the names of the services the question names."""
+    return {w for s in reading.services for a in _aliases(view, s) for w in a}
 
 
 def _aliases(view: CorpusView, heading: str) -> list[list[str]]:
@@ -195,10 +214,12 @@ def region(names: list[str], view: CorpusView) -> np.ndarray:
     return mask
 
 
-def _part_of(name: str, inside: np.ndarray, lexical: LexicalIndex) -> bool:
+def _part_of(name: str, inside: np.ndarray, lexical: LexicalIndex, refers_back: bool = False) -> bool:
     """A name the subject's own lines write, that is no AWS service: a part of the subject ("et le TTL ?"
-    after Route 53, whose records have a TTL), not another subject ("et SNS ?" after SES stays a switch)."""
-    if fold(name) in AWS_SERVICES:
+    after Route 53, whose records have a TTL), not another subject ("et SNS ?" after SES stays a switch).
+    A question that refers back to the subject (`refers_back`: "lequel choisir pour lire un bucket S3 ?"
+    after the VPC endpoints, whose lines write S3) makes an AWS service its lines write a part too."""
+    if fold(name) in AWS_SERVICES and not refers_back:
         return False
     return any(inside[lexical.docs_with(t)].any() for t in tokenize(name))
 
@@ -289,7 +310,12 @@ def carry(
     if kept and not new:
         return None  # it names the subject itself: nothing to carry
     inside = region(names, view)
-    others = [w for w in other_names(query, reading, view, lexical) if not _part_of(w, inside, lexical)]
+    # a name the subject's lines write is a part of it; so is one the newly named service's lines write
+    # ("c'est mieux que Glue pour faire de l'ETL ?": ETL is what Glue does, not a third thing compared)
+    parts = inside | region(new, view) if new else inside
+    back = continuation_cue(query)
+    refers_back = bool(back) and back not in _LEADS and not back[0].isdigit() and back != "examen"
+    others = [w for w in other_names(query, reading, view, lexical) if not _part_of(w, parts, lexical, refers_back)]
     others = [
         w for w in [*others, *defined_elsewhere(query, inside, view, lexical)] if not set(fold_words(w)) <= against
     ]
@@ -347,7 +373,8 @@ def follow(
     if len(before.services) != 1 or before.services == reading.services or before.intent not in ("lookup", "tips"):
         return reading, None
     # "c'est quoi RDS Proxy ?" then "et DynamoDB ?": what DynamoDB is, its section's opening
-    bare = before.bare or (before.intent == "lookup" and asks_definition(fold(previous.query)))
+    asked = fold(previous.query)
+    bare = before.bare or (before.intent == "lookup" and (asks_definition(asked) or asks_about(asked)))
     return replace(before, query=reading.query, services=reading.services, bare=bare, term=[]), None
 
 
@@ -377,7 +404,11 @@ def within(
     Its few words weigh little, so what it asks is read off its shape:
     - one that compares without naming a side ("avec quoi il ne faut pas le confondre ?") asks what the
       subject is told apart from: the subject's lines that contrast ("Ne pas confondre avec SNS") first;
+      one that names a side the notes hold no heading for ("c'est mieux que le fine-tuning ?"): the
+      subject's lines writing it first, then those that contrast;
     - one that asks for exam tips ("et pour l'examen ?"): the subject's exam lines first;
+    - one that asks what it costs ("ça coûte combien ?"): the subject's lines on money, those with a
+      figure ("5 $ par To") before the others ("Payant : par élément enregistré");
     - one that asks for a figure (`figure`: "combien ça coûte ?", "ses limites ?"): the subject's lines
       that give a figure with its unit ("5 $ par To") first, among its best FIGURE_REACH."""
     if subject.reason != "continuation":
@@ -385,29 +416,56 @@ def within(
     mask = region(subject.names, view)
     inside = [(i, s) for i, s in ranked if mask[i]]
     f = fold(query).replace("\u2019", "'")
-    if compares(query):
-        first = {i for i, _ in inside if _contrasts(view.words[i])}
+    tier: dict[int, int] = {}  # 0 first, then 1, then the rest (2); each in its rank's order
+    cue = compares(query)
+    if cue:
+        # "c'est mieux que le fine-tuning ?": the subject's lines writing the other side, then those that contrast
+        other = [w for w in fold_words(f[f.find(cue) + len(cue) :]) if w not in STOP_WORDS and w not in _FRAME]
+        tier = {i: 1 for i, _ in inside if _contrasts(view.words[i])}
+        tier |= {i: 0 for i, _ in inside if other and all(f" {w} " in view.words[i] for w in other)}
     elif tips_cue(f):
-        first = {i for i, _ in inside if view.exam[i]}
+        tier = {i: 0 for i, _ in inside if view.exam[i]}
+    elif asks_price(f):  # a price with its figure ("5 $ par To") before a word on money ("gratuites")
+        tier = {i: 0 if view.figure[i] else 1 for i, _ in inside if _on_money(i, view)}
     elif figure:
-        first = {i for i, _ in inside[:FIGURE_REACH] if view.figure[i]}
-    else:
-        first = set()
-    inside = [(i, s) for i, s in inside if i in first] + [(i, s) for i, s in inside if i not in first]
+        tier = {i: 0 for i, _ in inside[:FIGURE_REACH] if view.figure[i]}
+    inside.sort(key=lambda x: tier.get(x[0], 2))  # stable: the rank's order within a tier
     return inside + [(i, s) for i, s in ranked if not mask[i]]
 
 
 def scored_text(query: str, subject: Subject | None, previous: Answer | None) -> str:
     """The text a question is ranked on. A follow-up that refers back with a pronoun ("ils tournent tout
     seuls ?") after a follow-up that named a part of the subject ("les crawlers ?") is about that part:
-    the previous question's words are ranked with its own."""
-    if subject is None or subject.reason != "continuation" or previous is None or previous.subject is None:
+    the previous question's words are ranked with its own; so are the words of a part the question that
+    set the subject asked about."""
+    if subject is None or subject.reason != "continuation" or previous is None:
         return query
+    if previous.subject is None:
+        # the question that set the subject asked what a part of it is ("c'est quoi le long polling SQS
+        # ?"): the follow-up ("et comment on l'active ?") is about that part, within the subject; a
+        # question that asked something else ("comment lancer un conteneur ?") named no part
+        asked = fold(previous.query).replace("\u2019", "'")
+        named_part = (asks_definition(asked) or asks_about(asked)) and not compares(query)
+        part = _part_words(previous.query, subject) if named_part else []
+        return f"{query} {' '.join(part)}" if part else query
     if previous.subject.reason != "continuation" or subject.cue not in _BACK:
         return query
     if tips_cue(fold(previous.query)) or compares(previous.query):
         return query  # "et pour l'examen ?" asks a kind of line, it names no part of the subject
     return f"{query} {previous.query}"
+
+
+def _part_words(query: str, subject: Subject) -> list[str]:
+    """The words a question says beyond the subject's name and the words that ask ("c'est quoi le long
+    polling SQS ?" after which the subject is SQS: "long polling")."""
+    named = {w for n in subject.names for w in fold_words(plain_heading(strip_emphasis(n)))}
+    skip = named | STOP_WORDS | VENDOR_WORDS | _FRAME | DEFINITION_WORDS | _LEADS | _FILLERS
+    return [w for w in fold_words(query) if w not in skip and len(w) > 1]
+
+
+def _on_money(i: int, view: CorpusView) -> bool:
+    """A line on money: its words or headings ("## Prix", "Payant"), or a currency sign in its text."""
+    return asks_price(view.words[i]) or asks_price(view.chunks[i].text)
 
 
 def _contrasts(words: str) -> bool:

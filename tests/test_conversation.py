@@ -175,6 +175,9 @@ def test_exam_only_still_applies_to_a_carried_answer(retriever):
         ("qui peut y accéder ?", "peut y acceder"),
         ("comment s'en servir ?", "s'en servir"),
         ("quels sont les pièges à l'examen ?", "examen"),
+        ("des pièges à connaître ?", "examen"),
+        ("on bosse à plusieurs dessus, on fait comment ?", "dessus"),
+        ("quoi retenir pour l'exam ?", "examen"),
         ("quels conseils pour réussir la certif ?", ""),
         ("comment fonctionne le cluster ?", ""),
         ("comment planifier l'arrêt des instances la nuit ?", ""),
@@ -241,7 +244,9 @@ def test_chat_json_is_one_object_per_turn(monkeypatch, capsys, built_index):
 
 # ----- the conversation sets ---------------------------------------------------------------------------
 def test_conversation_sets_are_valid():
-    for path in (ROOT / "eval" / "conversations.jsonl", ROOT / "eval" / "holdout4" / "conversations.jsonl"):
+    paths = [ROOT / "eval" / "conversations.jsonl", *sorted((ROOT / "eval").glob("holdout*/conversations.jsonl"))]
+    assert len(paths) >= 7
+    for path in paths:
         items = load_set([str(path)])
         assert items and all(len(it["turns"]) >= 2 for it in items)
         assert {it["kind"] for it in items} <= {"followup", "switch", "compare_followup", "standalone"}
@@ -366,6 +371,22 @@ def test_this_is_refers_back(question, cue):
 
 
 @pytest.mark.parametrize(
+    "question, cue",
+    [
+        ("c'est mieux que glue ?", "mieux que"),
+        ("c'est pareil que MGN ?", "pareil"),
+        ("cloudtrail c'est pas la même chose ?", "la meme chose"),
+        ("il est plus cher qu'EFS ?", "plus cher qu'"),
+        ("et par rapport à SNS ?", "par rapport a"),
+        ("c'est quoi le mieux pour l'examen ?", ""),
+        ("il y en a plus que trois ?", ""),
+    ],
+)
+def test_what_compares_with_the_subject(question, cue):
+    assert conversation.compares(question) == cue
+
+
+@pytest.mark.parametrize(
     "question, cue, against",
     [
         ("on peut interroger autre chose que S3 ?", "autre chose que", {"s3"}),
@@ -450,3 +471,132 @@ def test_a_dated_journal_page_is_no_subject(on):
     _, replaces = talk(on("logseq"), "c'est quoi OAC ?", "et ça remplace quoi ?")
     assert replaces.subject is not None and replaces.subject.names == ["OAC (Origin Access Control)"]
     assert replaces.passages[0].source == "pages/CloudFront.md"
+
+
+@pytest.mark.slow
+def test_a_name_alone_asks_what_it_is(on):
+    """The notes list EKS and ECS as items ("- **ECS** : orchestrateur…"), with no section: "parle moi de
+    EKS" then "et ECS ?" are answered from those lines, not refused as services the notes do not cover."""
+    r = on("cheatsheet")
+    eks, ecs = talk(r, "parle moi de EKS", "et ECS ?")
+    assert shown(eks) == ("conteneurs.md", 150)
+    assert ecs.subject is None and shown(ecs) == ("conteneurs.md", 151)
+    assert r.ask("EKS").passages[0].lines[0] == 150
+    assert not r.ask("EKS karpenter spot").passages  # the name and words the notes never write: refused
+
+
+@pytest.mark.slow
+def test_better_than_compares_with_the_subject(on):
+    """ "c'est mieux que sagemaker ?" after Bedrock compares the two; the acronym of what Glue does
+    ("pour faire de l'ETL") is no third side. "mieux que" a thing with no heading ("le fine-tuning")
+    shows the subject's lines that write it first."""
+    _, better = talk(on("gdocs"), "bedrock c'est quoi ?", "c'est mieux que sagemaker ?")
+    assert better.subject is not None and better.subject.reason == "compare"
+    assert better.services == ["bedrock", "Amazon SageMaker AI"]
+    assert {p.source for p in better.passages[:3]} == {"bedrock.md", "SageMaker.md"}
+    _, etl = talk(on("notion"), "c'est quoi EMR ?", "c'est mieux que glue pour faire de l'ETL ?")
+    assert etl.subject is not None and etl.subject.reason == "compare"
+    assert etl.services == ["Amazon EMR", "AWS Glue"]
+    _, tuning = talk(on("gdocs"), "c'est quoi une knowledge base dans bedrock ?", "c'est mieux que le fine-tuning ?")
+    assert tuning.subject is not None and tuning.subject.names == ["bedrock"]
+    assert 27 in tuning.passages[0].lines  # "3. **Fine-tuning** : réentraîner une copie privée du modèle…"
+
+
+@pytest.mark.slow
+def test_what_it_costs_shows_the_subject_lines_on_money(on):
+    """Config's price is a line without a figure ("Payant : par élément de configuration enregistré")."""
+    _, cost = talk(on("vault"), "c'est quoi aws config ?", "ca coute combien ?")
+    assert cost.subject is not None and cost.subject.names == ["Config"]
+    assert 13 in cost.passages[0].lines
+
+
+@pytest.mark.slow
+def test_a_follow_up_is_about_the_part_the_first_question_named(on):
+    """ "c'est quoi le long polling sqs ?" then "et comment on l'active ?": SQS's long polling line, not
+    its first lines; "le versioning S3" then "et si je supprime un objet ?": the versioning line."""
+    _, active = talk(on("prose"), "c'est quoi le long polling sqs ?", "et comment on l'active ?")
+    assert active.subject is not None and shown(active) == ("messagerie-et-integration.md", 65)
+    _, delete = talk(on("stockage"), "c'est quoi le versioning S3", "et si je supprime un objet ?")
+    assert delete.subject is not None and shown(delete) == ("stockage.md", 30)
+
+
+@pytest.mark.slow
+def test_a_service_the_subject_writes_is_part_of_a_question_referring_back(on):
+    """ "lequel choisir pour lire un bucket S3 ?" after the VPC endpoints: "lequel" refers back, and the
+    endpoints' lines write S3 (the gateway endpoint); "et S3 ?" alone would be a switch."""
+    r = on("obsidian")
+    _, which = talk(r, "les VPC endpoints c'est quoi", "lequel choisir pour lire un bucket S3 ?")
+    assert which.subject is not None and "VPC Endpoints" in which.subject.names
+    assert which.passages[0].heading == "VPC Endpoints"
+    _, s3 = talk(r, "les VPC endpoints c'est quoi", "et S3 ?")
+    assert s3.subject is None
+
+
+@pytest.mark.parametrize(
+    "text, money",
+    [
+        ("ça coûte combien ?", True),
+        ("c'est facturé comment ?", True),
+        ("Payant : par élément de configuration enregistré", True),
+        ("0,10 $ par Go stocké", True),
+        ("il se connecte à quoi ?", False),
+        ("combien de temps c'est gardé ?", False),
+    ],
+)
+def test_what_speaks_of_money(text, money):
+    from retrieval.cues import asks_price
+    from retrieval.text import fold
+
+    assert asks_price(fold(text)) is money
+
+
+def test_a_switch_after_a_question_told_about_shows_what_the_new_service_is(retriever):
+    """ "explique moi aws batch" then "ok et outposts alors ?": what Outposts is, its section's opening
+    ("ok", "alors", "déjà" ask nothing), as "c'est quoi outposts ?" would show it."""
+    _, outposts = talk(retriever, "explique moi aws batch", "ok et outposts alors ?")
+    assert outposts.subject is None and first_section(outposts) == "AWS Outposts"
+    assert outposts.passages[0].lines[0] == retriever.ask("c'est quoi outposts ?").passages[0].lines[0]
+    assert 166 in outposts.passages[0].lines
+
+
+@pytest.mark.slow
+def test_tips_asked_with_a_verb_of_knowing_follow_the_subject(on):
+    """ "des pièges à connaître ?" after "explique moi EMR": EMR's exam lines, not a refusal."""
+    _, traps = talk(on("notion"), "explique moi EMR", "des pièges à connaître ?")
+    assert traps.subject is not None and traps.subject.names == ["Amazon EMR"]
+    assert "Amazon EMR" in traps.passages[0].source and traps.passages[0].hits[0].exam
+
+
+@pytest.mark.slow
+def test_a_page_named_by_its_aliases_stays_the_subject(on):
+    """ "je bloque sur IAM identity center" shows first a line of "## Pas à confondre"; the page (# SSO,
+    aliases: IAM Identity Center) is one thing, not a chapter: its follow-up stays on the whole page."""
+    _, sources = talk(on("vault"), "je bloque sur IAM identity center", "il accepte quoi comme sources d'identités")
+    assert sources.subject is not None and sources.subject.names == ["SSO"]
+    assert shown(sources) == ("SSO.md", 12)
+
+
+@pytest.mark.slow
+def test_a_name_typed_without_its_capital_after_et_is_a_switch(on):
+    """The notes write "envisager Snowball" (a name inside a sentence), and Storage Gateway's lines never
+    write it: "et snowball …" after Storage Gateway is about Snowball, not a follow-up."""
+    _, snow = talk(on("stockage"), "storage gateway sert a quoi", "et snowball c'est quand qu'on l'utilise ?")
+    assert snow.subject is None and shown(snow) == ("stockage.md", 107)
+    r = on("notion")  # a part of the subject (Glue's DataBrew) stays a follow-up
+    *_, code = talk(r, "c'est quoi glue", "et databrew ?", "il faut savoir coder ?")
+    assert code.subject is not None and code.subject.names == ["AWS Glue"]
+
+
+@pytest.mark.slow
+def test_same_thing_compares_and_tell_me_about_sets_a_subject(on):
+    """ "cloudtrail c'est pas la même chose ?" after CloudWatch compares the two pages; "résume moi X"
+    asks what X is, as "c'est quoi X" does."""
+    _, same = talk(on("vault"), "comment marche cloudwatch", "cloudtrail c'est pas la meme chose ?")
+    assert same.subject is not None and same.subject.reason == "compare"
+    assert same.services == ["CloudWatch", "CloudTrail"]
+    assert {p.source for p in same.passages[:2]} == {"CloudWatch.md", "CloudTrail.md"}
+    from retrieval.cues import asks_about
+    from retrieval.text import fold
+
+    assert asks_about(fold("résume moi lambda")) and asks_about(fold("parle-moi d'EKS"))
+    assert not asks_about(fold("comment on lance une stack ?"))
