@@ -55,16 +55,21 @@ _OBJECT = re.compile(
     r"\bl'\s?\w+(?:er|ir)\b|\b(?:on|je|tu|nous|vous)\s+(?:l'\s?|le\s+|la\s+|les\s+)\w+|\b(?:il|elle|ils|elles)\s+l'\s?\w+"
     r"|\b(?:peut|peux|peuvent|faut|dois|doit|doivent|veux|veut|comment|pourquoi|quand)(?:-on|-il|-je)?\s+(?:le|la|les)\s+\w+(?:er|ir|re)\b"
     r"|\b(?:on|je|tu|nous|vous|peut|peux|peuvent|faut|comment)\s+y\s+\w+|\bs'\s?en\s+\w+"
+    r"|(?<=\bje |\btu |\bon )(?:peux|peut|dois|doit|veux|veut) (?:le|la|les) \w+"  # "je peux le commit ?"
 )
 # The words that frame a question and ask nothing themselves ("quels sont les pièges à l'examen ?").
 _FRAME = frozenset(
     "quel quelle quels quelles est sont combien comment pourquoi quand ou qui quoi what which are".split()
 )
 # Verbs of knowing, around a request for tips ("des pièges à connaître ?", "quoi retenir pour l'examen ?").
-_KNOW = frozenset("connaitre savoir retenir noter faut".split())
+# Vague nouns too: "un truc à retenir pour l'exam ?".
+_KNOW = frozenset("connaitre savoir retenir noter faut truc trucs chose choses important importants".split())
 # "c'est chiffré ?", "combien de temps c'est gardé ?": "c'" says something of what was said before;
 # "c'est quoi X ?", "c'est qui", "c'est comment" ask about X instead.
-_THIS_IS = re.compile(r"\bc'\s?(?:est|etait)\b(?!\s+(?:quoi|koi|qui|qu|comment|pour|a dire|le|la|les|un|une|l'))")
+# "c utile dans quels cas ?": "c" typed for "c'est".
+_THIS_IS = re.compile(
+    r"(?:\bc'\s?(?:est|etait)\b|^c(?= ))(?!\s+(?:quoi|koi|qui|qu|comment|pour|a dire|le|la|les|un|une|l'))"
+)
 # A comparison with what was said before, beyond the catalog's own cues ("et par rapport à SNS ?", "c'est
 # mieux que Glue ?", "plus cher qu'EFS ?", "c'est pareil que MGN ?", "CloudTrail c'est pas la même chose ?").
 _RELATIVE = re.compile(
@@ -117,7 +122,7 @@ def _first_heading(previous: Answer, view: CorpusView) -> tuple[list[str], str] 
     ]
     for heading, path in shown[:SUBJECT_REACH]:
         for h in [heading, *reversed(path)]:
-            if h and h in view.sections and not generic(h):
+            if h and h in view.sections and not generic(h) and not _chapter(h, view):
                 return [h], "heading"
     return None
 
@@ -125,10 +130,22 @@ def _first_heading(previous: Answer, view: CorpusView) -> tuple[list[str], str] 
 SUBJECT_REACH = 2  # an answer's subject is read off its first passages that name something: at most this many
 
 
+def _chapter(heading: str, view: CorpusView) -> bool:
+    """A file's "#" title over its sections ("# ☁️ Partie 2 — Calcul et scalabilité"), that names no
+    one thing as a page's title does (a Notion page, a page with aliases): a chapter, too wide a subject."""
+    c = view.chunks[int(view.sections[heading][0])]
+    return c.title == heading and conventions.subject(c) != heading and not c.names
+
+
 def generic(heading: str) -> bool:
-    """A heading of nothing but question words ("C'est quoi", "À quoi ça sert ?") or of numbers (a
-    dated journal page, "2025_03_15"): no subject."""
-    return names_nothing(heading) or all(w.isdigit() for w in fold_words(heading))
+    """A heading of nothing but question words ("C'est quoi", "À quoi ça sert ?"), of numbers (a
+    dated journal page, "2025_03_15") or of exam words ("🎯 2.5 À retenir pour l'examen", a chapter's
+    tips over all its services): no subject."""
+    words = fold_words(heading)
+    if names_nothing(heading) or all(w.isdigit() for w in words):
+        return True
+    rest = [w for w in words if not w.isdigit() and w not in STOP_WORDS and w not in _KNOW and not tips_cue(w)]
+    return not rest and tips_cue(" ".join(words))
 
 
 def continuation_cue(query: str) -> str:
@@ -288,6 +305,27 @@ def _said_elsewhere(tokens: list[str], inside: np.ndarray, lexical: LexicalIndex
     return best_out >= best_in + ELSEWHERE
 
 
+_POSSESSIVE = frozenset("son sa ses leur leurs its their".split())
+
+
+def _pronoun_first(query: str, back: str, named: list[str], view: CorpusView) -> bool:
+    """The question refers back with a pronoun ("le", "il", "lequel", "ça") before it says the names it
+    holds: the pronoun is the subject, the names say where or with what ("je peux le mettre dans git ?",
+    "il s'intègre avec SNS ?"). A possessive ("ses limites face à …") is no such pronoun."""
+    if back in _POSSESSIVE:
+        return False
+    f = " " + " ".join(fold_words(query)) + " "
+    at = f.find(" " + " ".join(fold_words(back)) + " ")
+    if at < 0:
+        return False
+    spots = []
+    for name in named:
+        forms = _aliases(view, name) if name in view.sections else [fold_words(name)]
+        spots += [f.find(" " + " ".join(a) + " ") for a in forms if a]
+    spots = [i for i in spots if i >= 0]
+    return bool(spots) and at < min(spots)
+
+
 def carry(
     query: str,
     reading: QueryReading,
@@ -320,6 +358,14 @@ def carry(
         w for w in [*others, *defined_elsewhere(query, inside, view, lexical)] if not set(fold_words(w)) <= against
     ]
     cue = compares(query)
+    complement: set[str] = set()  # the words of names that say where or with what, not what about
+    if (new or others) and not cue and refers_back and _pronoun_first(query, back, new + others, view):
+        # "je peux le mettre dans git ?": the pronoun, said before the name, is the subject; the name is
+        # where it goes. "et guardduty, il analyse quoi ?" names first: the pronoun is GuardDuty
+        for name in new + others:
+            forms = _aliases(view, name) if name in view.sections else [fold_words(name)]
+            complement |= {t for a in forms for t in tokenize(" ".join(a))}
+        new, others = [], []
     if new or others:
         if not cue or len(new) + len(others) > 1:
             return None  # about something else (or compares two new things): a switch
@@ -331,7 +377,7 @@ def carry(
     cue = continuation_cue(query) or contrast or (compares(query) if not reading.terms else "")
     if not cue:
         return None  # complete on its own
-    tokens = [t for t in lexical.known(list(dict.fromkeys(tokenize(query)))) if t not in _CUE_TOKENS]
+    tokens = [t for t in lexical.known(list(dict.fromkeys(tokenize(query)))) if t not in _CUE_TOKENS | complement]
     if not tokens and tokenize(query) and cue[0].isdigit() and reading.intent != "tips":
         return None  # a few words the notes never use ("asdf qwer"): not a follow-up, nothing to show
     if len(tokens) >= ELSEWHERE and _said_elsewhere(tokens, inside, lexical):

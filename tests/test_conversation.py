@@ -177,6 +177,9 @@ def test_exam_only_still_applies_to_a_carried_answer(retriever):
         ("quels sont les pièges à l'examen ?", "examen"),
         ("des pièges à connaître ?", "examen"),
         ("on bosse à plusieurs dessus, on fait comment ?", "dessus"),
+        ("c utile dans quels cas concretement ?", "c"),
+        ("un truc à retenir pour l'exam ?", "examen"),
+        ("je peux le commit sur le repo ?", "peux le commit"),
         ("quoi retenir pour l'exam ?", "examen"),
         ("quels conseils pour réussir la certif ?", ""),
         ("comment fonctionne le cluster ?", ""),
@@ -600,3 +603,30 @@ def test_same_thing_compares_and_tell_me_about_sets_a_subject(on):
 
     assert asks_about(fold("résume moi lambda")) and asks_about(fold("parle-moi d'EKS"))
     assert not asks_about(fold("comment on lance une stack ?"))
+
+
+@pytest.mark.slow
+def test_a_pronoun_before_a_name_keeps_the_subject(on):
+    """ "je peux le mettre dans git ?" after Terraform's state: "le" is the state, said before "git" (a
+    heading of the notes, here where it goes); the state's line "ne pas le committer" comes first. A name
+    said before its pronoun ("ok et guardduty il analyse quoi ?") is what the pronoun means: a switch."""
+    r = on("cheatsheet")
+    _, git = talk(r, "le fichier tfstate de terraform il sert a quoi", "je peux le mettre dans git ?")
+    assert git.subject is not None and git.subject.names == ["4. Terraform"]
+    assert 164 in git.passages[0].lines
+    _, guard = talk(on("obsidian"), "user pool vs identity pool dans cognito ?", "ok et guardduty il analyse quoi ?")
+    assert guard.subject is None
+
+
+@pytest.mark.slow
+def test_a_chapter_or_its_exam_section_is_no_subject(on):
+    """The spot instances' answer opens on the chapter's "🎯 2.5 À retenir pour l'examen" section, under
+    the file's title "☁️ Partie 2 — Calcul et scalabilité": neither is a subject, so "et derriere un ALB
+    comment l'appli récupère l'ip du client ?" is asked on its own, not within them."""
+    _, alb = talk(
+        on("prose"),
+        "les spot instances c'est interessant quand ?",
+        "et derriere un ALB comment l'appli récupère l'ip du client ?",
+    )
+    assert alb.subject is None
+    assert conversation.generic("🎯 2.5 À retenir pour l'examen") and not conversation.generic("Amazon SES")
