@@ -15,7 +15,7 @@ whether it inherits the previous answer's subject:
   wrong carry-over is worse than none.
 
 Nothing here names the services of one set of notes: the catalog is read off the notes' headings,
-and the cues are French (and a little English) grammar.
+and the cues are French (and a little English) grammar, read in retrieval/continuation.py.
 """
 
 from __future__ import annotations
@@ -27,58 +27,26 @@ import numpy as np
 
 from . import conventions
 from .abstain import AWS_SERVICES, unknown_products
-from .cues import CHAT_WORDS, DEFINITION_WORDS, asks_about, asks_definition, asks_price, comparison_cue, tips_cue
+from .continuation import (
+    BACK,
+    CUE_TOKENS,
+    FILLERS,
+    FRAME,
+    KNOW,
+    LEAD,
+    LEADS,
+    POSSESSIVE,
+    compares,
+    continuation_cue,
+    excepted,
+)
+from .cues import DEFINITION_WORDS, asks_about, asks_definition, asks_price, comparison_cue, tips_cue
 from .lexical import STOP_WORDS, LexicalIndex, tokenize
 from .models import Answer, Intent, Passage, Subject
 from .query import QueryReading
 from .ranking import CorpusView
 from .services import VENDOR_WORDS, names_nothing, plain_heading
 from .text import fold, fold_words, strip_emphasis
-
-# The first word of a question that goes on from the previous one ("et pour l'examen ?").
-_LEADS = frozenset("et and mais but sinon puis ensuite alors donc aussi also what about".split())
-# Words said before it, that do not count ("ok et les limites ?", "d'accord, et …").
-_FILLERS = CHAT_WORDS - {"alors"}
-# Words that refer back to something already said ("il se connecte à quoi ?", "ses limites", "ça coûte combien ?",
-# "on bosse à plusieurs dessus").
-_BACK = frozenset(
-    "il elle ils elles lui leur leurs son sa ses celui celle ceux celles ca cela ceci cet cette ces "
-    "lequel laquelle lesquels lesquelles dessus dedans it its they them their this that".split()
-)
-# "il y a", "il faut", "il existe": "il" that refers to nothing.
-_IMPERSONAL = re.compile(r"\bil (?:y a|faut|existe|est possible|vaut mieux|s'agit)\b")
-# "comment l'activer ?": "l'" before a verb in the infinitive refers back; so does an object pronoun
-# between a person and its verb ("à partir de quand on l'utilise ?", "on le configure où ?").
-# An object pronoun before an infinitive after a modal ("on peut le chiffrer ?", "comment le choisir ?"),
-# "y" ("qui peut y accéder ?", "on y accède comment ?") and "en" ("comment s'en servir ?") refer back too.
-_OBJECT = re.compile(
-    r"\bl'\s?\w+(?:er|ir)\b|\b(?:on|je|tu|nous|vous)\s+(?:l'\s?|le\s+|la\s+|les\s+)\w+|\b(?:il|elle|ils|elles)\s+l'\s?\w+"
-    r"|\b(?:peut|peux|peuvent|faut|dois|doit|doivent|veux|veut|comment|pourquoi|quand)(?:-on|-il|-je)?\s+(?:le|la|les)\s+\w+(?:er|ir|re)\b"
-    r"|\b(?:on|je|tu|nous|vous|peut|peux|peuvent|faut|comment)\s+y\s+\w+|\bs'\s?en\s+\w+"
-    r"|(?<=\bje |\btu |\bon )(?:peux|peut|dois|doit|veux|veut) (?:le|la|les) \w+"  # "je peux le commit ?"
-)
-# The words that frame a question and ask nothing themselves ("quels sont les pièges à l'examen ?").
-_FRAME = frozenset(
-    "quel quelle quels quelles est sont combien comment pourquoi quand ou qui quoi what which are".split()
-)
-# Verbs of knowing, around a request for tips ("des pièges à connaître ?", "quoi retenir pour l'examen ?").
-# Vague nouns too: "un truc à retenir pour l'exam ?".
-_KNOW = frozenset("connaitre savoir retenir noter faut truc trucs chose choses important importants".split())
-# "c'est chiffré ?", "combien de temps c'est gardé ?": "c'" says something of what was said before;
-# "c'est quoi X ?", "c'est qui", "c'est comment" ask about X instead.
-# "c utile dans quels cas ?": "c" typed for "c'est".
-_THIS_IS = re.compile(
-    r"(?:\bc'\s?(?:est|etait)\b|^c(?= ))(?!\s+(?:quoi|koi|qui|qu|comment|pour|a dire|le|la|les|un|une|l'))"
-)
-# A comparison with what was said before, beyond the catalog's own cues ("et par rapport à SNS ?", "c'est
-# mieux que Glue ?", "plus cher qu'EFS ?", "c'est pareil que MGN ?", "CloudTrail c'est pas la même chose ?").
-_RELATIVE = re.compile(
-    r"\bpar rapport (?:a|au|aux)\b|\bcontrairement\b|\bplutot qu|\bau lieu d|\bface a\b|\bcompared\b"
-    r"|\b(?:mieux|pire|moins bien|(?:plus|moins) \w+)\s+qu(?:e\b|')|\bpareil\b|\bla meme chose\b|\bidentique\b"
-    r"|\bbetter than\b|\bsame as\b"
-)
-_CUE_TOKENS = frozenset(t for w in _BACK | _LEADS for t in tokenize(w))  # "ça" is no subject of its own
-SHORT = 3  # a question of this many words or fewer continues the previous one, when it names nothing
 
 
 def subject_of(previous: Answer | None, view: CorpusView) -> tuple[list[str], str] | None:
@@ -144,43 +112,8 @@ def generic(heading: str) -> bool:
     words = fold_words(heading)
     if names_nothing(heading) or all(w.isdigit() for w in words):
         return True
-    rest = [w for w in words if not w.isdigit() and w not in STOP_WORDS and w not in _KNOW and not tips_cue(w)]
+    rest = [w for w in words if not w.isdigit() and w not in STOP_WORDS and w not in KNOW and not tips_cue(w)]
     return not rest and tips_cue(" ".join(words))
-
-
-def continuation_cue(query: str) -> str:
-    """What makes the question read as the continuation of the previous one ("" when nothing does)."""
-    f = fold(query).replace("\u2019", "'")
-    words = fold_words(f)
-    while words and words[0] in _FILLERS:
-        words = words[1:]
-    if not words:
-        return ""
-    if words[0] in _LEADS:
-        return words[0]
-    back = [w for w in fold_words(_IMPERSONAL.sub(" ", f)) if w in _BACK]
-    if back:
-        return back[0]
-    m = _OBJECT.search(f) or _THIS_IS.search(f)
-    if m:
-        return m.group(0)
-    asked = [w for w in words if w not in STOP_WORDS and w not in _FRAME and w not in _KNOW]
-    if asked and all(tips_cue(w) for w in asked):
-        return "examen"  # "quels sont les pièges à l'examen ?", "des pièges à connaître ?": tips, of nothing named
-    # "il faut savoir coder ?": an impersonal "il faut" / "il y a" says nothing of what it is about
-    typed = [w for w in _IMPERSONAL.sub(" ", f).split() if fold_words(w)]
-    while typed and fold_words(typed[0])[0] in _FILLERS:
-        typed = typed[1:]
-    if len(typed) <= SHORT:
-        return f"{len(typed)} mot{'s' if len(typed) > 1 else ''}"
-    return ""
-
-
-def compares(query: str) -> str:
-    """The comparison cue of a question ("différence", "par rapport à"), "" when it compares nothing."""
-    f = fold(query).replace("\u2019", "'")
-    m = _RELATIVE.search(f)
-    return comparison_cue(f) or (m.group(0) if m else "")
 
 
 def other_names(query: str, reading: QueryReading, view: CorpusView, lexical: LexicalIndex) -> list[str]:
@@ -191,8 +124,8 @@ def other_names(query: str, reading: QueryReading, view: CorpusView, lexical: Le
     # "et snowball c'est quand qu'on l'utilise ?": a word right after "et", typed without its capital,
     # that the notes capitalise inside their sentences ("envisager Snowball") is a name too
     folded = [fold(w) for w in words]
-    at = next((n for n, f in enumerate(folded) if f not in _FILLERS), len(words))
-    if at + 1 < len(words) and folded[at] in _LEADS:
+    at = next((n for n, f in enumerate(folded) if f not in FILLERS), len(words))
+    if at + 1 < len(words) and folded[at] in LEADS:
         f = folded[at + 1]
         if f in view.catalog.name_words and f not in STOP_WORDS and f not in named_words(reading, view):
             out.append(words[at + 1])
@@ -234,28 +167,12 @@ def region(names: list[str], view: CorpusView) -> np.ndarray:
 def _part_of(name: str, inside: np.ndarray, lexical: LexicalIndex, refers_back: bool = False) -> bool:
     """A name the subject's own lines write, that is no AWS service: a part of the subject ("et le TTL ?"
     after Route 53, whose records have a TTL), not another subject ("et SNS ?" after SES stays a switch).
-    A question that refers back to the subject (`refers_back`: "lequel choisir pour lire un bucket S3 ?"
-    after the VPC endpoints, whose lines write S3) makes an AWS service its lines write a part too."""
+    A question that refers back to the subject before it says the name (`refers_back`: "lequel choisir
+    pour lire un bucket S3 ?" after the VPC endpoints, whose lines write S3) makes an AWS service its
+    lines write a part too; "et SNS, il sert à quoi ?" names SNS first: "il" is SNS."""
     if fold(name) in AWS_SERVICES and not refers_back:
         return False
     return any(inside[lexical.docs_with(t)].any() for t in tokenize(name))
-
-
-# "on peut interroger autre chose que S3 ?", "et à part SNS ?": what is named after it is set against the
-# subject, not asked about (folded text; the named thing is read off at most three words after it).
-_EXCEPT = re.compile(
-    r"\b(?:autres?(?:\s+[a-z]+)?\s+qu(?:e\s+|')|a part\s+|hormis\s+|sauf\s+|en dehors d(?:e\s+|u\s+|es\s+|')"
-    r"|excepte\s+|other than\s+|besides\s+|apart from\s+)((?:[\w-]+\s*){1,3})"
-)
-
-
-def excepted(query: str) -> tuple[str, set[str]]:
-    """The cue that sets something against the subject ("autre chose que"), and the folded words of that
-    something ("", set() when the question sets nothing against it)."""
-    m = _EXCEPT.search(fold(query).replace("\u2019", "'"))
-    if not m:
-        return "", set()
-    return m.group(0)[: m.start(1) - m.start(0)].strip(), set(fold_words(m.group(1)))
 
 
 # A name a line defines: "**Transfer Family** : serveur SFTP …" (bold, then ":" / "=" / a dash).
@@ -305,14 +222,11 @@ def _said_elsewhere(tokens: list[str], inside: np.ndarray, lexical: LexicalIndex
     return best_out >= best_in + ELSEWHERE
 
 
-_POSSESSIVE = frozenset("son sa ses leur leurs its their".split())
-
-
 def _pronoun_first(query: str, back: str, named: list[str], view: CorpusView) -> bool:
     """The question refers back with a pronoun ("le", "il", "lequel", "ça") before it says the names it
     holds: the pronoun is the subject, the names say where or with what ("je peux le mettre dans git ?",
     "il s'intègre avec SNS ?"). A possessive ("ses limites face à …") is no such pronoun."""
-    if back in _POSSESSIVE:
+    if back in POSSESSIVE:
         return False
     f = " " + " ".join(fold_words(query)) + " "
     at = f.find(" " + " ".join(fold_words(back)) + " ")
@@ -351,9 +265,13 @@ def carry(
     # a name the subject's lines write is a part of it; so is one the newly named service's lines write
     # ("c'est mieux que Glue pour faire de l'ETL ?": ETL is what Glue does, not a third thing compared)
     parts = inside | region(new, view) if new else inside
-    back = continuation_cue(query)
-    refers_back = bool(back) and back not in _LEADS and not back[0].isdigit() and back != "examen"
-    others = [w for w in other_names(query, reading, view, lexical) if not _part_of(w, parts, lexical, refers_back)]
+    back = continuation_cue(LEAD.sub("", fold(query).replace("\u2019", "'")))  # "et je peux le commit …"
+    refers_back = bool(back) and back not in LEADS and not back[0].isdigit() and back != "examen"
+    others = [
+        w
+        for w in other_names(query, reading, view, lexical)
+        if not _part_of(w, parts, lexical, refers_back and _pronoun_first(query, back, [w], view))
+    ]
     others = [
         w for w in [*others, *defined_elsewhere(query, inside, view, lexical)] if not set(fold_words(w)) <= against
     ]
@@ -377,7 +295,7 @@ def carry(
     cue = continuation_cue(query) or contrast or (compares(query) if not reading.terms else "")
     if not cue:
         return None  # complete on its own
-    tokens = [t for t in lexical.known(list(dict.fromkeys(tokenize(query)))) if t not in _CUE_TOKENS | complement]
+    tokens = [t for t in lexical.known(list(dict.fromkeys(tokenize(query)))) if t not in CUE_TOKENS | complement]
     if not tokens and tokenize(query) and cue[0].isdigit() and reading.intent != "tips":
         return None  # a few words the notes never use ("asdf qwer"): not a follow-up, nothing to show
     if len(tokens) >= ELSEWHERE and _said_elsewhere(tokens, inside, lexical):
@@ -407,7 +325,7 @@ def follow(
     if reading.bare and asks_definition(fold(query)):
         return reading, None  # "c'est quoi Pinpoint ?" asks its own question ("et Pinpoint ?" is bare too)
     named = {w for a in _aliases(view, reading.services[0]) for w in a}
-    rest = [w for w in fold_words(query) if w not in named and w not in STOP_WORDS | VENDOR_WORDS | _LEADS | _FILLERS]
+    rest = [w for w in fold_words(query) if w not in named and w not in STOP_WORDS | VENDOR_WORDS | LEADS | FILLERS]
     if rest:
         return reading, None  # it asks something of its own
     before = view.catalog.read(previous.query)
@@ -466,7 +384,7 @@ def within(
     cue = compares(query)
     if cue:
         # "c'est mieux que le fine-tuning ?": the subject's lines writing the other side, then those that contrast
-        other = [w for w in fold_words(f[f.find(cue) + len(cue) :]) if w not in STOP_WORDS and w not in _FRAME]
+        other = [w for w in fold_words(f[f.find(cue) + len(cue) :]) if w not in STOP_WORDS and w not in FRAME]
         tier = {i: 1 for i, _ in inside if _contrasts(view.words[i])}
         tier |= {i: 0 for i, _ in inside if other and all(f" {w} " in view.words[i] for w in other)}
     elif tips_cue(f):
@@ -494,7 +412,7 @@ def scored_text(query: str, subject: Subject | None, previous: Answer | None) ->
         named_part = (asks_definition(asked) or asks_about(asked)) and not compares(query)
         part = _part_words(previous.query, subject) if named_part else []
         return f"{query} {' '.join(part)}" if part else query
-    if previous.subject.reason != "continuation" or subject.cue not in _BACK:
+    if previous.subject.reason != "continuation" or subject.cue not in BACK:
         return query
     if tips_cue(fold(previous.query)) or compares(previous.query):
         return query  # "et pour l'examen ?" asks a kind of line, it names no part of the subject
@@ -505,7 +423,7 @@ def _part_words(query: str, subject: Subject) -> list[str]:
     """The words a question says beyond the subject's name and the words that ask ("c'est quoi le long
     polling SQS ?" after which the subject is SQS: "long polling")."""
     named = {w for n in subject.names for w in fold_words(plain_heading(strip_emphasis(n)))}
-    skip = named | STOP_WORDS | VENDOR_WORDS | _FRAME | DEFINITION_WORDS | _LEADS | _FILLERS
+    skip = named | STOP_WORDS | VENDOR_WORDS | FRAME | DEFINITION_WORDS | LEADS | FILLERS
     return [w for w in fold_words(query) if w not in skip and len(w) > 1]
 
 
