@@ -41,10 +41,11 @@ DEFINITION = re.compile(
     r"\bc'?est (?:quoi|koi)\b|\bqu'?est[- ]ce qu|\bc (?:koi|quoi)\b|\bkesako\b|\bdefini\w*"
     r"|\bwhat(?: is|'s| are)\b|\ba quoi sert\b|\bca sert a quoi\b"
 )
-# "parle-moi de X", "explique X", "résume-moi X", "X il sert à quoi", "tell me about X": what X is, asked
-# another way (folded text).
+# "parle-moi de X", "explique X", "résume-moi X", "X il sert à quoi", "X ça fait quoi", "comment marche X",
+# "tell me about X": what X is, asked another way (folded text).
 ABOUT = re.compile(
     r"\bparle[sz]?[- ]moi\b|\bexplique[sz]?\b|\b(?:presente|resume)[sz]?[- ]moi\b|\bdis[- ]m'?en\b|\bsert a quoi\b"
+    r"|\bfait quoi\b|\bcomment (?:ca )?(?:marche|fonctionne)\b|\b(?:ca )?(?:marche|fonctionne) comment\b"
     r"|\btell me about\b"
 )
 # Words of a chat that ask nothing ("ok et SSO c'est quoi déjà ?", "et outposts alors ?") (folded words).

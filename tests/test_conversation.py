@@ -603,6 +603,7 @@ def test_same_thing_compares_and_tell_me_about_sets_a_subject(on):
     from retrieval.text import fold
 
     assert asks_about(fold("résume moi lambda")) and asks_about(fold("parle-moi d'EKS"))
+    assert asks_about(fold("comment marche git reset")) and asks_about(fold("le tfstate il sert a quoi"))
     assert not asks_about(fold("comment on lance une stack ?"))
 
 
