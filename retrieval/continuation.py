@@ -18,11 +18,11 @@ from .text import fold, fold_words
 LEADS = frozenset("et and mais but sinon puis ensuite alors donc aussi also what about".split())
 # Words said before it, that do not count ("ok et les limites ?", "d'accord, et …").
 FILLERS = CHAT_WORDS - {"alors"}
-# Words that refer back to something already said ("il se connecte à quoi ?", "ses limites", "ça coûte combien ?",
-# "on bosse à plusieurs dessus").
+# Words that refer back to something already said ("il se connecte à quoi ?", "ses limites", "ça coûte combien ?").
+# Not "dessus", "dedans": in a long question they point inside it ("… sans que je colle des clés dedans ?").
 BACK = frozenset(
     "il elle ils elles lui leur leurs son sa ses celui celle ceux celles ca cela ceci cet cette ces "
-    "lequel laquelle lesquels lesquelles dessus dedans it its they them their this that".split()
+    "lequel laquelle lesquels lesquelles it its they them their this that".split()
 )
 # "il y a", "il faut", "il existe": "il" that refers to nothing.
 _IMPERSONAL = re.compile(r"\bil (?:y a|faut|existe|est possible|vaut mieux|s'agit)\b")

@@ -36,6 +36,7 @@ from .continuation import (
     LEAD,
     LEADS,
     POSSESSIVE,
+    SHORT,
     compares,
     continuation_cue,
     excepted,
@@ -240,6 +241,9 @@ def _pronoun_first(query: str, back: str, named: list[str], view: CorpusView) ->
     return bool(spots) and at < min(spots)
 
 
+PART = "partie du sujet"  # the cue of a question that names a section within the subject
+
+
 def carry(
     query: str,
     reading: QueryReading,
@@ -258,10 +262,13 @@ def carry(
         return None  # the filter and the subject disagree: the filter wins
     contrast, against = excepted(query)
     kept = [s for s in reading.services if not any(set(a) <= against for a in _aliases(view, s))]
-    new = [s for s in kept if s not in names]
-    if kept and not new:
-        return None  # it names the subject itself: nothing to carry
     inside = region(names, view)
+    # a section within the subject ("on charge les données comment ?" names Redshift's "## Charger les
+    # données") is a part of it: the subject stays, for this question and the next ones
+    within_subject = [s for s in kept if s not in names and s in view.sections and inside[view.sections[s]].all()]
+    new = [s for s in kept if s not in names and s not in within_subject]
+    if kept and not new and not within_subject:
+        return None  # it names the subject itself: nothing to carry
     # a name the subject's lines write is a part of it; so is one the newly named service's lines write
     # ("c'est mieux que Glue pour faire de l'ETL ?": ETL is what Glue does, not a third thing compared)
     parts = inside | region(new, view) if new else inside
@@ -293,6 +300,7 @@ def carry(
         )
         return compared, Subject(names, source, "compare", cue)
     cue = continuation_cue(query) or contrast or (compares(query) if not reading.terms else "")
+    cue = cue or (PART if within_subject else "")
     if not cue:
         return None  # complete on its own
     tokens = [t for t in lexical.known(list(dict.fromkeys(tokenize(query)))) if t not in CUE_TOKENS | complement]
@@ -409,7 +417,8 @@ def scored_text(query: str, subject: Subject | None, previous: Answer | None) ->
         # ?"): the follow-up ("et comment on l'active ?") is about that part, within the subject; a
         # question that asked something else ("comment lancer un conteneur ?") named no part
         asked = fold(previous.query).replace("\u2019", "'")
-        named_part = (asks_definition(asked) or asks_about(asked)) and not compares(query)
+        told = asks_definition(asked) or asks_about(asked) or len(fold_words(asked)) <= SHORT  # "git reset"
+        named_part = told and not compares(query)
         part = _part_words(previous.query, subject) if named_part else []
         return f"{query} {' '.join(part)}" if part else query
     if previous.subject.reason != "continuation" or subject.cue not in BACK:

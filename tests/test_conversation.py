@@ -176,7 +176,7 @@ def test_exam_only_still_applies_to_a_carried_answer(retriever):
         ("comment s'en servir ?", "s'en servir"),
         ("quels sont les pièges à l'examen ?", "examen"),
         ("des pièges à connaître ?", "examen"),
-        ("on bosse à plusieurs dessus, on fait comment ?", "dessus"),
+        ("comment mon appli peut lire un bucket sans que je colle des access keys dedans ?", ""),
         ("c utile dans quels cas concretement ?", "c"),
         ("un truc à retenir pour l'exam ?", "examen"),
         ("je peux le commit sur le repo ?", "peux le commit"),
@@ -640,3 +640,16 @@ def test_a_chapter_or_its_exam_section_is_no_subject(on):
     )
     assert alb.subject is None
     assert conversation.generic("🎯 2.5 À retenir pour l'examen") and not conversation.generic("Amazon SES")
+
+
+@pytest.mark.slow
+def test_a_section_within_the_subject_keeps_the_subject(on):
+    """ "on charge les données comment dedans ?" names Redshift's "## Charger les données": a part of the
+    subject, shown first, and Redshift stays the subject of the next question ("et si la région tombe ?")."""
+    _, load, region = talk(
+        on("notion"), "redshift rappel rapide", "on charge les données comment dedans ?", "et si la région tombe ?"
+    )
+    assert load.subject is not None and load.subject.names == ["Amazon Redshift"]
+    assert load.passages[0].heading == "Charger les données"
+    assert region.subject is not None and region.subject.names == ["Amazon Redshift"]
+    assert "Amazon Redshift" in region.passages[0].source
