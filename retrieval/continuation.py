@@ -29,12 +29,14 @@ _IMPERSONAL = re.compile(r"\bil (?:y a|faut|existe|est possible|vaut mieux|s'agi
 # "comment l'activer ?": "l'" before a verb in the infinitive refers back; so does an object pronoun
 # between a person and its verb ("à partir de quand on l'utilise ?", "on le configure où ?").
 # An object pronoun before an infinitive after a modal ("on peut le chiffrer ?", "comment le choisir ?"),
-# "y" ("qui peut y accéder ?", "on y accède comment ?") and "en" ("comment s'en servir ?") refer back too.
+# "y" ("qui peut y accéder ?", "on y accède comment ?") and "en" ("comment s'en servir ?", "je peux en mettre
+# une ailleurs ?") refer back too.
 _OBJECT = re.compile(
     r"\bl'\s?\w+(?:er|ir)\b|\b(?:on|je|tu|nous|vous)\s+(?:l'\s?|le\s+|la\s+|les\s+)\w+|\b(?:il|elle|ils|elles)\s+l'\s?\w+"
     r"|\b(?:peut|peux|peuvent|faut|dois|doit|doivent|veux|veut|comment|pourquoi|quand)(?:-on|-il|-je)?\s+(?:le|la|les)\s+\w+(?:er|ir|re)\b"
     r"|\b(?:on|je|tu|nous|vous|peut|peux|peuvent|faut|comment)\s+y\s+\w+|\bs'\s?en\s+\w+"
     r"|(?<=\bje |\btu |\bon )(?:peux|peut|dois|doit|veux|veut) (?:le|la|les) \w+"  # "je peux le commit ?"
+    r"|\b(?:peut|peux|peuvent|faut|dois|doit|doivent|veux|veut)(?:-on|-il|-je)?\s+en\s+\w+(?:er|ir|re)\b"
 )
 # The words that frame a question and ask nothing themselves ("quels sont les pièges à l'examen ?").
 FRAME = frozenset(
@@ -50,9 +52,11 @@ _THIS_IS = re.compile(
     r"(?:\bc'\s?(?:est|etait)\b|^c(?= ))(?!\s+(?:quoi|koi|qui|qu|comment|pour|a dire|le|la|les|un|une|l'))"
 )
 # A comparison with what was said before, beyond the catalog's own cues ("et par rapport à SNS ?", "c'est
-# mieux que Glue ?", "plus cher qu'EFS ?", "c'est pareil que MGN ?", "CloudTrail c'est pas la même chose ?").
+# mieux que Glue ?", "plus cher qu'EFS ?", "c'est pareil que MGN ?", "CloudTrail c'est pas la même chose ?",
+# "je devrais pas plutôt utiliser Athena ?").
 _RELATIVE = re.compile(
     r"\bpar rapport (?:a|au|aux)\b|\bcontrairement\b|\bplutot qu|\bau lieu d|\bface a\b|\bcompared\b"
+    r"|\bplutot (?:utiliser|prendre|choisir|passer par|partir sur)\b"
     r"|\b(?:mieux|pire|moins bien|(?:plus|moins) \w+)\s+qu(?:e\b|')|\bpareil\b|\bla meme chose\b|\bidentique\b"
     r"|\bbetter than\b|\bsame as\b"
 )
