@@ -55,13 +55,26 @@ _THIS_IS = re.compile(
 # mieux que Glue ?", "plus cher qu'EFS ?", "c'est pareil que MGN ?", "CloudTrail c'est pas la même chose ?",
 # "je devrais pas plutôt utiliser Athena ?").
 _RELATIVE = re.compile(
-    r"\bpar rapport (?:a|au|aux)\b|\bcontrairement\b|\bplutot qu|\bau lieu d|\bface a\b|\bcompared\b"
+    r"\bpar rapport (?:a|au|aux)\b|\bcontrairement\b|\bau lieu d|\bface a\b|\bcompared\b"
+    r"|\bplutot qu(?!e de\b|e d'|'\s?\w+er\b)"  # not "plutôt que de tout envoyer": actions, not services
     r"|\bplutot (?:utiliser|prendre|choisir|passer par|partir sur)\b"
     r"|\b(?:mieux|pire|moins bien|(?:plus|moins) \w+)\s+qu(?:e\b|')|\bpareil\b|\bla meme chose\b|\bidentique\b"
     r"|\bbetter than\b|\bsame as\b"
 )
 CUE_TOKENS = frozenset(t for w in BACK | LEADS for t in tokenize(w))  # "ça" is no subject of its own
 SHORT = 3  # a question of this many words or fewer continues the previous one, when it names nothing
+
+
+# "autre question : …", "rien à voir, …": the student says the subject changes.
+NEW_TOPIC = re.compile(
+    r"^\W*(?:(?:ok|bon|sinon|alors|et)\W+)*(?:autre (?:question|truc|chose|sujet)|rien a voir|changement de sujet"
+    r"|nouvelle question|new question|another question)\b"
+)
+
+
+def new_topic(query: str) -> bool:
+    """The question says it starts a new topic ("autre question, dans IAM Identity Center …")."""
+    return bool(NEW_TOPIC.search(fold(query).replace("\u2019", "'")))
 
 
 def continuation_cue(query: str) -> str:

@@ -40,6 +40,7 @@ from .continuation import (
     compares,
     continuation_cue,
     excepted,
+    new_topic,
 )
 from .cues import DEFINITION_WORDS, asks_about, asks_definition, asks_price, comparison_cue, tips_cue
 from .lexical import STOP_WORDS, LexicalIndex, tokenize
@@ -258,6 +259,8 @@ def carry(
     if prev is None:
         return None
     names, source = prev
+    if new_topic(query):
+        return None  # "autre question : …": the student changes the subject
     if services and not all(view.in_sections(int(view.sections[n][0]), services) for n in names):
         return None  # the filter and the subject disagree: the filter wins
     contrast, against = excepted(query)
@@ -294,6 +297,8 @@ def carry(
     if new or others:
         if not cue or len(new) + len(others) > 1:
             return None  # about something else (or compares two new things): a switch
+        if reading.intent == Intent.COMPARE and len(reading.services) + len(reading.terms) >= 2:
+            return None  # "dans DynamoDB la diff entre LSI et GSI ?" compares its own two sides
         terms = [t for t in others if t not in reading.terms] if not new else []
         compared = replace(
             reading, intent=Intent.COMPARE, services=[*names, *new], terms=[*reading.terms, *terms], bare=False, term=[]

@@ -383,6 +383,7 @@ def test_this_is_refers_back(question, cue):
         ("cloudtrail c'est pas la même chose ?", "la meme chose"),
         ("je devrais pas plutot utiliser athena pour mes requetes ?", "plutot utiliser"),
         ("c'est plutôt cher ?", ""),
+        ("on le prend quand plutot que de tout envoyer par le reseau ?", ""),
         ("il est plus cher qu'EFS ?", "plus cher qu'"),
         ("et par rapport à SNS ?", "par rapport a"),
         ("c'est quoi le mieux pour l'examen ?", ""),
@@ -656,3 +657,24 @@ def test_a_section_within_the_subject_keeps_the_subject(on):
     assert load.passages[0].heading == "Charger les données"
     assert region.subject is not None and region.subject.names == ["Amazon Redshift"]
     assert "Amazon Redshift" in region.passages[0].source
+
+
+@pytest.mark.parametrize(
+    "question, new",
+    [
+        ("autre question, dans IAM Identity Center c'est quoi un permission set ?", True),
+        ("ok autre truc : dans dynamodb la diff entre LSI et GSI ?", True),
+        ("rien à voir, comment on lance une stack ?", True),
+        ("et une autre question sur le même service ?", False),
+        ("et pour l'examen ?", False),
+    ],
+)
+def test_a_question_that_says_it_changes_the_subject(question, new):
+    assert continuation.new_topic(question) is new
+
+
+@pytest.mark.slow
+def test_a_comparison_of_its_own_two_sides_is_not_carried(on):
+    """ "dans dynamodb la diff entre LSI et GSI ?" compares LSI and GSI: the subject (KMS) is no side."""
+    _, diff = talk(on("obsidian"), "une clé KMS c'est régional ?", "dans dynamodb la diff entre LSI et GSI ?")
+    assert diff.subject is None
