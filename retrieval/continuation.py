@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from .cues import CHAT_WORDS, comparison_cue, tips_cue
+from .cues import CHAT_WORDS, asks_about, asks_definition, comparison_cue, tips_cue
 from .lexical import STOP_WORDS, tokenize
 from .text import fold, fold_words
 
@@ -75,6 +75,17 @@ NEW_TOPIC = re.compile(
 def new_topic(query: str) -> bool:
     """The question says it starts a new topic ("autre question, dans IAM Identity Center …")."""
     return bool(NEW_TOPIC.search(fold(query).replace("\u2019", "'")))
+
+
+# "un load balancer", "une NACL": a thing brought in by an indefinite article is a new one, not the subject.
+_INDEFINITE = re.compile(r"\b(?:un|une)\s+(?!peu\b|autre\b|moyen\b|truc\b|exemple\b)[a-z]\w+")
+
+
+def asks_about_new(query: str) -> bool:
+    """The question asks what a new thing is or does ("et un load balancer ça fait quoi ?"): "c'est quoi",
+    "ça fait quoi", "ça sert à quoi" of a thing brought in by "un" / "une"."""
+    f = fold(query).replace("\u2019", "'")
+    return bool(_INDEFINITE.search(f)) and (asks_definition(f) or asks_about(f))
 
 
 def continuation_cue(query: str) -> str:

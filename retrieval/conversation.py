@@ -37,6 +37,7 @@ from .continuation import (
     LEADS,
     POSSESSIVE,
     SHORT,
+    asks_about_new,
     compares,
     continuation_cue,
     excepted,
@@ -306,8 +307,8 @@ def carry(
         return compared, Subject(names, source, "compare", cue)
     cue = continuation_cue(query) or contrast or (compares(query) if not reading.terms else "")
     cue = cue or (PART if within_subject else "")
-    if not cue:
-        return None  # complete on its own
+    if not cue or (asks_about_new(query) and not within_subject and not compares(query)):
+        return None  # complete on its own ("et un load balancer ça fait quoi ?" asks of a new thing)
     tokens = [t for t in lexical.known(list(dict.fromkeys(tokenize(query)))) if t not in CUE_TOKENS | complement]
     if not tokens and tokenize(query) and cue[0].isdigit() and reading.intent != "tips":
         return None  # a few words the notes never use ("asdf qwer"): not a follow-up, nothing to show

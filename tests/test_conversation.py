@@ -678,3 +678,21 @@ def test_a_comparison_of_its_own_two_sides_is_not_carried(on):
     """ "dans dynamodb la diff entre LSI et GSI ?" compares LSI and GSI: the subject (KMS) is no side."""
     _, diff = talk(on("obsidian"), "une clé KMS c'est régional ?", "dans dynamodb la diff entre LSI et GSI ?")
     assert diff.subject is None
+
+
+@pytest.mark.slow
+def test_what_a_new_thing_does_is_a_new_question(on):
+    """ "et un load balancer ça fait quoi ?" after the Auto Scaling group (whose lines write "load
+    balancer"): "un" brings in a new thing, asked what it does, so it is searched alone (Elastic Load
+    Balancing); "et par rapport à un VPN site to site ?" still compares with the subject."""
+    r = on("prose")
+    _, lb = talk(r, "c'est quoi un auto scaling group ?", "et un load balancer ça fait quoi ?")
+    assert lb.subject is None and "Elastic Load Balancing" in lb.passages[0].heading
+    _, vpn = talk(
+        on("logseq"),
+        "direct connect c'est quoi concretement ?",
+        "et par rapport a un vpn site to site c quoi la diff ?",
+    )
+    assert vpn.subject is not None
+    assert continuation.asks_about_new("et un load balancer ça fait quoi ?")
+    assert not continuation.asks_about_new("et ça fait quoi ?") and not continuation.asks_about_new("un peu cher ?")
