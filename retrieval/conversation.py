@@ -150,6 +150,11 @@ def named_words(reading: QueryReading, view: CorpusView) -> set[str]:
     return {w for s in reading.services for a in _aliases(view, s) for w in a}
 
 
+def _forms(name: str, view: CorpusView) -> list[list[str]]:
+    """The folded words a name is said with: a heading's aliases, else its own words ("snowball")."""
+    return _aliases(view, name) if name in view.sections else [fold_words(name)]
+
+
 def _aliases(view: CorpusView, heading: str) -> list[list[str]]:
     return next((s.aliases for s in view.catalog.services if s.heading == heading), [fold_words(heading)])
 
@@ -235,10 +240,7 @@ def _pronoun_first(query: str, back: str, named: list[str], view: CorpusView) ->
     at = f.find(" " + " ".join(fold_words(back)) + " ")
     if at < 0:
         return False
-    spots = []
-    for name in named:
-        forms = _aliases(view, name) if name in view.sections else [fold_words(name)]
-        spots += [f.find(" " + " ".join(a) + " ") for a in forms if a]
+    spots = [f.find(" " + " ".join(a) + " ") for name in named for a in _forms(name, view) if a]
     spots = [i for i in spots if i >= 0]
     return bool(spots) and at < min(spots)
 
@@ -291,9 +293,7 @@ def carry(
     if (new or others) and not cue and refers_back and _pronoun_first(query, back, new + others, view):
         # "je peux le mettre dans git ?": the pronoun, said before the name, is the subject; the name is
         # where it goes. "et guardduty, il analyse quoi ?" names first: the pronoun is GuardDuty
-        for name in new + others:
-            forms = _aliases(view, name) if name in view.sections else [fold_words(name)]
-            complement |= {t for a in forms for t in tokenize(" ".join(a))}
+        complement = {t for name in new + others for a in _forms(name, view) for t in tokenize(" ".join(a))}
         new, others = [], []
     if new or others:
         if not cue or len(new) + len(others) > 1:
